@@ -1,0 +1,57 @@
+# vecindex: PGXS build.
+#
+#   make                  build (warnings are errors when WERROR=1)
+#   make install          install into the server found by PG_CONFIG
+#   make installcheck     pg_regress against a running server
+#   test/run              the whole suite on a throwaway cluster (see README.md)
+
+EXTENSION = vecindex
+EXTVERSION = 0.1.0
+
+MODULE_big = vecindex
+OBJS = \
+	src/vector.o \
+	src/distance.o \
+	src/hnsw.o \
+	src/hnswbuild.o \
+	src/hnswinsert.o \
+	src/hnswscan.o \
+	src/hnswutils.o \
+	src/hnswvacuum.o
+
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress scripts live in sql/, their outputs in expected/.
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= pg_config
+
+# Kernels pick their instruction set at run time (function target attributes),
+# so no -march flag is needed and a default build runs on any x86-64.
+PG_CPPFLAGS += -I$(srcdir)/src
+PG_CFLAGS += -Wall -Wmissing-prototypes -Wpointer-arith -Wdeclaration-after-statement
+
+ifeq ($(WERROR),1)
+PG_CFLAGS += -Werror
+endif
+ifeq ($(ASSERTS),1)
+PG_CPPFLAGS += -DUSE_ASSERT_CHECKING
+endif
+
+# JIT bitcode would need clang at build time on every machine; the extension
+# has nothing worth inlining into JIT-compiled expressions.
+with_llvm = no
+
+EXTRA_CLEAN = test/unit/test_distance test/tmp_check
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Standalone unit test of every distance-kernel variant (no server needed).
+test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance.h
+	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c -lm
+
+.PHONY: unittest
+unittest: test/unit/test_distance
+	test/unit/test_distance

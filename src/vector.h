@@ -1,0 +1,43 @@
+/*
+ * vector.h
+ *	  The on-disk and in-memory form of the `vector` type.
+ *
+ * A vector is a varlena holding a dimension count and that many float4
+ * elements.  The layout is the same as the binary send format minus the
+ * network byte order, so recv/send are a byte swap per element.
+ */
+#ifndef VECINDEX_VECTOR_H
+#define VECINDEX_VECTOR_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+/* Largest dimension count the type accepts (typmod and input). */
+#define VECTOR_MAX_DIM 16000
+
+typedef struct Vector
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	int16		dim;			/* number of elements, 1..VECTOR_MAX_DIM */
+	int16		unused;			/* reserved for future use, always zero */
+	float		x[FLEXIBLE_ARRAY_MEMBER];	/* the elements, all finite */
+} Vector;
+
+#define VECTOR_SIZE(_dim)		(offsetof(Vector, x) + sizeof(float) * (_dim))
+#define DatumGetVector(d)		((Vector *) PG_DETOAST_DATUM(d))
+#define PG_GETARG_VECTOR_P(n)	DatumGetVector(PG_GETARG_DATUM(n))
+#define PG_RETURN_VECTOR_P(v)	PG_RETURN_POINTER(v)
+
+/* Allocates a zero-filled vector of the given dimension (palloc). */
+extern Vector *InitVector(int dim);
+
+/* ERRORs (data_exception) unless a and b have the same dimension count. */
+extern void CheckVectorDims(const Vector *a, const Vector *b);
+
+/* ERRORs unless dim is within 1..VECTOR_MAX_DIM. */
+extern void CheckVectorDimCount(int dim);
+
+/* Euclidean norm, accumulated in double. */
+extern double VectorNorm(const Vector *v);
+
+#endif							/* VECINDEX_VECTOR_H */
