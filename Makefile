@@ -16,6 +16,7 @@ OBJS = \
 	src/hnswbuild.o \
 	src/hnswinsert.o \
 	src/hnswscan.o \
+	src/hnswsearch.o \
 	src/hnswutils.o \
 	src/hnswvacuum.o
 

@@ -15,13 +15,6 @@
 #error "vecindex requires PostgreSQL 13 or later"
 #endif
 
-/* PG 16 moved the vacuum cost-delay helper's header. */
-#if PG_VERSION_NUM >= 160000
-#include "commands/vacuum.h"
-#else
-#include "commands/vacuum.h"
-#endif
-
 /* PG 15 added MarkGUCPrefixReserved; earlier versions call it EmitWarningsOnPlaceholders. */
 #if PG_VERSION_NUM >= 150000
 #define VecMarkGUCPrefixReserved(prefix) MarkGUCPrefixReserved(prefix)
@@ -29,16 +22,54 @@
 #define VecMarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
-/* PG 16 renamed the relation-extension API. */
+/*
+ * A new page at the end of a relation, returned pinned and exclusively
+ * locked.  The buffer is locked before the extension lock is released, so
+ * no other backend sees the page uninitialised and unlocked.  PG 16 replaced
+ * P_NEW with ExtendBufferedRel.
+ */
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+
+static inline Buffer
+vec_extend_locked(Relation rel)
+{
 #if PG_VERSION_NUM >= 160000
-#define VecExtendBuffer(rel, fork) \
-	ExtendBufferedRel(BMR_REL(rel), (fork), NULL, EB_LOCK_FIRST)
-#define VEC_EXTEND_TAKES_LOCK 1
+	return ExtendBufferedRel(BMR_REL(rel), MAIN_FORKNUM, NULL, EB_LOCK_FIRST);
 #else
-#define VecExtendBuffer(rel, fork) \
-	ReadBufferExtended((rel), (fork), P_NEW, RBM_NORMAL, NULL)
-#define VEC_EXTEND_TAKES_LOCK 0
+	Buffer		buf;
+
+	LockRelationForExtension(rel, ExclusiveLock);
+	buf = ReadBuffer(rel, P_NEW);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(rel, ExclusiveLock);
+	return buf;
 #endif
+}
+
+/*
+ * Writes and WAL-logs one page of a relation's init fork (the empty index
+ * of an unlogged table), synced at once: recovery may remove a file that
+ * is only in the OS cache.  PG 16 renamed smgr_rnode.
+ */
+#include "access/xloginsert.h"
+#include "storage/smgr.h"
+
+static inline void
+vec_write_init_page(Relation rel, BlockNumber blkno, Page page)
+{
+	PageSetChecksumInplace(page, blkno);
+	smgrwrite(RelationGetSmgr(rel), INIT_FORKNUM, blkno, (char *) page, true);
+#if PG_VERSION_NUM >= 160000
+	log_newpage(&RelationGetSmgr(rel)->smgr_rlocator.locator, INIT_FORKNUM,
+				blkno, page, true);
+#else
+	log_newpage(&RelationGetSmgr(rel)->smgr_rnode.node, INIT_FORKNUM,
+				blkno, page, true);
+#endif
+	smgrimmedsync(RelationGetSmgr(rel), INIT_FORKNUM);
+}
 
 /* PG 16 added the 'amsummarizing' field to IndexAmRoutine. */
 #if PG_VERSION_NUM >= 160000

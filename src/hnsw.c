@@ -1,0 +1,280 @@
+/*
+ * hnsw.c
+ *	  Module initialisation, the hnsw access method handler, index options,
+ *	  the cost model and opclass validation.
+ */
+#include "hnsw.h"
+
+#include <math.h>
+
+#include "access/amvalidate.h"
+#include "access/htup_details.h"
+#include "access/reloptions.h"
+#include "catalog/pg_amop.h"
+#include "catalog/pg_amproc.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_type.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "distance.h"
+#include "optimizer/optimizer.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/selfuncs.h"
+#include "utils/syscache.h"
+
+PG_MODULE_MAGIC;
+
+int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
+
+static relopt_kind hnsw_relopt_kind;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	vec_kernels_init();
+
+	hnsw_relopt_kind = add_reloption_kind();
+	add_int_reloption(hnsw_relopt_kind, "m",
+					  "Maximum number of links per element on each upper layer (twice that on layer 0)",
+					  HNSW_DEFAULT_M, HNSW_MIN_M, HNSW_MAX_M, AccessExclusiveLock);
+	add_int_reloption(hnsw_relopt_kind, "ef_construction",
+					  "Size of the candidate list while building the graph",
+					  HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION,
+					  HNSW_MAX_EF_CONSTRUCTION, AccessExclusiveLock);
+
+	DefineCustomIntVariable("hnsw.ef_search",
+							"Sets the size of the candidate list of hnsw index scans.",
+							"Larger values find more of the true nearest neighbours, "
+							"more slowly, and bound how many rows a scan returns.",
+							&hnsw_ef_search, HNSW_DEFAULT_EF_SEARCH,
+							HNSW_MIN_EF_SEARCH, HNSW_MAX_EF_SEARCH,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	VecMarkGUCPrefixReserved("hnsw");
+}
+
+static bytea *
+hnswoptions(Datum reloptions, bool validate)
+{
+	static const relopt_parse_elt tab[] = {
+		{"m", RELOPT_TYPE_INT, offsetof(HnswOptions, m)},
+		{"ef_construction", RELOPT_TYPE_INT, offsetof(HnswOptions, ef_construction)},
+	};
+	HnswOptions *opts = (HnswOptions *) build_reloptions(reloptions, validate,
+														 hnsw_relopt_kind,
+														 sizeof(HnswOptions),
+														 tab, lengthof(tab));
+
+	if (validate && opts && opts->ef_construction < 2 * opts->m)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ef_construction must be greater than or equal to 2 * m")));
+	return (bytea *) opts;
+}
+
+/*
+ * The cost of an ordered scan.
+ *
+ * All the work happens before the first row comes back, so the startup
+ * cost is the whole search: about 2*m*ef_search elements visited on layer 0
+ * plus a few per upper layer, each a distance and a page access.  A graph
+ * index is only fast when it is cached, and the page accesses of an index
+ * that fits in effective_cache_size are charged as cached reads (a tenth
+ * of a sequential page); a larger index pays random_page_cost.  Without an
+ * ORDER BY on the opclass's operator the index cannot answer at all.
+ */
+static void
+hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+				 Cost *indexStartupCost, Cost *indexTotalCost,
+				 Selectivity *indexSelectivity, double *indexCorrelation,
+				 double *indexPages)
+{
+	IndexOptInfo *index = path->indexinfo;
+	double		ntuples = Max(index->tuples, 1.0);
+	double		pages = Max(index->pages, 1.0);
+	Relation	rel;
+	int			m;
+	double		layers;
+	double		visited;
+	double		page_cost;
+	double		cost;
+
+	if (path->indexorderbys == NIL)
+	{
+		/* far above disable_cost, so even enable_seqscan=off avoids it */
+		*indexStartupCost = 1.0e30;
+		*indexTotalCost = 1.0e30;
+		*indexSelectivity = 0;
+		*indexCorrelation = 0;
+		*indexPages = 0;
+		return;
+	}
+
+	rel = index_open(index->indexoid, NoLock);
+	m = rel->rd_options ? ((HnswOptions *) rel->rd_options)->m : HNSW_DEFAULT_M;
+	index_close(rel, NoLock);
+
+	layers = Max(log(ntuples) / log((double) m), 1.0);
+	visited = Min(ntuples, 2.0 * m * hnsw_ef_search + layers * m);
+	page_cost = pages <= effective_cache_size ? 0.1 * seq_page_cost :
+		random_page_cost;
+
+	cost = visited * (cpu_index_tuple_cost + cpu_operator_cost) +
+		Min(visited, pages) * page_cost;
+
+	*indexStartupCost = cost;
+	*indexTotalCost = cost;
+	*indexSelectivity = 1.0;
+	*indexCorrelation = 0;
+	*indexPages = Min(visited, pages);
+}
+
+/* Checks an opclass: an ORDER BY operator 1 and support function 1. */
+static bool
+hnswvalidate(Oid opclassoid)
+{
+	HeapTuple	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+	Form_pg_opclass classform;
+	CatCList   *oprlist;
+	CatCList   *proclist;
+	bool		has_order = false;
+	bool		has_proc = false;
+	bool		ok = true;
+	int			i;
+
+	if (!HeapTupleIsValid(classtup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+	classform = (Form_pg_opclass) GETSTRUCT(classtup);
+
+	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(classform->opcfamily));
+	for (i = 0; i < oprlist->n_members; i++)
+	{
+		Form_pg_amop op = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
+
+		if (op->amopstrategy == 1 && op->amoppurpose == AMOP_ORDER)
+			has_order = true;
+		else
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("hnsw operator class \"%s\" contains unsupported operator %s",
+							NameStr(classform->opcname),
+							format_operator(op->amopopr))));
+			ok = false;
+		}
+	}
+	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(classform->opcfamily));
+	for (i = 0; i < proclist->n_members; i++)
+	{
+		Form_pg_amproc proc = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
+
+		if (proc->amprocnum == HNSW_DISTANCE_PROC &&
+			check_amproc_signature(proc->amproc, INTERNALOID, true, 1, 1, INTERNALOID))
+			has_proc = true;
+		else
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("hnsw operator class \"%s\" contains invalid support function %d",
+							NameStr(classform->opcname), proc->amprocnum)));
+			ok = false;
+		}
+	}
+	if (!has_order || !has_proc)
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("hnsw operator class \"%s\" needs ordering operator 1 and support function 1",
+						NameStr(classform->opcname))));
+		ok = false;
+	}
+	ReleaseCatCacheList(proclist);
+	ReleaseCatCacheList(oprlist);
+	ReleaseSysCache(classtup);
+	return ok;
+}
+
+static char *
+hnswbuildphasename(int64 phasenum)
+{
+	switch (phasenum)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return "initializing";
+		case 2:
+			return "building graph";
+		case 3:
+			return "writing pages";
+		default:
+			return NULL;
+	}
+}
+
+PG_FUNCTION_INFO_V1(hnswhandler);
+Datum
+hnswhandler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *am = makeNode(IndexAmRoutine);
+
+	am->amstrategies = 0;
+	am->amsupport = 1;
+	am->amoptsprocnum = 0;
+	am->amcanorder = false;
+	am->amcanorderbyop = true;
+	am->amcanbackward = false;
+	am->amcanunique = false;
+	am->amcanmulticol = false;
+	am->amoptionalkey = true;
+	am->amsearcharray = false;
+	am->amsearchnulls = false;
+	am->amstorage = false;
+	am->amclusterable = false;
+	am->ampredlocks = false;
+	am->amcanparallel = false;
+	am->amcaninclude = false;
+	am->amusemaintenanceworkmem = false;
+	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	am->amkeytype = InvalidOid;
+
+	am->ambuild = hnswbuild;
+	am->ambuildempty = hnswbuildempty;
+	am->aminsert = hnswinsert;
+	am->ambulkdelete = hnswbulkdelete;
+	am->amvacuumcleanup = hnswvacuumcleanup;
+	am->amcanreturn = NULL;
+	am->amcostestimate = hnswcostestimate;
+	am->amoptions = hnswoptions;
+	am->amproperty = NULL;
+	am->ambuildphasename = hnswbuildphasename;
+	am->amvalidate = hnswvalidate;
+	am->amadjustmembers = NULL;
+	am->ambeginscan = hnswbeginscan;
+	am->amrescan = hnswrescan;
+	am->amgettuple = hnswgettuple;
+	am->amgetbitmap = NULL;
+	am->amendscan = hnswendscan;
+	am->ammarkpos = NULL;
+	am->amrestrpos = NULL;
+	am->amestimateparallelscan = NULL;
+	am->aminitparallelscan = NULL;
+	am->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(am);
+}
+
+/*
+ * Opclass support function 1: tells the index which distance it orders by.
+ * The index then calls the matching kernel directly, never through fmgr.
+ */
+#define HNSW_SUPPORT_FUNCTION(name, kind) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum name(PG_FUNCTION_ARGS); \
+	Datum name(PG_FUNCTION_ARGS) { PG_RETURN_INT32(kind); }
+
+HNSW_SUPPORT_FUNCTION(hnsw_l2_support, HNSW_DIST_L2)
+HNSW_SUPPORT_FUNCTION(hnsw_ip_support, HNSW_DIST_IP)
+HNSW_SUPPORT_FUNCTION(hnsw_cosine_support, HNSW_DIST_COSINE)
+HNSW_SUPPORT_FUNCTION(hnsw_l1_support, HNSW_DIST_L1)

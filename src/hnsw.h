@@ -1,0 +1,431 @@
+/*
+ * hnsw.h
+ *	  The hnsw index access method: on-disk format, search machinery and the
+ *	  entry points of each phase (build, insert, scan, vacuum).
+ *
+ * The design, the byte layout of every page and the locking and WAL rules
+ * are described in src/README.hnsw; keep the two in step.
+ */
+#ifndef VECINDEX_HNSW_H
+#define VECINDEX_HNSW_H
+
+#include "compat.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/itup.h"
+#include "nodes/execnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "utils/relcache.h"
+
+#include "vector.h"
+
+/* ---------------------------------------------------------------------
+ * Limits and defaults (the SQL surface matches pgvector's)
+ * ---------------------------------------------------------------------
+ */
+#define HNSW_DEFAULT_M				16
+#define HNSW_MIN_M					2
+#define HNSW_MAX_M					100
+#define HNSW_DEFAULT_EF_CONSTRUCTION 64
+#define HNSW_MIN_EF_CONSTRUCTION	4
+#define HNSW_MAX_EF_CONSTRUCTION	1000
+#define HNSW_DEFAULT_EF_SEARCH		40
+#define HNSW_MIN_EF_SEARCH			1
+#define HNSW_MAX_EF_SEARCH			1000
+
+/* Highest layer an element may be placed on (levels are 0..HNSW_MAX_LEVEL). */
+#define HNSW_MAX_LEVEL				15
+
+/* Heap TIDs one element can carry: duplicates of a vector share an element. */
+#define HNSW_HEAPTIDS				8
+
+/* Support function number of the opclasses: returns the HnswDistanceKind. */
+#define HNSW_DISTANCE_PROC			1
+
+/* ---------------------------------------------------------------------
+ * On-disk format
+ * ---------------------------------------------------------------------
+ */
+#define HNSW_MAGIC					0x56584E48	/* "HNXV" */
+#define HNSW_FORMAT_VERSION			1
+#define HNSW_METAPAGE_BLKNO			0
+
+/* Identifies our pages in the last two bytes of the special space. */
+#define HNSW_PAGE_ID				0xFF93
+
+/* Page kinds, in HnswPageOpaqueData.flags */
+#define HNSW_PAGE_META				(1 << 0)
+#define HNSW_PAGE_ELEMENT			(1 << 1)
+
+typedef struct HnswPageOpaqueData
+{
+	uint16		flags;			/* HNSW_PAGE_META or HNSW_PAGE_ELEMENT */
+	uint16		unused1;		/* reserved, zero */
+	uint16		unused2;		/* reserved, zero */
+	uint16		page_id;		/* HNSW_PAGE_ID, to recognise our pages */
+} HnswPageOpaqueData;
+
+typedef HnswPageOpaqueData *HnswPageOpaque;
+
+#define HnswPageGetOpaque(page) ((HnswPageOpaque) PageGetSpecialPointer(page))
+
+/* How an index measures distance; fixed by its opclass. */
+typedef enum HnswDistanceKind
+{
+	HNSW_DIST_L2 = 1,			/* squared Euclidean (same order as <->) */
+	HNSW_DIST_IP = 2,			/* negative inner product (<#>) */
+	HNSW_DIST_COSINE = 3,		/* vectors stored unit-length; -dot (<=>) */
+	HNSW_DIST_L1 = 4			/* taxicab (<+>) */
+} HnswDistanceKind;
+
+/*
+ * The metapage (block 0).  Its contents start right after the page header;
+ * pd_lower points past it so full-page images skip the hole.
+ */
+typedef struct HnswMetaPageData
+{
+	uint32		magic;			/* HNSW_MAGIC */
+	uint32		version;		/* HNSW_FORMAT_VERSION */
+	uint16		dimensions;		/* vector length; 0 until the first vector */
+	uint16		m;				/* index option m (layer 0 holds 2*m links) */
+	uint16		ef_construction;	/* index option ef_construction */
+	uint8		kind;			/* HnswDistanceKind of the opclass */
+	uint8		unused;			/* reserved, zero */
+	BlockNumber entry_blkno;	/* entry point element's block, or Invalid */
+	OffsetNumber entry_offno;	/* entry point element's line pointer */
+	int16		entry_level;	/* entry point's top layer; -1 when empty */
+	uint32		reserved[4];	/* room for later versions, zero */
+} HnswMetaPageData;
+
+typedef HnswMetaPageData *HnswMetaPage;
+
+#define HnswPageGetMeta(page) ((HnswMetaPage) PageGetContents(page))
+
+/* Tuple type byte, first byte of every item on an element page. */
+#define HNSW_ELEMENT_TUPLE			0xE1
+
+/*
+ * One graph element: its heap TIDs, its neighbour lists on every layer it
+ * lives on, and its vector, all in one item so a hop touches one page.
+ *
+ * Fixed header, then `data`:
+ *	 uint16			 count[level + 1];		valid links on each layer
+ *	 ItemPointerData links[2m + level*m];	layer 0 (2m slots), then layers
+ *											1..level (m slots each)
+ *	 (padding to a 4-byte boundary)
+ *	 float			 vec[dim];				the vector (unit length for cosine)
+ *
+ * The size is fixed once written (a function of level, m and dim), so every
+ * later change (links, heap TIDs) is an in-place overwrite.
+ */
+typedef struct HnswElementTupleData
+{
+	uint8		type;			/* HNSW_ELEMENT_TUPLE */
+	uint8		level;			/* top layer of this element, 0..HNSW_MAX_LEVEL */
+	uint8		deleted;		/* 1: no live heap TIDs and unlinked by vacuum */
+	uint8		version;		/* bumped each time vacuum reuses the slot */
+	uint16		dim;			/* number of floats in vec */
+	uint16		unused;			/* reserved, zero */
+	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* rows with this vector;
+												 * unused slots invalid */
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* counts, links, vector */
+} HnswElementTupleData;
+
+typedef HnswElementTupleData *HnswElementTuple;
+
+#define HNSW_ELEMENT_HEADER_SIZE	offsetof(HnswElementTupleData, data)
+
+/* Capacity of a layer's link list */
+static inline int
+HnswLayerCapacity(int m, int layer)
+{
+	return layer == 0 ? 2 * m : m;
+}
+
+/* Index of a layer's first slot in the links array */
+static inline int
+HnswLayerStart(int m, int layer)
+{
+	return layer == 0 ? 0 : 2 * m + (layer - 1) * m;
+}
+
+static inline Size
+HnswLinksOffset(int level)
+{
+	return HNSW_ELEMENT_HEADER_SIZE + sizeof(uint16) * (level + 1);
+}
+
+static inline Size
+HnswVectorOffset(int level, int m)
+{
+	Size		off = HnswLinksOffset(level) +
+		sizeof(ItemPointerData) * HnswLayerStart(m, level + 1);
+
+	return TYPEALIGN(sizeof(float), off);
+}
+
+static inline Size
+HnswElementTupleSize(int level, int m, int dim)
+{
+	return HnswVectorOffset(level, m) + sizeof(float) * dim;
+}
+
+static inline uint16 *
+HnswTupleCounts(HnswElementTuple tup)
+{
+	return (uint16 *) tup->data;
+}
+
+static inline ItemPointerData *
+HnswTupleLinks(HnswElementTuple tup, int m, int layer)
+{
+	return (ItemPointerData *) ((char *) tup + HnswLinksOffset(tup->level)) +
+		HnswLayerStart(m, layer);
+}
+
+static inline float *
+HnswTupleVector(HnswElementTuple tup, int m)
+{
+	return (float *) ((char *) tup + HnswVectorOffset(tup->level, m));
+}
+
+/* Largest element tuple a page can hold (one item per page). */
+#define HNSW_MAX_TUPLE_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) - \
+	 MAXALIGN(sizeof(HnswPageOpaqueData)))
+
+/* ---------------------------------------------------------------------
+ * Per-index options and run-time settings
+ * ---------------------------------------------------------------------
+ */
+typedef struct HnswOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			m;
+	int			ef_construction;
+} HnswOptions;
+
+extern int	hnsw_ef_search;
+
+/* Distance between two vectors of the index's kind; smaller is nearer. */
+typedef float (*HnswDistanceFn) (const float *a, const float *b, int n);
+
+/* What an operation needs to know about the index, read once. */
+typedef struct HnswIndexInfo
+{
+	Relation	index;
+	HnswDistanceKind kind;
+	HnswDistanceFn distance;
+	int			m;
+	int			ef_construction;
+	int			dim;			/* 0 when not known yet */
+	double		ml;				/* level multiplier 1/ln(m) */
+} HnswIndexInfo;
+
+/* ---------------------------------------------------------------------
+ * Search machinery shared by build (memory graph) and insert/scan (pages)
+ * ---------------------------------------------------------------------
+ */
+
+/* An element found during a search */
+typedef struct HnswNode
+{
+	uint64		key;			/* element identity (graph specific) */
+	float		dist;			/* distance to the query */
+	int16		level;			/* element's top layer */
+	uint8		ntids;			/* heap TIDs copied (disk scans only) */
+	uint8		deleted;		/* element has no live rows */
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
+} HnswNode;
+
+/*
+ * How the search reads a graph.  The memory graph of a build and the page
+ * graph of inserts and scans implement this; the search loop is shared.
+ */
+typedef struct HnswGraphOps
+{
+	/*
+	 * Stores the keys of `key`'s links on `layer` into out[] (room for 2*m)
+	 * and returns their number.
+	 */
+	int			(*links) (void *ctx, uint64 key, int layer, uint64 *out);
+
+	/*
+	 * Computes the distance from the search's query to element `key` into
+	 * node->dist and fills node->level (and, for scans, the heap TIDs).
+	 * Returns false if the element is not valid to visit.
+	 */
+	bool		(*visit) (void *ctx, uint64 key, const float *query, HnswNode *node);
+} HnswGraphOps;
+
+typedef struct HnswHeapItem
+{
+	float		dist;
+	int32		node;			/* index into HnswSearch.nodes */
+} HnswHeapItem;
+
+typedef struct HnswHeap
+{
+	HnswHeapItem *items;
+	int			count;
+	int			capacity;
+} HnswHeap;
+
+/* Open-addressing set of element keys visited by one layer's search */
+typedef struct HnswVisited
+{
+	uint64	   *keys;
+	uint32	   *stamps;			/* entry i is live iff stamps[i] == stamp */
+	uint32		stamp;
+	uint32		mask;			/* capacity - 1 (power of two) */
+	uint32		count;
+} HnswVisited;
+
+typedef struct HnswSearch
+{
+	const HnswGraphOps *ops;
+	void	   *ctx;
+	const float *query;
+	int			m;
+	HnswVisited visited;
+	HnswNode   *nodes;			/* arena of found elements */
+	int			nnodes;
+	int			maxnodes;
+	HnswHeap	candidates;		/* min-heap: nearest unexpanded first */
+	HnswHeap	results;		/* max-heap: farthest of the best ef first */
+	uint64	   *linkbuf;		/* scratch for ops->links */
+	int64		ndistances;		/* statistics: distances computed */
+} HnswSearch;
+
+extern HnswSearch *hnsw_search_create(const HnswGraphOps *ops, void *ctx, int m);
+extern void hnsw_search_begin(HnswSearch *s, const float *query);
+extern bool hnsw_search_seed(HnswSearch *s, uint64 key);
+extern void hnsw_search_layer(HnswSearch *s, int ef, int layer);
+extern int	hnsw_search_sorted(HnswSearch *s, HnswNode **out);
+extern void hnsw_search_free(HnswSearch *s);
+
+/* Neighbour selection (the paper's heuristic, Algorithm 4) */
+typedef struct HnswSelect
+{
+	HnswDistanceFn distance;
+	int			dim;
+	int			ncand;			/* candidates, sorted nearest first */
+	const float **vecs;			/* candidates' vectors */
+	const float *dists;			/* candidates' distances to the base */
+	int			cap;			/* at most this many selected */
+	int		   *selected;		/* out: indexes into the candidates */
+} HnswSelect;
+
+extern int	hnsw_select_neighbors(const HnswSelect *sel);
+
+/* ---------------------------------------------------------------------
+ * Utilities (hnswutils.c)
+ * ---------------------------------------------------------------------
+ */
+extern void hnsw_index_info(Relation index, HnswIndexInfo *info,
+							HnswMetaPageData *metap);
+extern HnswDistanceFn hnsw_distance_fn(HnswDistanceKind kind);
+extern HnswDistanceKind hnsw_index_kind(Relation index);
+extern int	hnsw_random_level(const HnswIndexInfo *info);
+extern int	hnsw_max_level_for(const HnswIndexInfo *info, int dim);
+extern void hnsw_check_dim(const HnswIndexInfo *info, int dim);
+extern float *hnsw_prepare_vector(const HnswIndexInfo *info, Datum value,
+								 int *dim);
+extern void hnsw_init_page(Page page, uint16 flags);
+extern Buffer hnsw_new_buffer(Relation index);
+extern void hnsw_init_metapage(Page page, const HnswIndexInfo *info);
+extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
+extern HnswElementTuple hnsw_get_element(Relation index, Page page,
+										 BlockNumber blkno, OffsetNumber off);
+extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno);
+extern void hnsw_sort_nodes(HnswNode *nodes, int n);
+
+/* Reads of the page graph (hnswutils.c); ctx for HnswGraphOps */
+typedef struct HnswDiskGraph
+{
+	HnswIndexInfo *info;
+	Buffer		buf;			/* last pinned buffer, kept to skip re-pins */
+	bool		want_tids;		/* scans need heap TIDs of visited nodes */
+} HnswDiskGraph;
+
+extern const HnswGraphOps hnsw_disk_ops;
+extern void hnsw_disk_graph_release(HnswDiskGraph *g);
+
+static inline uint64
+hnsw_tid_key(BlockNumber blkno, OffsetNumber off)
+{
+	return ((uint64) blkno << 16) | off;
+}
+
+static inline BlockNumber
+hnsw_key_block(uint64 key)
+{
+	return (BlockNumber) (key >> 16);
+}
+
+static inline OffsetNumber
+hnsw_key_offset(uint64 key)
+{
+	return (OffsetNumber) (key & 0xFFFF);
+}
+
+/* Page edits: generic WAL after a build, plain dirtying during one */
+typedef struct HnswPageEdit
+{
+	GenericXLogState *xlog;		/* NULL while building (pages logged later) */
+	Relation	index;
+	int			nbufs;			/* buffers to dirty when not logging */
+	Buffer		bufs[MAX_GENERIC_XLOG_PAGES];
+} HnswPageEdit;
+
+extern void hnsw_edit_begin(HnswPageEdit *edit, Relation index, bool building);
+extern Page hnsw_edit_page(HnswPageEdit *edit, Buffer buf, bool fresh);
+extern void hnsw_edit_finish(HnswPageEdit *edit);
+extern void hnsw_edit_abort(HnswPageEdit *edit);
+
+/* ---------------------------------------------------------------------
+ * Phases
+ * ---------------------------------------------------------------------
+ */
+
+/* hnswinsert.c */
+typedef struct HnswInsertState
+{
+	HnswIndexInfo *info;
+	bool		building;		/* inside CREATE INDEX: skip WAL */
+	HnswSearch *search;
+	HnswDiskGraph graph;
+	MemoryContext tmpctx;		/* reset after each insert */
+} HnswInsertState;
+
+extern void hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building);
+extern void hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
+							   ItemPointer heaptid);
+extern void hnsw_insert_end(HnswInsertState *st);
+extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
+					   ItemPointer heap_tid, Relation heap,
+					   IndexUniqueCheck checkUnique, bool indexUnchanged,
+					   IndexInfo *indexInfo);
+
+/* hnswbuild.c */
+extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void hnswbuildempty(Relation index);
+
+/* hnswscan.c */
+extern IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);
+extern void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+					   ScanKey orderbys, int norderbys);
+extern bool hnswgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void hnswendscan(IndexScanDesc scan);
+
+/* hnswvacuum.c */
+extern IndexBulkDeleteResult *hnswbulkdelete(IndexVacuumInfo *info,
+											 IndexBulkDeleteResult *stats,
+											 IndexBulkDeleteCallback callback,
+											 void *callback_state);
+extern IndexBulkDeleteResult *hnswvacuumcleanup(IndexVacuumInfo *info,
+												IndexBulkDeleteResult *stats);
+
+#endif							/* VECINDEX_HNSW_H */

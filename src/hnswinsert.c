@@ -1,0 +1,604 @@
+/*
+ * hnswinsert.c
+ *	  Inserting one vector into the page graph (aminsert, and the build once
+ *	  its graph no longer fits in maintenance_work_mem).
+ *
+ * An insert is a sequence of independent atomic steps, each one WAL record
+ * touching one page (see README.hnsw, "Inserts"):
+ *	 1. the new element, with its own links, is added to a page;
+ *	 2. each chosen neighbour gets a link back to it, one page at a time;
+ *	 3. if the new element is higher than the entry point, the metapage
+ *		points at it.
+ * At most one buffer lock is held at any time, except the first insert into
+ * an empty index, which holds the metapage while it adds the element (the
+ * only nesting, always metapage first).  So inserts cannot deadlock.
+ */
+#include "hnsw.h"
+
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* How often an insert re-reads a neighbour whose links changed under it */
+#define HNSW_LINK_RETRIES 8
+
+void
+hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building)
+{
+	st->info = info;
+	st->building = building;
+	st->graph.info = info;
+	st->graph.buf = InvalidBuffer;
+	st->graph.want_tids = false;
+	st->search = hnsw_search_create(&hnsw_disk_ops, &st->graph, info->m);
+	st->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
+									   ALLOCSET_DEFAULT_SIZES);
+}
+
+void
+hnsw_insert_end(HnswInsertState *st)
+{
+	hnsw_disk_graph_release(&st->graph);
+	hnsw_search_free(st->search);
+	MemoryContextDelete(st->tmpctx);
+}
+
+/*
+ * A buffer for a new element: the last page if it has room, else a new one.
+ * Returns it exclusively locked; *fresh says it must be initialised.
+ */
+static Buffer
+hnsw_insert_buffer(Relation index, Size size, bool *fresh)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	Buffer		buf;
+
+	if (nblocks > 1)
+	{
+		Page		page;
+
+		buf = ReadBuffer(index, nblocks - 1);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+
+		/*
+		 * An all-zero page is one whose extension survived a crash but whose
+		 * initialisation did not; it is ours to initialise.
+		 */
+		if (PageIsNew(page))
+		{
+			*fresh = true;
+			return buf;
+		}
+		hnsw_check_page(index, page, nblocks - 1);
+		if ((HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) &&
+			PageGetFreeSpace(page) >= MAXALIGN(size))
+		{
+			*fresh = false;
+			return buf;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	buf = hnsw_new_buffer(index);
+	*fresh = true;
+	return buf;
+}
+
+/*
+ * Adds the element tuple to a page and returns its TID.  With a valid
+ * metabuf (locked exclusively by the caller), the same WAL record also makes
+ * the element the entry point.
+ */
+static ItemPointerData
+hnsw_place_element(HnswInsertState *st, HnswElementTuple tup, Size size,
+				   Buffer metabuf)
+{
+	HnswPageEdit edit;
+	bool		fresh;
+	Buffer		buf = hnsw_insert_buffer(st->info->index, size, &fresh);
+	Page		page;
+	OffsetNumber off;
+	ItemPointerData tid;
+
+	hnsw_edit_begin(&edit, st->info->index, st->building);
+	page = hnsw_edit_page(&edit, buf, fresh);
+	if (fresh)
+		hnsw_init_page(page, HNSW_PAGE_ELEMENT);
+	off = PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
+	if (off == InvalidOffsetNumber)
+		elog(ERROR, "failed to add element to hnsw index \"%s\"",
+			 RelationGetRelationName(st->info->index));
+	ItemPointerSet(&tid, BufferGetBlockNumber(buf), off);
+
+	if (BufferIsValid(metabuf))
+	{
+		HnswMetaPage meta = HnswPageGetMeta(hnsw_edit_page(&edit, metabuf, false));
+
+		meta->entry_blkno = BufferGetBlockNumber(buf);
+		meta->entry_offno = off;
+		meta->entry_level = tup->level;
+		meta->dimensions = tup->dim;
+	}
+	hnsw_edit_finish(&edit);
+	UnlockReleaseBuffer(buf);
+	return tid;
+}
+
+/* Builds an element tuple with the given links (keys per layer). */
+static HnswElementTuple
+hnsw_form_element(const HnswIndexInfo *info, int level, const float *vec,
+				  ItemPointer heaptid, uint64 **links, const int *nlinks,
+				  Size *size)
+{
+	HnswElementTuple tup;
+	int			l;
+	int			i;
+
+	*size = HnswElementTupleSize(level, info->m, info->dim);
+	tup = palloc0(*size);
+	tup->type = HNSW_ELEMENT_TUPLE;
+	tup->level = level;
+	tup->dim = info->dim;
+	for (i = 0; i < HNSW_HEAPTIDS; i++)
+		ItemPointerSetInvalid(&tup->heaptids[i]);
+	tup->heaptids[0] = *heaptid;
+	for (l = 0; l <= level; l++)
+	{
+		ItemPointerData *dst = HnswTupleLinks(tup, info->m, l);
+		int			n = links ? nlinks[l] : 0;
+
+		HnswTupleCounts(tup)[l] = n;
+		for (i = 0; i < n; i++)
+			ItemPointerSet(&dst[i], hnsw_key_block(links[l][i]),
+						   hnsw_key_offset(links[l][i]));
+	}
+	memcpy(HnswTupleVector(tup, info->m), vec, sizeof(float) * info->dim);
+	return tup;
+}
+
+/* Copies element `key`'s vector into dst and returns its level. */
+static int
+hnsw_copy_vector(HnswInsertState *st, uint64 key, float *dst)
+{
+	Buffer		buf = ReadBuffer(st->info->index, hnsw_key_block(key));
+	HnswElementTuple tup;
+	int			level;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	tup = hnsw_get_element(st->info->index, BufferGetPage(buf),
+						   hnsw_key_block(key), hnsw_key_offset(key));
+	memcpy(dst, HnswTupleVector(tup, st->info->m), sizeof(float) * st->info->dim);
+	level = tup->level;
+	UnlockReleaseBuffer(buf);
+	return level;
+}
+
+/*
+ * A duplicate of an existing vector joins that element as one more heap TID,
+ * if it has a free slot: a crowd of identical vectors would otherwise form
+ * a clique the heuristic cannot link out of.
+ */
+static bool
+hnsw_add_duplicate(HnswInsertState *st, uint64 key, const float *vec,
+				   ItemPointer heaptid)
+{
+	Relation	index = st->info->index;
+	Buffer		buf = ReadBuffer(index, hnsw_key_block(key));
+	HnswElementTuple tup;
+	bool		done = false;
+	int			i;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	tup = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(key),
+						   hnsw_key_offset(key));
+	if (!tup->deleted &&
+		memcmp(HnswTupleVector(tup, st->info->m), vec,
+			   sizeof(float) * st->info->dim) == 0)
+	{
+		for (i = 0; i < HNSW_HEAPTIDS; i++)
+		{
+			if (!ItemPointerIsValid(&tup->heaptids[i]))
+			{
+				HnswPageEdit edit;
+				Page		page;
+
+				hnsw_edit_begin(&edit, index, st->building);
+				page = hnsw_edit_page(&edit, buf, false);
+				tup = hnsw_get_element(index, page, hnsw_key_block(key),
+									   hnsw_key_offset(key));
+				tup->heaptids[i] = *heaptid;
+				hnsw_edit_finish(&edit);
+				done = true;
+				break;
+			}
+		}
+	}
+	UnlockReleaseBuffer(buf);
+	return done;
+}
+
+/* What one layer's search chose for the new element */
+typedef struct HnswLayerChoice
+{
+	int			n;				/* links chosen */
+	uint64	   *keys;			/* the chosen elements */
+	float	   *dists;			/* their distances to the new element */
+} HnswLayerChoice;
+
+/*
+ * Picks the new element's links on one layer from the search results:
+ * loads the candidates' vectors and runs the heuristic.
+ */
+static void
+hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
+				  HnswLayerChoice *choice)
+{
+	HnswIndexInfo *info = st->info;
+	const float **vecs = palloc(sizeof(float *) * Max(n, 1));
+	float	   *dists = palloc(sizeof(float) * Max(n, 1));
+	int		   *sel = palloc(sizeof(int) * Max(n, 1));
+	HnswSelect	hs;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		float	   *v = palloc(sizeof(float) * info->dim);
+
+		hnsw_copy_vector(st, nodes[i].key, v);
+		vecs[i] = v;
+		dists[i] = nodes[i].dist;
+	}
+	hs.distance = info->distance;
+	hs.dim = info->dim;
+	hs.ncand = n;
+	hs.vecs = vecs;
+	hs.dists = dists;
+	hs.cap = HnswLayerCapacity(info->m, layer);
+	hs.selected = sel;
+	choice->n = hnsw_select_neighbors(&hs);
+	choice->keys = palloc(sizeof(uint64) * Max(choice->n, 1));
+	choice->dists = palloc(sizeof(float) * Max(choice->n, 1));
+	for (i = 0; i < choice->n; i++)
+	{
+		choice->keys[i] = nodes[sel[i]].key;
+		choice->dists[i] = nodes[sel[i]].dist;
+	}
+}
+
+/*
+ * Computes the new link list of element `nkey` (whose current, full list is
+ * links[0..count-1]) when `newkey` at distance newdist asks to join.
+ * Returns false when the heuristic leaves the newcomer out.
+ */
+static bool
+hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
+				 int count, uint64 newkey, const float *newvec, float newdist,
+				 int cap, ItemPointerData *out, int *nout)
+{
+	HnswIndexInfo *info = st->info;
+	HnswNode   *cand = palloc(sizeof(HnswNode) * (count + 1));
+	const float **vecs = palloc(sizeof(float *) * (count + 1));
+	float	   *dists = palloc(sizeof(float) * (count + 1));
+	int		   *sel = palloc(sizeof(int) * (count + 1));
+	float	   *store = palloc(sizeof(float) * info->dim * count);
+	HnswSelect	hs;
+	bool		kept = false;
+	int			i;
+
+	for (i = 0; i < count; i++)
+	{
+		uint64		key = hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(&links[i]),
+									   ItemPointerGetOffsetNumberNoCheck(&links[i]));
+
+		hnsw_copy_vector(st, key, store + (Size) i * info->dim);
+		cand[i].key = key;
+		cand[i].dist = info->distance(nvec, store + (Size) i * info->dim, info->dim);
+		cand[i].level = i;		/* remember where its vector is */
+	}
+	cand[count].key = newkey;
+	cand[count].dist = newdist;
+	cand[count].level = count;
+	hnsw_sort_nodes(cand, count + 1);
+
+	for (i = 0; i <= count; i++)
+	{
+		vecs[i] = cand[i].level == count ? newvec :
+			store + (Size) cand[i].level * info->dim;
+		dists[i] = cand[i].dist;
+	}
+	hs.distance = info->distance;
+	hs.dim = info->dim;
+	hs.ncand = count + 1;
+	hs.vecs = vecs;
+	hs.dists = dists;
+	hs.cap = cap;
+	hs.selected = sel;
+	*nout = hnsw_select_neighbors(&hs);
+	for (i = 0; i < *nout; i++)
+	{
+		uint64		key = cand[sel[i]].key;
+
+		kept |= (key == newkey);
+		ItemPointerSet(&out[i], hnsw_key_block(key), hnsw_key_offset(key));
+	}
+	return kept;
+}
+
+/*
+ * Gives element `nkey` a link to the new element `newkey` on `layer`.
+ *
+ * The list is read under a share lock and any pruning is computed without
+ * a lock (it reads other elements' vectors, and holding one page while
+ * locking others could deadlock); the result is written only if the list
+ * is still what it was, else the work is redone.
+ */
+static void
+hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
+				  const float *newvec, float newdist)
+{
+	HnswIndexInfo *info = st->info;
+	Relation	index = info->index;
+	int			cap = HnswLayerCapacity(info->m, layer);
+	ItemPointerData seen[2 * HNSW_MAX_M];
+	ItemPointerData pruned[2 * HNSW_MAX_M];
+	ItemPointerData newtid;
+	float	   *nvec = palloc(sizeof(float) * info->dim);
+	int			attempt;
+
+	ItemPointerSet(&newtid, hnsw_key_block(newkey), hnsw_key_offset(newkey));
+
+	for (attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++)
+	{
+		Buffer		buf = ReadBuffer(index, hnsw_key_block(nkey));
+		HnswElementTuple tup;
+		int			count;
+		int			npruned = 0;
+		bool		full;
+		int			i;
+
+		/* read the current list */
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		tup = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(nkey),
+							   hnsw_key_offset(nkey));
+		if (tup->level < layer || tup->deleted)
+		{
+			UnlockReleaseBuffer(buf);
+			return;
+		}
+		count = Min(HnswTupleCounts(tup)[layer], cap);
+		memcpy(seen, HnswTupleLinks(tup, info->m, layer), sizeof(ItemPointerData) * count);
+		memcpy(nvec, HnswTupleVector(tup, info->m), sizeof(float) * info->dim);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+
+		for (i = 0; i < count; i++)
+			if (ItemPointerEquals(&seen[i], &newtid))
+			{
+				ReleaseBuffer(buf);
+				return;
+			}
+
+		full = (count >= cap);
+		if (full && !hnsw_prune_links(st, nvec, seen, count, newkey, newvec,
+									  newdist, cap, pruned, &npruned))
+		{
+			ReleaseBuffer(buf);
+			return;				/* the newcomer does not make the cut */
+		}
+
+		/* write it if nothing changed meanwhile */
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		tup = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(nkey),
+							   hnsw_key_offset(nkey));
+		if (!tup->deleted && HnswTupleCounts(tup)[layer] == count &&
+			memcmp(HnswTupleLinks(tup, info->m, layer), seen,
+				   sizeof(ItemPointerData) * count) == 0)
+		{
+			HnswPageEdit edit;
+			Page		page;
+
+			hnsw_edit_begin(&edit, index, st->building);
+			page = hnsw_edit_page(&edit, buf, false);
+			tup = hnsw_get_element(index, page, hnsw_key_block(nkey),
+								   hnsw_key_offset(nkey));
+			if (full)
+			{
+				memcpy(HnswTupleLinks(tup, info->m, layer), pruned,
+					   sizeof(ItemPointerData) * npruned);
+				HnswTupleCounts(tup)[layer] = npruned;
+			}
+			else
+			{
+				HnswTupleLinks(tup, info->m, layer)[count] = newtid;
+				HnswTupleCounts(tup)[layer] = count + 1;
+			}
+			hnsw_edit_finish(&edit);
+			UnlockReleaseBuffer(buf);
+			return;
+		}
+		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/*
+	 * A list that kept changing under us: the element keeps its own links,
+	 * so it stays reachable through its other neighbours.
+	 */
+	elog(DEBUG1, "hnsw: gave up linking (%u,%u) from (%u,%u) on layer %d",
+		 hnsw_key_block(newkey), hnsw_key_offset(newkey),
+		 hnsw_key_block(nkey), hnsw_key_offset(nkey), layer);
+}
+
+/* Makes the new element the entry point if it is still the highest. */
+static void
+hnsw_raise_entry(HnswInsertState *st, ItemPointer tid, int level)
+{
+	Buffer		metabuf = ReadBuffer(st->info->index, HNSW_METAPAGE_BLKNO);
+	HnswMetaPage meta;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = HnswPageGetMeta(BufferGetPage(metabuf));
+	if (level > meta->entry_level)
+	{
+		HnswPageEdit edit;
+
+		hnsw_edit_begin(&edit, st->info->index, st->building);
+		meta = HnswPageGetMeta(hnsw_edit_page(&edit, metabuf, false));
+		meta->entry_blkno = ItemPointerGetBlockNumber(tid);
+		meta->entry_offno = ItemPointerGetOffsetNumber(tid);
+		meta->entry_level = level;
+		hnsw_edit_finish(&edit);
+	}
+	UnlockReleaseBuffer(metabuf);
+}
+
+/*
+ * The first element of an empty index becomes the entry point in the same
+ * WAL record.  Returns false if another backend got there first.
+ */
+static bool
+hnsw_insert_first(HnswInsertState *st, const float *vec, ItemPointer heaptid)
+{
+	Buffer		metabuf = ReadBuffer(st->info->index, HNSW_METAPAGE_BLKNO);
+	HnswMetaPage meta;
+	bool		empty;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = HnswPageGetMeta(BufferGetPage(metabuf));
+	empty = (meta->entry_level < 0);
+	if (empty)
+	{
+		Size		size;
+		HnswElementTuple tup = hnsw_form_element(st->info,
+												 hnsw_random_level(st->info),
+												 vec, heaptid, NULL, NULL, &size);
+
+		(void) hnsw_place_element(st, tup, size, metabuf);
+	}
+	UnlockReleaseBuffer(metabuf);
+	return empty;
+}
+
+/*
+ * Inserts one prepared vector (see hnsw_prepare_vector) of `dim` floats.
+ */
+void
+hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
+				   ItemPointer heaptid)
+{
+	HnswIndexInfo *info = st->info;
+	HnswSearch *s = st->search;
+	HnswMetaPageData meta;
+	HnswLayerChoice choice[HNSW_MAX_LEVEL + 1];
+	HnswNode   *layer0 = NULL;
+	int			n0 = 0;
+	int			level;
+	int			top;
+	int			l;
+	int			i;
+	Size		size;
+	HnswElementTuple tup;
+	ItemPointerData tid;
+	uint64	   *linkkeys[HNSW_MAX_LEVEL + 1] = {0};
+	int			nlinks[HNSW_MAX_LEVEL + 1] = {0};
+
+	hnsw_read_meta(info->index, &meta);
+	if (meta.dimensions != 0 && meta.dimensions != dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", meta.dimensions, dim)));
+	info->dim = dim;
+	hnsw_check_dim(info, dim);
+
+	if (meta.entry_level < 0 && hnsw_insert_first(st, vec, heaptid))
+		return;
+	if (meta.entry_level < 0)
+		hnsw_read_meta(info->index, &meta);
+
+	level = hnsw_random_level(info);
+	top = Min(level, meta.entry_level);
+
+	/* greedy descent to the new element's top layer, then wide searches */
+	hnsw_search_begin(s, vec);
+	if (!hnsw_search_seed(s, hnsw_tid_key(meta.entry_blkno, meta.entry_offno)))
+		elog(ERROR, "could not visit hnsw entry point");
+	for (l = meta.entry_level; l > top; l--)
+		hnsw_search_layer(s, 1, l);
+	for (l = top; l >= 0; l--)
+	{
+		HnswNode   *nodes;
+		int			n;
+
+		hnsw_search_layer(s, info->ef_construction, l);
+		n = hnsw_search_sorted(s, &nodes);
+		if (l == 0)
+		{
+			layer0 = nodes;
+			n0 = n;
+		}
+		hnsw_choose_links(st, nodes, n, l, &choice[l]);
+	}
+	hnsw_disk_graph_release(&st->graph);
+
+	/* an exact duplicate of the nearest element joins it */
+	for (i = 0; i < n0 && i < 4 && layer0[i].dist == layer0[0].dist; i++)
+		if (hnsw_add_duplicate(st, layer0[i].key, vec, heaptid))
+			return;
+
+	for (l = 0; l <= level; l++)
+	{
+		linkkeys[l] = l <= top ? choice[l].keys : NULL;
+		nlinks[l] = l <= top ? choice[l].n : 0;
+	}
+	tup = hnsw_form_element(info, level, vec, heaptid, linkkeys, nlinks, &size);
+	tid = hnsw_place_element(st, tup, size, InvalidBuffer);
+
+	for (l = top; l >= 0; l--)
+		for (i = 0; i < choice[l].n; i++)
+			hnsw_add_backlink(st, choice[l].keys[i], l,
+							  hnsw_tid_key(ItemPointerGetBlockNumber(&tid),
+										   ItemPointerGetOffsetNumber(&tid)),
+							  vec, choice[l].dists[i]);
+
+	if (level > meta.entry_level)
+		hnsw_raise_entry(st, &tid, level);
+}
+
+/*
+ * aminsert.  The insert state lives for the whole statement in
+ * indexInfo->ii_AmCache, so a multi-row INSERT sets it up once.
+ */
+bool
+hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+		   Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+		   IndexInfo *indexInfo)
+{
+	HnswInsertState *st = indexInfo->ii_AmCache;
+	MemoryContext oldctx;
+	float	   *vec;
+	int			dim;
+
+	if (isnull[0])
+		return false;
+
+	if (st == NULL)
+	{
+		HnswIndexInfo *info;
+
+		oldctx = MemoryContextSwitchTo(indexInfo->ii_Context);
+		info = palloc(sizeof(HnswIndexInfo));
+		hnsw_index_info(index, info, NULL);
+		st = palloc(sizeof(HnswInsertState));
+		hnsw_insert_init(st, info, false);
+		indexInfo->ii_AmCache = st;
+		MemoryContextSwitchTo(oldctx);
+	}
+
+	oldctx = MemoryContextSwitchTo(st->tmpctx);
+	vec = hnsw_prepare_vector(st->info, values[0], &dim);
+	if (vec != NULL)
+		hnsw_insert_vector(st, vec, dim, heap_tid);
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextReset(st->tmpctx);
+	return false;
+}

@@ -1,0 +1,173 @@
+/*
+ * hnswscan.c
+ *	  Ordered index scans: ORDER BY col <op> query LIMIT n.
+ *
+ * The first amgettuple call runs the whole search (greedy descent through
+ * the upper layers, then a layer-0 search of width hnsw.ef_search) and keeps
+ * the results, nearest first, with the heap TIDs copied while each element's
+ * page was locked.  Later calls hand those TIDs out; no index page is pinned
+ * between calls.  Why that is safe against a concurrent VACUUM is explained
+ * in README.hnsw ("Scans and vacuum").
+ */
+#include "hnsw.h"
+
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+typedef struct HnswScanOpaqueData
+{
+	HnswIndexInfo info;
+	HnswDiskGraph graph;
+	HnswSearch *search;			/* reused by every rescan */
+	MemoryContext ctx;			/* everything one search allocates */
+	bool		searched;		/* results are ready */
+	HnswNode   *results;		/* found elements, nearest first */
+	int			nresults;
+	int			pos;			/* next result to return */
+	int			tidpos;			/* next heap TID of results[pos] */
+} HnswScanOpaqueData;
+
+typedef HnswScanOpaqueData *HnswScanOpaque;
+
+IndexScanDesc
+hnswbeginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	HnswScanOpaque so = palloc0(sizeof(HnswScanOpaqueData));
+
+	so->ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw scan",
+									ALLOCSET_DEFAULT_SIZES);
+	so->graph.buf = InvalidBuffer;
+	so->graph.want_tids = true;
+	so->graph.info = &so->info;
+	hnsw_index_info(index, &so->info, NULL);
+	so->search = hnsw_search_create(&hnsw_disk_ops, &so->graph, so->info.m);
+	scan->opaque = so;
+	return scan;
+}
+
+void
+hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+		   int norderbys)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys,
+				scan->numberOfOrderBys * sizeof(ScanKeyData));
+	so->searched = false;
+	so->results = NULL;
+	so->nresults = so->pos = so->tidpos = 0;
+	MemoryContextReset(so->ctx);
+}
+
+/*
+ * The query vector of the scan, in the form the index stores vectors.
+ * A NULL query (possible only through a parameter) orders every row at a
+ * NULL distance, so any order is right: a zero vector serves.
+ */
+static float *
+scan_query(IndexScanDesc scan, HnswScanOpaque so)
+{
+	ScanKey		key = &scan->orderByData[0];
+	float	   *query = NULL;
+	int			dim;
+
+	if (!(key->sk_flags & SK_ISNULL))
+	{
+		Vector	   *v = DatumGetVector(key->sk_argument);
+
+		if (v->dim != so->info.dim)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("different vector dimensions %d and %d",
+							so->info.dim, v->dim)));
+		query = hnsw_prepare_vector(&so->info, key->sk_argument, &dim);
+	}
+	/* a zero vector under cosine has no direction: every distance ties */
+	if (query == NULL)
+		query = palloc0(sizeof(float) * so->info.dim);
+	return query;
+}
+
+static void
+scan_search(IndexScanDesc scan, HnswScanOpaque so)
+{
+	HnswMetaPageData meta;
+	float	   *query;
+	int			l;
+
+	/* the entry point (and, once, the dimension count) may have changed */
+	hnsw_index_info(scan->indexRelation, &so->info, &meta);
+	if (meta.entry_level < 0)
+		return;					/* empty index */
+
+	query = scan_query(scan, so);
+
+	hnsw_search_begin(so->search, query);
+	if (hnsw_search_seed(so->search, hnsw_tid_key(meta.entry_blkno, meta.entry_offno)))
+	{
+		for (l = meta.entry_level; l > 0; l--)
+			hnsw_search_layer(so->search, 1, l);
+		hnsw_search_layer(so->search, hnsw_ef_search, 0);
+		so->nresults = hnsw_search_sorted(so->search, &so->results);
+	}
+	hnsw_disk_graph_release(&so->graph);
+}
+
+bool
+hnswgettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	if (!ScanDirectionIsForward(dir))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("hnsw index scans can only go forward")));
+
+	if (!so->searched)
+	{
+		MemoryContext oldctx;
+
+		if (scan->numberOfOrderBys == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("an hnsw index can only be scanned with ORDER BY a distance operator")));
+		oldctx = MemoryContextSwitchTo(so->ctx);
+		scan_search(scan, so);
+		MemoryContextSwitchTo(oldctx);
+		so->searched = true;
+	}
+
+	while (so->pos < so->nresults)
+	{
+		HnswNode   *node = &so->results[so->pos];
+
+		if (so->tidpos < node->ntids)
+		{
+			scan->xs_heaptid = node->heaptids[so->tidpos++];
+			scan->xs_recheck = false;
+			scan->xs_recheckorderby = false;
+			return true;
+		}
+		so->pos++;
+		so->tidpos = 0;
+	}
+	return false;
+}
+
+void
+hnswendscan(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	hnsw_disk_graph_release(&so->graph);
+	hnsw_search_free(so->search);
+	MemoryContextDelete(so->ctx);
+	pfree(so);
+	scan->opaque = NULL;
+}

@@ -1,0 +1,383 @@
+/*
+ * hnswsearch.c
+ *	  The layer search and neighbour selection of HNSW, independent of where
+ *	  the graph lives.
+ *
+ * The build searches its in-memory graph and inserts and scans search the
+ * graph in index pages; both reach the graph through an HnswGraphOps, so
+ * the algorithm is written once.  A search object is created once per
+ * operation and reused across searches: its arrays grow as needed and are
+ * never freed in the inner loop.
+ */
+#include "hnsw.h"
+
+#include "miscadmin.h"
+
+/* ---------------------------------------------------------------------
+ * Binary heaps of (distance, node) pairs
+ * ---------------------------------------------------------------------
+ */
+
+static inline bool
+heap_before(const HnswHeapItem *a, const HnswHeapItem *b, bool max)
+{
+	return max ? a->dist > b->dist : a->dist < b->dist;
+}
+
+static void
+heap_push(HnswHeap *h, float dist, int32 node, bool max)
+{
+	int			i;
+
+	if (h->count == h->capacity)
+	{
+		h->capacity *= 2;
+		h->items = repalloc(h->items, sizeof(HnswHeapItem) * h->capacity);
+	}
+	i = h->count++;
+	h->items[i].dist = dist;
+	h->items[i].node = node;
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+		HnswHeapItem tmp;
+
+		if (!heap_before(&h->items[i], &h->items[parent], max))
+			break;
+		tmp = h->items[i];
+		h->items[i] = h->items[parent];
+		h->items[parent] = tmp;
+		i = parent;
+	}
+}
+
+static HnswHeapItem
+heap_pop(HnswHeap *h, bool max)
+{
+	HnswHeapItem top = h->items[0];
+	int			i = 0;
+
+	h->items[0] = h->items[--h->count];
+	for (;;)
+	{
+		int			l = 2 * i + 1;
+		int			r = l + 1;
+		int			best = i;
+		HnswHeapItem tmp;
+
+		if (l < h->count && heap_before(&h->items[l], &h->items[best], max))
+			best = l;
+		if (r < h->count && heap_before(&h->items[r], &h->items[best], max))
+			best = r;
+		if (best == i)
+			break;
+		tmp = h->items[i];
+		h->items[i] = h->items[best];
+		h->items[best] = tmp;
+		i = best;
+	}
+	return top;
+}
+
+static void
+heap_init(HnswHeap *h, int capacity)
+{
+	h->items = palloc(sizeof(HnswHeapItem) * capacity);
+	h->count = 0;
+	h->capacity = capacity;
+}
+
+/* ---------------------------------------------------------------------
+ * Visited set: open addressing; cleared in O(1) by bumping the stamp
+ * ---------------------------------------------------------------------
+ */
+
+static inline uint32
+visited_hash(uint64 key)
+{
+	return (uint32) ((key * UINT64CONST(0x9E3779B97F4A7C15)) >> 32);
+}
+
+static void
+visited_init(HnswVisited *v, uint32 capacity)
+{
+	v->keys = palloc(sizeof(uint64) * capacity);
+	v->stamps = palloc0(sizeof(uint32) * capacity);
+	v->stamp = 1;
+	v->mask = capacity - 1;
+	v->count = 0;
+}
+
+static void
+visited_clear(HnswVisited *v)
+{
+	v->count = 0;
+	if (++v->stamp == 0)
+	{
+		/* wrapped around after 4 billion clears: really clear once */
+		memset(v->stamps, 0, sizeof(uint32) * (v->mask + 1));
+		v->stamp = 1;
+	}
+}
+
+static bool visited_add(HnswVisited *v, uint64 key);
+
+static void
+visited_grow(HnswVisited *v)
+{
+	uint64	   *oldkeys = v->keys;
+	uint32	   *oldstamps = v->stamps;
+	uint32		oldcap = v->mask + 1;
+	uint32		oldstamp = v->stamp;
+	uint32		i;
+
+	visited_init(v, oldcap * 2);
+	for (i = 0; i < oldcap; i++)
+		if (oldstamps[i] == oldstamp)
+			visited_add(v, oldkeys[i]);
+	pfree(oldkeys);
+	pfree(oldstamps);
+}
+
+/* Adds key; returns true if it was not there yet. */
+static bool
+visited_add(HnswVisited *v, uint64 key)
+{
+	uint32		i;
+
+	if ((v->count + 1) * 2 > v->mask + 1)
+		visited_grow(v);
+	i = visited_hash(key) & v->mask;
+	while (v->stamps[i] == v->stamp)
+	{
+		if (v->keys[i] == key)
+			return false;
+		i = (i + 1) & v->mask;
+	}
+	v->stamps[i] = v->stamp;
+	v->keys[i] = key;
+	v->count++;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Searches
+ * ---------------------------------------------------------------------
+ */
+
+HnswSearch *
+hnsw_search_create(const HnswGraphOps *ops, void *ctx, int m)
+{
+	HnswSearch *s = palloc0(sizeof(HnswSearch));
+
+	s->ops = ops;
+	s->ctx = ctx;
+	s->m = m;
+	s->maxnodes = 1024;
+	s->nodes = palloc(sizeof(HnswNode) * s->maxnodes);
+	heap_init(&s->candidates, 256);
+	heap_init(&s->results, 256);
+	visited_init(&s->visited, 2048);
+	s->linkbuf = palloc(sizeof(uint64) * 2 * m);
+	return s;
+}
+
+void
+hnsw_search_free(HnswSearch *s)
+{
+	pfree(s->nodes);
+	pfree(s->candidates.items);
+	pfree(s->results.items);
+	pfree(s->visited.keys);
+	pfree(s->visited.stamps);
+	pfree(s->linkbuf);
+	pfree(s);
+}
+
+/* Starts a new search for `query`; forgets everything found before. */
+void
+hnsw_search_begin(HnswSearch *s, const float *query)
+{
+	s->query = query;
+	s->nnodes = 0;
+	s->candidates.count = 0;
+	s->results.count = 0;
+	visited_clear(&s->visited);
+}
+
+static inline int32
+node_alloc(HnswSearch *s)
+{
+	if (s->nnodes == s->maxnodes)
+	{
+		s->maxnodes *= 2;
+		s->nodes = repalloc_huge(s->nodes, sizeof(HnswNode) * s->maxnodes);
+	}
+	return s->nnodes++;
+}
+
+/*
+ * Visits `key` and makes it an entry point of the next layer search.
+ * Returns false if the element could not be visited.
+ */
+bool
+hnsw_search_seed(HnswSearch *s, uint64 key)
+{
+	int32		n;
+
+	if (!visited_add(&s->visited, key))
+		return true;
+	n = node_alloc(s);
+	s->nodes[n].key = key;
+	if (!s->ops->visit(s->ctx, key, s->query, &s->nodes[n]))
+	{
+		s->nnodes--;
+		return false;
+	}
+	s->ndistances++;
+	heap_push(&s->results, s->nodes[n].dist, n, true);
+	return true;
+}
+
+/*
+ * Searches one layer (the paper's SEARCH-LAYER), starting from the current
+ * results, and leaves the `ef` nearest elements found in s->results.
+ *
+ * The visited set is per layer: an element seen on an upper layer must be
+ * reconsidered on this one, where it has other links.
+ */
+void
+hnsw_search_layer(HnswSearch *s, int ef, int layer)
+{
+	HnswHeap   *cand = &s->candidates;
+	HnswHeap   *res = &s->results;
+	int			i;
+
+	while (res->count > ef)
+		(void) heap_pop(res, true);
+
+	visited_clear(&s->visited);
+	cand->count = 0;
+	for (i = 0; i < res->count; i++)
+	{
+		visited_add(&s->visited, s->nodes[res->items[i].node].key);
+		heap_push(cand, res->items[i].dist, res->items[i].node, false);
+	}
+
+	while (cand->count > 0)
+	{
+		HnswHeapItem c = heap_pop(cand, false);
+		int			nlinks;
+
+		if (res->count >= ef && c.dist > res->items[0].dist)
+			break;
+
+		CHECK_FOR_INTERRUPTS();
+
+		nlinks = s->ops->links(s->ctx, s->nodes[c.node].key, layer, s->linkbuf);
+		for (i = 0; i < nlinks; i++)
+		{
+			uint64		key = s->linkbuf[i];
+			int32		n;
+			HnswNode   *node;
+
+			if (!visited_add(&s->visited, key))
+				continue;
+
+			n = node_alloc(s);
+			node = &s->nodes[n];
+			node->key = key;
+			if (!s->ops->visit(s->ctx, key, s->query, node))
+			{
+				s->nnodes--;
+				continue;
+			}
+			s->ndistances++;
+
+			if (res->count < ef || node->dist < res->items[0].dist)
+			{
+				heap_push(cand, node->dist, n, false);
+				heap_push(res, node->dist, n, true);
+				if (res->count > ef)
+					(void) heap_pop(res, true);
+			}
+			else
+				s->nnodes--;	/* not kept: reuse the slot */
+		}
+	}
+}
+
+static int
+node_cmp(const void *a, const void *b)
+{
+	const HnswNode *na = a;
+	const HnswNode *nb = b;
+
+	if (na->dist < nb->dist)
+		return -1;
+	if (na->dist > nb->dist)
+		return 1;
+	/* equal distances: a stable, deterministic order */
+	if (na->key < nb->key)
+		return -1;
+	return na->key > nb->key ? 1 : 0;
+}
+
+void
+hnsw_sort_nodes(HnswNode *nodes, int n)
+{
+	if (n > 1)
+		qsort(nodes, n, sizeof(HnswNode), node_cmp);
+}
+
+/*
+ * Copies the current results, nearest first, into a palloc'd array.
+ * The search state is unchanged.
+ */
+int
+hnsw_search_sorted(HnswSearch *s, HnswNode **out)
+{
+	int			n = s->results.count;
+	HnswNode   *arr = palloc(sizeof(HnswNode) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		arr[i] = s->nodes[s->results.items[i].node];
+	hnsw_sort_nodes(arr, n);
+	*out = arr;
+	return n;
+}
+
+/*
+ * The neighbour-selection heuristic (Malkov & Yashunin, Algorithm 4):
+ * walk the candidates nearest first and keep one only if it is nearer to
+ * the base than to every neighbour kept so far.  This keeps links pointing
+ * in diverse directions, which is what lets greedy search cross clusters.
+ */
+int
+hnsw_select_neighbors(const HnswSelect *sel)
+{
+	int			nsel = 0;
+	int			i;
+
+	for (i = 0; i < sel->ncand && nsel < sel->cap; i++)
+	{
+		bool		keep = true;
+		int			j;
+
+		for (j = 0; j < nsel; j++)
+		{
+			float		d = sel->distance(sel->vecs[i], sel->vecs[sel->selected[j]],
+										  sel->dim);
+
+			if (d < sel->dists[i])
+			{
+				keep = false;
+				break;
+			}
+		}
+		if (keep)
+			sel->selected[nsel++] = i;
+	}
+	return nsel;
+}

@@ -1,0 +1,431 @@
+/*
+ * hnswutils.c
+ *	  Pages, the metapage, element tuples and reads of the page graph.
+ */
+#include "hnsw.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "common/pg_prng.h"
+#include "distance.h"
+#include "miscadmin.h"
+#include "utils/rel.h"
+
+/* ---------------------------------------------------------------------
+ * Distances
+ * ---------------------------------------------------------------------
+ */
+
+static float
+dist_l2(const float *a, const float *b, int n)
+{
+	return vec_kernels->l2_squared(a, b, n);
+}
+
+static float
+dist_neg_ip(const float *a, const float *b, int n)
+{
+	return -vec_kernels->inner_product(a, b, n);
+}
+
+static float
+dist_l1(const float *a, const float *b, int n)
+{
+	return vec_kernels->l1(a, b, n);
+}
+
+HnswDistanceFn
+hnsw_distance_fn(HnswDistanceKind kind)
+{
+	switch (kind)
+	{
+		case HNSW_DIST_L2:
+			return dist_l2;
+		case HNSW_DIST_IP:
+		case HNSW_DIST_COSINE:
+			/* cosine vectors are stored unit length: order by -dot */
+			return dist_neg_ip;
+		case HNSW_DIST_L1:
+			return dist_l1;
+	}
+	elog(ERROR, "unknown hnsw distance kind %d", (int) kind);
+	return NULL;				/* keep compiler quiet */
+}
+
+/* The distance kind of an index, from its opclass's support function. */
+HnswDistanceKind
+hnsw_index_kind(Relation index)
+{
+	FmgrInfo   *proc = index_getprocinfo(index, 1, HNSW_DISTANCE_PROC);
+	int32		kind = DatumGetInt32(FunctionCall1(proc, (Datum) 0));
+
+	if (kind < HNSW_DIST_L2 || kind > HNSW_DIST_L1)
+		elog(ERROR, "hnsw support function returned unknown distance kind %d", kind);
+	return (HnswDistanceKind) kind;
+}
+
+/*
+ * Fills info from the metapage (inserts and scans), and *metap with the
+ * metapage itself when not NULL.
+ */
+void
+hnsw_index_info(Relation index, HnswIndexInfo *info, HnswMetaPageData *metap)
+{
+	HnswMetaPageData meta;
+
+	hnsw_read_meta(index, &meta);
+	if (metap)
+		*metap = meta;
+	info->index = index;
+	info->kind = (HnswDistanceKind) meta.kind;
+	info->distance = hnsw_distance_fn(info->kind);
+	info->m = meta.m;
+	info->ef_construction = meta.ef_construction;
+	info->dim = meta.dimensions;
+	info->ml = 1.0 / log((double) info->m);
+}
+
+/* ---------------------------------------------------------------------
+ * Levels and sizes
+ * ---------------------------------------------------------------------
+ */
+
+/* Highest level whose element tuple still fits a page; -1 if none does. */
+int
+hnsw_max_level_for(const HnswIndexInfo *info, int dim)
+{
+	int			level;
+
+	for (level = HNSW_MAX_LEVEL; level >= 0; level--)
+		if (HnswElementTupleSize(level, info->m, dim) <= HNSW_MAX_TUPLE_SIZE)
+			return level;
+	return -1;
+}
+
+/*
+ * Draws a level from the paper's exponential distribution, floor(-ln(U)*mL).
+ * Capped where the tuple would outgrow a page: such an element then lives on
+ * fewer layers, which costs a little search speed, never correctness.
+ */
+int
+hnsw_random_level(const HnswIndexInfo *info)
+{
+	double		u = pg_prng_double(&pg_global_prng_state);	/* [0, 1) */
+	double		l = floor(-log(1.0 - u) * info->ml);
+	int			cap = hnsw_max_level_for(info, info->dim);
+
+	return (int) Min(l, (double) cap);
+}
+
+void
+hnsw_check_dim(const HnswIndexInfo *info, int dim)
+{
+	if (hnsw_max_level_for(info, dim) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vector with %d dimensions is too wide for an hnsw index with m = %d",
+						dim, info->m),
+				 errdetail("An index element would take %zu bytes; a page holds at most %zu.",
+						   HnswElementTupleSize(0, info->m, dim),
+						   (size_t) HNSW_MAX_TUPLE_SIZE)));
+}
+
+/*
+ * Turns an indexed value into the floats the graph stores: checks the
+ * dimension count against the index and, for cosine, scales to unit length.
+ * Returns NULL for a value the index does not hold (a zero vector under
+ * cosine, whose distance to anything is undefined).  *dim gets the length.
+ */
+float *
+hnsw_prepare_vector(const HnswIndexInfo *info, Datum value, int *dim)
+{
+	Vector	   *v = DatumGetVector(value);
+	float	   *out;
+	int			i;
+
+	if (info->dim != 0 && v->dim != info->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", info->dim, v->dim)));
+
+	out = palloc(sizeof(float) * v->dim);
+	memcpy(out, v->x, sizeof(float) * v->dim);
+	*dim = v->dim;
+
+	if (info->kind == HNSW_DIST_COSINE)
+	{
+		double		norm = VectorNorm(v);
+
+		if (norm == 0.0)
+			return NULL;
+		for (i = 0; i < v->dim; i++)
+			out[i] = (float) (out[i] / norm);
+	}
+	if ((Pointer) v != DatumGetPointer(value))
+		pfree(v);
+	return out;
+}
+
+/* ---------------------------------------------------------------------
+ * Pages
+ * ---------------------------------------------------------------------
+ */
+
+void
+hnsw_init_page(Page page, uint16 flags)
+{
+	HnswPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(HnswPageOpaqueData));
+	opaque = HnswPageGetOpaque(page);
+	opaque->flags = flags;
+	opaque->page_id = HNSW_PAGE_ID;
+}
+
+/* A new, exclusively locked page at the end of the index */
+Buffer
+hnsw_new_buffer(Relation index)
+{
+	return vec_extend_locked(index);
+}
+
+void
+hnsw_init_metapage(Page page, const HnswIndexInfo *info)
+{
+	HnswMetaPage meta;
+
+	hnsw_init_page(page, HNSW_PAGE_META);
+	meta = HnswPageGetMeta(page);
+	memset(meta, 0, sizeof(HnswMetaPageData));
+	meta->magic = HNSW_MAGIC;
+	meta->version = HNSW_FORMAT_VERSION;
+	meta->dimensions = info->dim;
+	meta->m = info->m;
+	meta->ef_construction = info->ef_construction;
+	meta->kind = info->kind;
+	meta->entry_blkno = InvalidBlockNumber;
+	meta->entry_offno = InvalidOffsetNumber;
+	meta->entry_level = -1;
+	((PageHeader) page)->pd_lower =
+		((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
+}
+
+/* Errors out unless `page` looks like one of ours. */
+void
+hnsw_check_page(Relation index, Page page, BlockNumber blkno)
+{
+	if (PageIsNew(page) ||
+		PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+		HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains an unexpected page at block %u",
+						RelationGetRelationName(index), blkno)));
+}
+
+void
+hnsw_read_meta(Relation index, HnswMetaPageData *out)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	Page		page;
+	HnswMetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	hnsw_check_page(index, page, HNSW_METAPAGE_BLKNO);
+	meta = HnswPageGetMeta(page);
+	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META) ||
+		meta->magic != HNSW_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not an hnsw index: bad metapage magic",
+						RelationGetRelationName(index))));
+	if (meta->version != HNSW_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has hnsw format version %u, expected %u",
+						RelationGetRelationName(index), meta->version,
+						HNSW_FORMAT_VERSION),
+				 errhint("REINDEX the index.")));
+	*out = *meta;
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Returns the element tuple at (blkno, off) of a locked page, checking that
+ * it is a well-formed element; a bad one is reported as corruption.
+ */
+HnswElementTuple
+hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
+{
+	ItemId		iid;
+	HnswElementTuple tup;
+
+	hnsw_check_page(index, page, blkno);
+	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) ||
+		off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+		goto bad;
+	iid = PageGetItemId(page, off);
+	if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < HNSW_ELEMENT_HEADER_SIZE)
+		goto bad;
+	tup = (HnswElementTuple) PageGetItem(page, iid);
+	if (tup->type != HNSW_ELEMENT_TUPLE || tup->level > HNSW_MAX_LEVEL)
+		goto bad;
+	return tup;
+
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" has no valid element at (%u,%u)",
+					RelationGetRelationName(index), blkno, off)));
+	return NULL;				/* keep compiler quiet */
+}
+
+/* ---------------------------------------------------------------------
+ * Page edits
+ * ---------------------------------------------------------------------
+ */
+
+void
+hnsw_edit_begin(HnswPageEdit *edit, Relation index, bool building)
+{
+	edit->index = index;
+	edit->nbufs = 0;
+	edit->xlog = building ? NULL : GenericXLogStart(index);
+}
+
+/*
+ * Returns the page of an exclusively locked buffer to modify.  `fresh`: the
+ * page is being initialised, so log it whole.
+ */
+Page
+hnsw_edit_page(HnswPageEdit *edit, Buffer buf, bool fresh)
+{
+	if (edit->xlog)
+		return GenericXLogRegisterBuffer(edit->xlog, buf,
+										 fresh ? GENERIC_XLOG_FULL_IMAGE : 0);
+	Assert(edit->nbufs < MAX_GENERIC_XLOG_PAGES);
+	edit->bufs[edit->nbufs++] = buf;
+	return BufferGetPage(buf);
+}
+
+void
+hnsw_edit_finish(HnswPageEdit *edit)
+{
+	int			i;
+
+	if (edit->xlog)
+		GenericXLogFinish(edit->xlog);
+	for (i = 0; i < edit->nbufs; i++)
+		MarkBufferDirty(edit->bufs[i]);
+	edit->xlog = NULL;
+	edit->nbufs = 0;
+}
+
+/* ---------------------------------------------------------------------
+ * The page graph, read through the buffer manager
+ *
+ * Each read pins the element's page, takes a share lock only while it
+ * copies what it needs, and keeps the pin for the next read if that falls
+ * on the same page (neighbours are often written side by side).
+ * ---------------------------------------------------------------------
+ */
+
+static HnswElementTuple
+disk_lock_element(HnswDiskGraph *g, uint64 key)
+{
+	BlockNumber blkno = hnsw_key_block(key);
+
+	if (!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno)
+	{
+		if (BufferIsValid(g->buf))
+			ReleaseBuffer(g->buf);
+		g->buf = ReadBuffer(g->info->index, blkno);
+	}
+	LockBuffer(g->buf, BUFFER_LOCK_SHARE);
+	return hnsw_get_element(g->info->index, BufferGetPage(g->buf), blkno,
+							hnsw_key_offset(key));
+}
+
+static int
+disk_links(void *ctx, uint64 key, int layer, uint64 *out)
+{
+	HnswDiskGraph *g = ctx;
+	HnswElementTuple tup = disk_lock_element(g, key);
+	int			n = 0;
+
+	if (tup->level >= layer)
+	{
+		ItemPointerData *links = HnswTupleLinks(tup, g->info->m, layer);
+		int			count = HnswTupleCounts(tup)[layer];
+		int			i;
+
+		if (count > HnswLayerCapacity(g->info->m, layer))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" element (%u,%u) has %d links on layer %d",
+							RelationGetRelationName(g->info->index),
+							hnsw_key_block(key), hnsw_key_offset(key),
+							count, layer)));
+		for (i = 0; i < count; i++)
+			out[n++] = hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(&links[i]),
+									ItemPointerGetOffsetNumberNoCheck(&links[i]));
+	}
+	LockBuffer(g->buf, BUFFER_LOCK_UNLOCK);
+	return n;
+}
+
+static bool
+disk_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
+{
+	HnswDiskGraph *g = ctx;
+	HnswElementTuple tup = disk_lock_element(g, key);
+
+	if (tup->dim != g->info->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" element (%u,%u) has %d dimensions, expected %d",
+						RelationGetRelationName(g->info->index),
+						hnsw_key_block(key), hnsw_key_offset(key),
+						tup->dim, g->info->dim)));
+
+	node->dist = g->info->distance(query, HnswTupleVector(tup, g->info->m),
+								   g->info->dim);
+	node->level = tup->level;
+	node->deleted = tup->deleted;
+	node->ntids = 0;
+	if (g->want_tids)
+	{
+		int			i;
+
+		for (i = 0; i < HNSW_HEAPTIDS; i++)
+			if (ItemPointerIsValid(&tup->heaptids[i]))
+				node->heaptids[node->ntids++] = tup->heaptids[i];
+	}
+	LockBuffer(g->buf, BUFFER_LOCK_UNLOCK);
+	return true;
+}
+
+const HnswGraphOps hnsw_disk_ops = {
+	.links = disk_links,
+	.visit = disk_visit,
+};
+
+void
+hnsw_disk_graph_release(HnswDiskGraph *g)
+{
+	if (BufferIsValid(g->buf))
+		ReleaseBuffer(g->buf);
+	g->buf = InvalidBuffer;
+}
+
+/* Drops an edit that changed nothing worth logging. */
+void
+hnsw_edit_abort(HnswPageEdit *edit)
+{
+	if (edit->xlog)
+		GenericXLogAbort(edit->xlog);
+	edit->xlog = NULL;
+	edit->nbufs = 0;
+}
