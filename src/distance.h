@@ -39,4 +39,17 @@ extern void vec_kernels_init(void);
  */
 extern int	vec_kernel_variants(const VecKernels **out, int max);
 
+/*
+ * Makes the variant called name ("portable", "avx2", "avx512") the one in
+ * use, if this CPU can run it; NULL or "auto" chooses as vec_kernels_init()
+ * does.  Returns 1 on success, 0 (changing nothing) for an unknown name or a
+ * variant this CPU cannot run.  For a setting, tests and benchmarks.
+ *
+ * Results: a variant's results depend only on the values (never on the
+ * addresses) and are symmetric in a and b, bit for bit; "avx2" and "avx512"
+ * return the same bits; all variants agree bit for bit while n <= 16, and
+ * otherwise differ from "portable" by float rounding only.
+ */
+extern int	vec_kernels_select(const char *name);
+
 #endif							/* VECINDEX_DISTANCE_H */

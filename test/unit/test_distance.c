@@ -1,0 +1,561 @@
+/*
+ * test_distance.c
+ *	  Standalone test of every distance-kernel variant this CPU can run.
+ *
+ *	  make test/unit/test_distance && test/unit/test_distance
+ *
+ * For each variant and each length it checks the four kernels
+ *   - on random real data against a double-precision reference, within a
+ *     tolerance suited to single-precision accumulation, and against the
+ *     portable variant;
+ *   - on small-integer data, where every partial sum is exact in float, so
+ *     any variant must return exactly the reference (this is what catches a
+ *     dropped or doubled element at large n, which a relative tolerance
+ *     cannot);
+ *   - on identical vectors (l2 and l1 must be exactly 0);
+ *   - at unaligned addresses (a+1, b+3);
+ *   - right against an unreadable page on either side (mmap + PROT_NONE), so
+ *     a kernel that reads past either end of its vectors crashes here;
+ *   - the promises distance.c makes about bits: a result does not depend on
+ *     where the vectors are in memory (every pair of float offsets 0..15),
+ *     every kernel is symmetric, AVX2 and AVX-512 agree for every n, and all
+ *     variants agree for n <= 16.
+ *
+ * Prints one line per variant and ends with "N passed, M failed"; exits
+ * non-zero on any failure.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distance.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#define HAVE_GUARD_PAGES 1
+#endif
+
+#define MAX_VARIANTS 8
+
+static const int lengths[] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
+	38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55,
+	56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70,
+	95, 96, 97, 100, 127, 128, 129, 255, 256, 257, 300, 784, 960, 1000, 1536,
+	2000, 4096, 16000
+};
+#define NLENGTHS ((int) (sizeof(lengths) / sizeof(lengths[0])))
+#define MAXLEN 16000
+
+static long n_passed;
+static long n_failed;
+static long variant_failed;
+
+/* xorshift64*: fixed seed, same data on every run and machine */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t
+rng_next(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+/* uniform in [-1, 1) */
+static float
+rng_float(void)
+{
+	return (float) ((double) (rng_next() >> 40) / (double) (1 << 23) - 1.0);
+}
+
+/* integer in [-k, k] */
+static float
+rng_int(int k)
+{
+	return (float) ((int) (rng_next() % (uint64_t) (2 * k + 1)) - k);
+}
+
+/* ---------------------------------------------------------------------
+ * Double-precision references.  *mag receives the sum of the magnitudes of
+ * the terms, the scale of the rounding error of any summation order.
+ * ---------------------------------------------------------------------
+ */
+typedef struct Ref
+{
+	double		l2,
+				l2_mag;
+	double		ip,
+				ip_mag;
+	double		l1,
+				l1_mag;
+	double		ab,
+				ab_mag;
+	double		aa,
+				bb;
+} Ref;
+
+static Ref
+reference(const float *a, const float *b, int n)
+{
+	Ref			r;
+	int			i;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < n; i++)
+	{
+		double		x = a[i];
+		double		y = b[i];
+		double		d = x - y;
+
+		r.l2 += d * d;
+		r.ip += x * y;
+		r.l1 += fabs(d);
+		r.ab += x * y;
+		r.aa += x * x;
+		r.bb += y * y;
+		r.ip_mag += fabs(x * y);
+	}
+	r.l2_mag = r.l2;
+	r.l1_mag = r.l1;
+	r.ab_mag = r.ip_mag;
+	return r;
+}
+
+/* ---------------------------------------------------------------------
+ * Checks
+ * ---------------------------------------------------------------------
+ */
+static void
+report(int ok, const char *variant, const char *what, const char *kernel,
+	   int n, double got, double want, double tol)
+{
+	if (ok)
+	{
+		n_passed++;
+		return;
+	}
+	n_failed++;
+	variant_failed++;
+	if (variant_failed <= 20)
+		printf("FAIL %s %s %s n=%d: got %.9g want %.9g (diff %.3g, tol %.3g)\n",
+			   variant, what, kernel, n, got, want, fabs(got - want), tol);
+}
+
+/*
+ * Tolerance for a float sum of n terms whose magnitudes add up to mag:
+ * 1e-4 relative to the result plus 1e-6 of the magnitude (covers cancellation
+ * in the inner product) plus a tiny absolute term growing with n.
+ */
+static double
+tolerance(double want, double mag, int n)
+{
+	return 1e-4 * fabs(want) + 1e-6 * mag + 1e-30 * (n + 1);
+}
+
+static void
+check_close(const char *variant, const char *what, const char *kernel, int n,
+			double got, double want, double mag)
+{
+	double		tol = tolerance(want, mag, n);
+
+	report(isfinite(got) && fabs(got - want) <= tol,
+		   variant, what, kernel, n, got, want, tol);
+}
+
+static void
+check_exact(const char *variant, const char *what, const char *kernel, int n,
+			double got, double want)
+{
+	report(got == want, variant, what, kernel, n, got, want, 0.0);
+}
+
+/* Every kernel on (a, b, n), compared with the reference (and portable). */
+static void
+check_all(const VecKernels *k, const VecKernels *portable, const char *what,
+		  const float *a, const float *b, int n, int exact)
+{
+	Ref			r = reference(a, b, n);
+	float		ab = NAN,
+				aa = NAN,
+				bb = NAN;
+	float		pab,
+				paa,
+				pbb;
+	float		l2 = k->l2_squared(a, b, n);
+	float		ip = k->inner_product(a, b, n);
+	float		l1 = k->l1(a, b, n);
+
+	k->cosine_parts(a, b, n, &ab, &aa, &bb);
+
+	if (exact)
+	{
+		check_exact(k->name, what, "l2_squared", n, l2, r.l2);
+		check_exact(k->name, what, "inner_product", n, ip, r.ip);
+		check_exact(k->name, what, "l1", n, l1, r.l1);
+		check_exact(k->name, what, "cosine_parts.ab", n, ab, r.ab);
+		check_exact(k->name, what, "cosine_parts.aa", n, aa, r.aa);
+		check_exact(k->name, what, "cosine_parts.bb", n, bb, r.bb);
+		return;
+	}
+
+	check_close(k->name, what, "l2_squared", n, l2, r.l2, r.l2_mag);
+	check_close(k->name, what, "inner_product", n, ip, r.ip, r.ip_mag);
+	check_close(k->name, what, "l1", n, l1, r.l1, r.l1_mag);
+	check_close(k->name, what, "cosine_parts.ab", n, ab, r.ab, r.ab_mag);
+	check_close(k->name, what, "cosine_parts.aa", n, aa, r.aa, r.aa);
+	check_close(k->name, what, "cosine_parts.bb", n, bb, r.bb, r.bb);
+
+	/* cosine_parts.ab must agree with inner_product of the same variant */
+	check_close(k->name, what, "cosine_parts.ab~inner_product", n, ab, ip, r.ab_mag);
+
+	if (k != portable)
+	{
+		portable->cosine_parts(a, b, n, &pab, &paa, &pbb);
+		check_close(k->name, what, "l2_squared~portable", n, l2,
+					portable->l2_squared(a, b, n), 2 * r.l2_mag);
+		check_close(k->name, what, "inner_product~portable", n, ip,
+					portable->inner_product(a, b, n), 2 * r.ip_mag);
+		check_close(k->name, what, "l1~portable", n, l1,
+					portable->l1(a, b, n), 2 * r.l1_mag);
+		check_close(k->name, what, "cosine_parts.ab~portable", n, ab, pab, 2 * r.ab_mag);
+		check_close(k->name, what, "cosine_parts.aa~portable", n, aa, paa, 2 * r.aa);
+		check_close(k->name, what, "cosine_parts.bb~portable", n, bb, pbb, 2 * r.bb);
+	}
+}
+
+/* Same inputs twice must give the same bits (no hidden state). */
+static void
+check_deterministic(const VecKernels *k, const float *a, const float *b, int n)
+{
+	float		x = k->l2_squared(a, b, n);
+	float		y = k->l2_squared(a, b, n);
+
+	report(memcmp(&x, &y, sizeof(float)) == 0, k->name, "repeat", "l2_squared",
+		   n, y, x, 0.0);
+	x = k->inner_product(a, b, n);
+	y = k->inner_product(a, b, n);
+	report(memcmp(&x, &y, sizeof(float)) == 0, k->name, "repeat", "inner_product",
+		   n, y, x, 0.0);
+}
+
+/* Identical vectors: l2 and l1 exactly 0; ab, aa and bb exactly equal. */
+static void
+check_identical(const VecKernels *k, const float *a, float *copy, int n)
+{
+	float		ab = NAN,
+				aa = NAN,
+				bb = NAN;
+
+	memcpy(copy, a, sizeof(float) * n);
+	check_exact(k->name, "identical", "l2_squared", n, k->l2_squared(a, copy, n), 0.0);
+	check_exact(k->name, "identical", "l1", n, k->l1(a, copy, n), 0.0);
+	check_exact(k->name, "same-pointer", "l2_squared", n, k->l2_squared(a, a, n), 0.0);
+	check_exact(k->name, "same-pointer", "l1", n, k->l1(a, a, n), 0.0);
+	k->cosine_parts(a, copy, n, &ab, &aa, &bb);
+	check_exact(k->name, "identical", "cosine_parts.ab==aa", n, ab, aa);
+	check_exact(k->name, "identical", "cosine_parts.aa==bb", n, aa, bb);
+}
+
+/* The four kernels' results, compared bit for bit. */
+typedef struct Bits
+{
+	float		l2,
+				ip,
+				l1,
+				ab,
+				aa,
+				bb;
+} Bits;
+
+static Bits
+run_bits(const VecKernels *k, const float *a, const float *b, int n)
+{
+	Bits		r;
+
+	r.l2 = k->l2_squared(a, b, n);
+	r.ip = k->inner_product(a, b, n);
+	r.l1 = k->l1(a, b, n);
+	k->cosine_parts(a, b, n, &r.ab, &r.aa, &r.bb);
+	return r;
+}
+
+static void
+check_same_bits(const char *variant, const char *what, int n, Bits got, Bits want)
+{
+	report(memcmp(&got.l2, &want.l2, sizeof(float)) == 0, variant, what, "l2_squared", n, got.l2, want.l2, 0);
+	report(memcmp(&got.ip, &want.ip, sizeof(float)) == 0, variant, what, "inner_product", n, got.ip, want.ip, 0);
+	report(memcmp(&got.l1, &want.l1, sizeof(float)) == 0, variant, what, "l1", n, got.l1, want.l1, 0);
+	report(memcmp(&got.ab, &want.ab, sizeof(float)) == 0, variant, what, "cosine_parts.ab", n, got.ab, want.ab, 0);
+	report(memcmp(&got.aa, &want.aa, sizeof(float)) == 0, variant, what, "cosine_parts.aa", n, got.aa, want.aa, 0);
+	report(memcmp(&got.bb, &want.bb, sizeof(float)) == 0, variant, what, "cosine_parts.bb", n, got.bb, want.bb, 0);
+}
+
+/*
+ * The same values at other addresses (every float offset 0..15 of a and b
+ * from a 64-byte boundary) and in swapped order must give the same bits.
+ * pa and pb are 64-byte aligned with room for n + 16 floats.
+ */
+static void
+check_placement(const VecKernels *k, const float *src_a, const float *src_b,
+				int n, float *pa, float *pb)
+{
+	Bits		want;
+	Bits		swapped;
+	Bits		got;
+	int			oa,
+				ob;
+	float		t;
+
+	memcpy(pa, src_a, sizeof(float) * n);
+	memcpy(pb, src_b, sizeof(float) * n);
+	want = run_bits(k, pa, pb, n);
+
+	swapped = run_bits(k, pb, pa, n);
+	t = swapped.aa;
+	swapped.aa = swapped.bb;
+	swapped.bb = t;
+	check_same_bits(k->name, "symmetric", n, swapped, want);
+
+	for (oa = 0; oa < 16; oa++)
+	{
+		for (ob = 0; ob < 16; ob++)
+		{
+			/* all of a's offsets against two of b's, and the diagonal */
+			if (ob != 0 && ob != 5 && ob != oa)
+				continue;
+			memmove(pa + oa, src_a, sizeof(float) * n);
+			memmove(pb + ob, src_b, sizeof(float) * n);
+			got = run_bits(k, pa + oa, pb + ob, n);
+			check_same_bits(k->name, "placement", n, got, want);
+		}
+	}
+}
+
+#ifdef HAVE_GUARD_PAGES
+/*
+ * Two buffers, each of pages with an inaccessible page before and after, so a
+ * vector can be placed flush against either guard.
+ */
+typedef struct Guarded
+{
+	char	   *base;
+	size_t		total;
+	float	   *lo;				/* first float after the leading guard */
+	float	   *hi_end;			/* one past the last float before the trailing
+								 * guard */
+} Guarded;
+
+static int
+guarded_alloc(Guarded *g, size_t nfloats)
+{
+	size_t		page = (size_t) sysconf(_SC_PAGESIZE);
+	size_t		body = ((nfloats * sizeof(float) + page - 1) / page) * page;
+
+	g->total = body + 2 * page;
+	g->base = mmap(NULL, g->total, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->base == MAP_FAILED)
+		return 0;
+	if (mprotect(g->base, page, PROT_NONE) != 0 ||
+		mprotect(g->base + page + body, page, PROT_NONE) != 0)
+		return 0;
+	g->lo = (float *) (g->base + page);
+	g->hi_end = (float *) (g->base + page + body);
+	return 1;
+}
+
+static void
+check_guarded(const VecKernels *k, const VecKernels *portable,
+			  Guarded *ga, Guarded *gb, const float *src_a, const float *src_b,
+			  int n)
+{
+	/* flush against the trailing guard */
+	float	   *a = ga->hi_end - n;
+	float	   *b = gb->hi_end - n;
+
+	memcpy(a, src_a, sizeof(float) * n);
+	memcpy(b, src_b, sizeof(float) * n);
+	check_all(k, portable, "end-of-page", a, b, n, 0);
+
+	/* flush against the leading guard */
+	a = ga->lo;
+	b = gb->lo;
+	memcpy(a, src_a, sizeof(float) * n);
+	memcpy(b, src_b, sizeof(float) * n);
+	check_all(k, portable, "start-of-page", a, b, n, 0);
+}
+#endif
+
+int
+main(void)
+{
+	const VecKernels *variants[MAX_VARIANTS];
+	const VecKernels *before = vec_kernels;
+	const VecKernels *after;
+	int			nvariants;
+	int			v;
+	float	   *ra = malloc(sizeof(float) * (MAXLEN + 8));
+	float	   *rb = malloc(sizeof(float) * (MAXLEN + 8));
+	float	   *ia = malloc(sizeof(float) * (MAXLEN + 8));
+	float	   *ib = malloc(sizeof(float) * (MAXLEN + 8));
+	float	   *big = malloc(sizeof(float) * (MAXLEN + 8));
+	float	   *huge = malloc(sizeof(float) * (MAXLEN + 8));
+	float	   *copy = malloc(sizeof(float) * (MAXLEN + 8));
+	float	   *place_a = aligned_alloc(64, sizeof(float) * (MAXLEN + 64));
+	float	   *place_b = aligned_alloc(64, sizeof(float) * (MAXLEN + 64));
+	int			i;
+
+#ifdef HAVE_GUARD_PAGES
+	Guarded		ga,
+				gb;
+
+	if (!guarded_alloc(&ga, MAXLEN + 8) || !guarded_alloc(&gb, MAXLEN + 8))
+	{
+		printf("mmap failed\n");
+		return 2;
+	}
+#endif
+
+	if (!ra || !rb || !ia || !ib || !big || !huge || !copy || !place_a || !place_b)
+	{
+		printf("out of memory\n");
+		return 2;
+	}
+
+	for (i = 0; i < MAXLEN + 8; i++)
+	{
+		ra[i] = rng_float();
+		rb[i] = rng_float();
+		/* |x| <= 8: every product <= 64 and every sum <= 16000 * 256 < 2^24 */
+		ia[i] = rng_int(8);
+		ib[i] = rng_int(8);
+		/* spread over many binades */
+		big[i] = rng_float() * ldexpf(1.0f, (int) (rng_next() % 24) - 12);
+		/* over more: summation order changes the bits of nearly every sum */
+		huge[i] = rng_float() * ldexpf(1.0f, (int) (rng_next() % 60) - 30);
+	}
+
+	/* vec_kernels is usable before init, and init is idempotent */
+	nvariants = vec_kernel_variants(variants, MAX_VARIANTS);
+	report(before != NULL && strcmp(before->name, "portable") == 0,
+		   "api", "static-init", "vec_kernels", 0, 0, 0, 0);
+	report(nvariants >= 1 && variants[0] == before,
+		   "api", "portable-first", "vec_kernel_variants", 0, nvariants, 1, 0);
+	report(vec_kernel_variants(variants, 0) == 0,
+		   "api", "max=0", "vec_kernel_variants", 0, 0, 0, 0);
+	nvariants = vec_kernel_variants(variants, MAX_VARIANTS);
+	vec_kernels_init();
+	after = vec_kernels;
+	vec_kernels_init();
+	report(after == vec_kernels && after == variants[nvariants - 1],
+		   "api", "init-idempotent-best", "vec_kernels_init", 0, 0, 0, 0);
+	/* vec_kernels_select: every variant by name, nonsense refused */
+	for (v = 0; v < nvariants; v++)
+		report(vec_kernels_select(variants[v]->name) == 1 &&
+			   vec_kernels == variants[v],
+			   variants[v]->name, "select", "vec_kernels_select", 0, 0, 0, 0);
+	report(vec_kernels_select("no-such-variant") == 0 &&
+		   vec_kernels == variants[nvariants - 1],
+		   "api", "select-unknown", "vec_kernels_select", 0, 0, 0, 0);
+	report(vec_kernels_select("auto") == 1 && vec_kernels == after,
+		   "api", "select-auto", "vec_kernels_select", 0, 0, 0, 0);
+	vec_kernels_select("portable");
+	report(vec_kernels_select(NULL) == 1 && vec_kernels == after,
+		   "api", "select-null", "vec_kernels_select", 0, 0, 0, 0);
+
+	printf("variants on this CPU:");
+	for (v = 0; v < nvariants; v++)
+		printf(" %s", variants[v]->name);
+	printf("; selected: %s\n", vec_kernels->name);
+
+	for (v = 0; v < nvariants; v++)
+	{
+		const VecKernels *k = variants[v];
+		long		passed_before = n_passed;
+		int			li;
+
+		variant_failed = 0;
+		for (li = 0; li < NLENGTHS; li++)
+		{
+			int			n = lengths[li];
+
+			check_all(k, variants[0], "random", ra, rb, n, 0);
+			check_all(k, variants[0], "random-unaligned", ra + 1, rb + 3, n, 0);
+			check_all(k, variants[0], "wide-range", big, rb, n, 0);
+			check_all(k, variants[0], "integer", ia, ib, n, 1);
+			check_all(k, variants[0], "integer-unaligned", ia + 1, ib + 2, n, 1);
+			check_deterministic(k, ra, rb, n);
+			check_identical(k, ra, copy, n);
+			check_identical(k, big + 1, copy + 1, n);
+			check_placement(k, ra, rb, n, place_a, place_b);
+			check_placement(k, big, ib, n, place_a, place_b);
+			check_placement(k, huge, rb, n, place_a, place_b);
+
+			/*
+			 * Bits across variants: every variant as the portable one while
+			 * n <= 16, and AVX2 and AVX-512 (and any later pair of x86
+			 * variants) always.
+			 */
+			if (v > 0 && n <= 16)
+			{
+				check_same_bits(k->name, "same-as-portable", n,
+								run_bits(k, ra + 1, rb, n),
+								run_bits(variants[0], ra + 1, rb, n));
+				check_same_bits(k->name, "same-as-portable", n,
+								run_bits(k, huge, huge + 7, n),
+								run_bits(variants[0], huge, huge + 7, n));
+			}
+			if (v > 1)
+			{
+				check_same_bits(k->name, "same-as-previous", n,
+								run_bits(k, ra, rb + 1, n),
+								run_bits(variants[v - 1], ra, rb + 1, n));
+				check_same_bits(k->name, "same-as-previous", n,
+								run_bits(k, big + 3, rb, n),
+								run_bits(variants[v - 1], big + 3, rb, n));
+				check_same_bits(k->name, "same-as-previous", n,
+								run_bits(k, huge + 5, huge + 2, n),
+								run_bits(variants[v - 1], huge + 5, huge + 2, n));
+			}
+#ifdef HAVE_GUARD_PAGES
+			check_guarded(k, variants[0], &ga, &gb, ra, rb, n);
+#endif
+		}
+
+		/* n = 0 must write 0 to every output */
+		{
+			float		ab = NAN,
+						aa = NAN,
+						bb = NAN;
+
+			k->cosine_parts(ra, rb, 0, &ab, &aa, &bb);
+			check_exact(k->name, "empty", "cosine_parts", 0, ab + aa + bb, 0.0);
+		}
+
+		printf("%-8s %ld passed, %ld failed\n", k->name,
+			   n_passed - passed_before, variant_failed);
+	}
+
+	free(ra);
+	free(rb);
+	free(ia);
+	free(ib);
+	free(big);
+	free(huge);
+	free(copy);
+	free(place_a);
+	free(place_b);
+#ifdef HAVE_GUARD_PAGES
+	munmap(ga.base, ga.total);
+	munmap(gb.base, gb.total);
+#endif
+
+	printf("%ld passed, %ld failed\n", n_passed, n_failed);
+	return n_failed == 0 ? 0 : 1;
+}
