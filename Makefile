@@ -11,6 +11,7 @@ EXTVERSION = 0.1.0
 MODULE_big = vecindex
 OBJS = \
 	src/vector.o \
+	src/vectorfuncs.o \
 	src/distance.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
@@ -23,7 +24,7 @@ OBJS = \
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts
+REGRESS = hnsw_basic hnsw_options hnsw_tables
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
@@ -42,7 +43,7 @@ endif
 
 # JIT bitcode would need clang at build time on every machine; the extension
 # has nothing worth inlining into JIT-compiled expressions.
-with_llvm = no
+override with_llvm = no
 
 EXTRA_CLEAN = test/unit/test_distance test/tmp_check
 

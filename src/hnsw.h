@@ -235,7 +235,8 @@ typedef struct HnswNode
 	uint64		key;			/* element identity (graph specific) */
 	float		dist;			/* distance to the query */
 	int16		level;			/* element's top layer */
-	uint8		ntids;			/* heap TIDs copied (disk scans only) */
+	uint8		ntids;			/* live heap TIDs (disk graph only; copied
+								 * into heaptids when the graph wants them) */
 	uint8		deleted;		/* element has no live rows */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];
 } HnswNode;

@@ -251,7 +251,7 @@ mem_add_duplicate(HnswMemGraph *g, const HnswNode *nodes, int n,
 {
 	int			i;
 
-	for (i = 0; i < n && i < 4 && nodes[i].dist == nodes[0].dist; i++)
+	for (i = 0; i < n && nodes[i].dist == nodes[0].dist; i++)
 	{
 		HnswMemElement *e = mem_element(g, nodes[i].key);
 

@@ -501,6 +501,7 @@ hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
 	ItemPointerData tid;
 	uint64	   *linkkeys[HNSW_MAX_LEVEL + 1] = {0};
 	int			nlinks[HNSW_MAX_LEVEL + 1] = {0};
+	int			tries;
 
 	hnsw_read_meta(info->index, &meta);
 	if (meta.dimensions != 0 && meta.dimensions != dim)
@@ -540,10 +541,19 @@ hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
 	}
 	hnsw_disk_graph_release(&st->graph);
 
-	/* an exact duplicate of the nearest element joins it */
-	for (i = 0; i < n0 && i < 4 && layer0[i].dist == layer0[0].dist; i++)
+	/*
+	 * An exact duplicate joins an identical element that has a free heap
+	 * TID slot (the scan copied how many it had; a few are re-read under
+	 * lock, where the count is checked again).
+	 */
+	for (i = 0, tries = 0; i < n0 && tries < 4 && layer0[i].dist == layer0[0].dist; i++)
+	{
+		if (layer0[i].ntids >= HNSW_HEAPTIDS)
+			continue;
+		tries++;
 		if (hnsw_add_duplicate(st, layer0[i].key, vec, heaptid))
 			return;
+	}
 
 	for (l = 0; l <= level; l++)
 	{

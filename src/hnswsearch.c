@@ -12,6 +12,7 @@
 #include "hnsw.h"
 
 #include "miscadmin.h"
+#include "utils/memutils.h"
 
 /* ---------------------------------------------------------------------
  * Binary heaps of (distance, node) pairs
@@ -130,8 +131,15 @@ visited_grow(HnswVisited *v)
 	uint32		oldcap = v->mask + 1;
 	uint32		oldstamp = v->stamp;
 	uint32		i;
+	MemoryContext old;
 
+	/*
+	 * Grow in the set's own context, not the caller's: a scan runs its
+	 * search in a context it resets on rescan, while the set lives on.
+	 */
+	old = MemoryContextSwitchTo(GetMemoryChunkContext(oldkeys));
 	visited_init(v, oldcap * 2);
+	MemoryContextSwitchTo(old);
 	for (i = 0; i < oldcap; i++)
 		if (oldstamps[i] == oldstamp)
 			visited_add(v, oldkeys[i]);
@@ -307,25 +315,53 @@ hnsw_search_layer(HnswSearch *s, int ef, int layer)
 	}
 }
 
+/*
+ * Exact distance ties are broken by a hash of the element key salted anew
+ * for every sort.  Breaking them by key (oldest first) would make every
+ * pruned neighbour list among identical vectors keep the same oldest
+ * elements and drop each newcomer, leaving a crowd of duplicates
+ * unreachable; a fresh random order keeps their links a random graph,
+ * which is connected.
+ */
+static uint64 node_cmp_salt;
+
+static inline uint64
+node_tiebreak(uint64 key)
+{
+	uint64		h = key ^ node_cmp_salt;
+
+	/* splitmix64 finaliser */
+	h ^= h >> 30;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	h ^= h >> 27;
+	h *= UINT64CONST(0x94d049bb133111eb);
+	h ^= h >> 31;
+	return h;
+}
+
 static int
 node_cmp(const void *a, const void *b)
 {
 	const HnswNode *na = a;
 	const HnswNode *nb = b;
+	uint64		ha;
+	uint64		hb;
 
 	if (na->dist < nb->dist)
 		return -1;
 	if (na->dist > nb->dist)
 		return 1;
-	/* equal distances: a stable, deterministic order */
-	if (na->key < nb->key)
-		return -1;
-	return na->key > nb->key ? 1 : 0;
+	ha = node_tiebreak(na->key);
+	hb = node_tiebreak(nb->key);
+	if (ha != hb)
+		return ha < hb ? -1 : 1;
+	return na->key < nb->key ? -1 : na->key > nb->key ? 1 : 0;
 }
 
 void
 hnsw_sort_nodes(HnswNode *nodes, int n)
 {
+	node_cmp_salt += UINT64CONST(0x9e3779b97f4a7c15);
 	if (n > 1)
 		qsort(nodes, n, sizeof(HnswNode), node_cmp);
 }

@@ -395,13 +395,14 @@ disk_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 	node->level = tup->level;
 	node->deleted = tup->deleted;
 	node->ntids = 0;
-	if (g->want_tids)
+	for (int i = 0; i < HNSW_HEAPTIDS; i++)
 	{
-		int			i;
-
-		for (i = 0; i < HNSW_HEAPTIDS; i++)
-			if (ItemPointerIsValid(&tup->heaptids[i]))
-				node->heaptids[node->ntids++] = tup->heaptids[i];
+		if (!ItemPointerIsValid(&tup->heaptids[i]))
+			continue;
+		/* inserts only need the count, to find a free slot for a duplicate */
+		if (g->want_tids)
+			node->heaptids[node->ntids] = tup->heaptids[i];
+		node->ntids++;
 	}
 	LockBuffer(g->buf, BUFFER_LOCK_UNLOCK);
 	return true;

@@ -1,0 +1,85 @@
+-- hnsw: ordered scans for each opclass, EXPLAIN, NULLs, zero vectors, duplicates
+SET enable_seqscan = off;
+
+CREATE TABLE items (id int PRIMARY KEY, embedding vector(3));
+INSERT INTO items VALUES
+  (1, '[1,1,1]'), (2, '[2,2,2]'), (3, '[1,1,2]'), (4, '[0,0,0]'), (5, NULL),
+  (6, '[-1,0,1]'), (7, '[3,1,2]'), (8, '[1,1,1]');
+
+-- L2 (the default opclass)
+CREATE INDEX items_l2 ON items USING hnsw (embedding);
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> '[1,1,1]' LIMIT 3;
+SELECT id, embedding <-> '[1,1,1]' AS dist FROM items ORDER BY embedding <-> '[1,1,1]', id LIMIT 5;
+-- every non-NULL row comes back, nearest first
+SELECT array_agg(id) FROM (SELECT id FROM items ORDER BY embedding <-> '[0,0,0]') s;
+DROP INDEX items_l2;
+
+-- inner product
+CREATE INDEX items_ip ON items USING hnsw (embedding vector_ip_ops);
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <#> '[1,2,3]' LIMIT 3;
+SELECT id, embedding <#> '[1,2,3]' AS dist FROM items ORDER BY embedding <#> '[1,2,3]' LIMIT 3;
+DROP INDEX items_ip;
+
+-- cosine: the zero vector has no direction and is not indexed
+CREATE INDEX items_cos ON items USING hnsw (embedding vector_cosine_ops);
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <=> '[1,1,1]' LIMIT 3;
+SELECT id FROM items ORDER BY embedding <=> '[1,1,1]', id LIMIT 3;
+SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <=> '[1,0,0]') s;
+DROP INDEX items_cos;
+
+-- L1
+CREATE INDEX items_l1 ON items USING hnsw (embedding vector_l1_ops);
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <+> '[1,1,1]' LIMIT 3;
+SELECT id, embedding <+> '[1,1,1]' AS dist FROM items ORDER BY embedding <+> '[1,1,1]', id LIMIT 3;
+DROP INDEX items_l1;
+
+-- an index is only used to order by its own operator
+CREATE INDEX items_l2 ON items USING hnsw (embedding vector_l2_ops);
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <#> '[1,1,1]' LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE embedding = '[1,1,1]';
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> '[1,1,1]' DESC LIMIT 3;
+
+-- inserts into a built index, including duplicates and NULLs
+INSERT INTO items SELECT i, '[5,5,5]' FROM generate_series(100, 130) i;
+INSERT INTO items VALUES (200, NULL);
+SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> '[5,5,5]' LIMIT 40) s;
+SELECT count(*) FILTER (WHERE embedding = '[5,5,5]') AS dups
+  FROM (SELECT embedding FROM items ORDER BY embedding <-> '[5,5,5]' LIMIT 31) s;
+
+-- a query vector of the wrong dimension
+SELECT id FROM items ORDER BY embedding <-> '[1,1]' LIMIT 1;
+-- a NULL query through a parameter: any order is right
+PREPARE q(vector) AS SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> $1 LIMIT 3) s;
+EXECUTE q(NULL);
+DEALLOCATE q;
+
+-- a scan inside a transaction sees its own inserts
+BEGIN;
+INSERT INTO items VALUES (300, '[9,9,9]');
+SELECT id FROM items ORDER BY embedding <-> '[9,9,9]' LIMIT 1;
+ROLLBACK;
+SELECT embedding FROM items ORDER BY embedding <-> '[9,9,9]' LIMIT 1;
+
+DROP TABLE items;
+
+-- an index on an empty table, then filled
+CREATE TABLE t (v vector);
+CREATE INDEX ON t USING hnsw (v);
+SELECT * FROM t ORDER BY v <-> '[1,2]' LIMIT 1;
+INSERT INTO t VALUES ('[1,2]'), ('[3,4]'), (NULL);
+SELECT v FROM t ORDER BY v <-> '[3,3]' LIMIT 2;
+-- the first vector fixed the dimension count of the index
+INSERT INTO t VALUES ('[1,2,3]');
+DROP TABLE t;
+
+-- many identical vectors: every row is still found
+CREATE TABLE dup (id int, v vector(2));
+INSERT INTO dup SELECT i, '[1,1]' FROM generate_series(1, 100) i;
+INSERT INTO dup SELECT i, '[2,2]' FROM generate_series(101, 150) i;
+CREATE INDEX ON dup USING hnsw (v);
+SET hnsw.ef_search = 200;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM dup ORDER BY v <-> '[1,1]' LIMIT 150) s;
+INSERT INTO dup SELECT i, '[1,1]' FROM generate_series(151, 250) i;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM dup ORDER BY v <-> '[1,1]' LIMIT 250) s;
+RESET hnsw.ef_search;
+DROP TABLE dup;

@@ -1,0 +1,517 @@
+/*
+ * vector.c
+ *	  The `vector` type: text and binary I/O, the typmod, casts from and to
+ *	  arrays, and the btree comparison functions.
+ *
+ * Distances, arithmetic and aggregates are in vectorfuncs.c.  Every input
+ * path (text, binary, arrays, typmod casts) ends in the same checks, so a
+ * stored vector always has 1..VECTOR_MAX_DIM finite elements: the index and
+ * the distance kernels rely on that and never re-check.
+ */
+#include "vector.h"
+
+#include <errno.h>
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+/* ---------------------------------------------------------------------
+ * Shared helpers
+ * ---------------------------------------------------------------------
+ */
+
+Vector *
+InitVector(int dim)
+{
+	Vector	   *v;
+
+	CheckVectorDimCount(dim);
+	v = (Vector *) palloc0(VECTOR_SIZE(dim));
+	SET_VARSIZE(v, VECTOR_SIZE(dim));
+	v->dim = dim;
+	return v;
+}
+
+void
+CheckVectorDimCount(int dim)
+{
+	if (dim < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vector must have at least 1 dimension")));
+	if (dim > VECTOR_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vector cannot have more than %d dimensions",
+						VECTOR_MAX_DIM)));
+}
+
+void
+CheckVectorDims(const Vector *a, const Vector *b)
+{
+	if (a->dim != b->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different vector dimensions %d and %d",
+						a->dim, b->dim)));
+}
+
+double
+VectorNorm(const Vector *v)
+{
+	double		s = 0.0;
+	int			i;
+
+	for (i = 0; i < v->dim; i++)
+		s += (double) v->x[i] * (double) v->x[i];
+	return sqrt(s);
+}
+
+/* ERRORs unless an element is finite: NaN and infinities have no distance. */
+static inline void
+CheckElement(float value)
+{
+	if (isnan(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("NaN not allowed in vector")));
+	if (isinf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("infinite value not allowed in vector")));
+}
+
+/* ERRORs unless the vector fits the column's typmod (-1: any). */
+static void
+CheckTypmod(int dim, int32 typmod)
+{
+	if (typmod != -1 && dim != typmod)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", typmod, dim)));
+}
+
+/*
+ * A double as a float4 element: finite, within float4 range, and not a
+ * non-zero value that rounds to zero (silently losing it would be a wrong
+ * answer).
+ */
+static float
+DoubleToElement(double d)
+{
+	float		f;
+
+	if (isnan(d) || isinf(d))
+		CheckElement((float) d);
+	f = (float) d;
+	if (isinf(f))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value out of range: overflow")));
+	if (f == 0.0f && d != 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value out of range: underflow")));
+	return f;
+}
+
+/* ---------------------------------------------------------------------
+ * Text I/O
+ * ---------------------------------------------------------------------
+ */
+
+static inline bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+		c == '\v' || c == '\f';
+}
+
+static void
+invalid_syntax(const char *str, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type vector: \"%s\"", str),
+			 detail ? errdetail_internal("%s", detail) : 0));
+}
+
+/*
+ * Parses one element at *p, which points at a non-space character; leaves
+ * *p after it.  Mirrors float4in: strtof, then out-of-range only when the
+ * result overflowed or underflowed to zero (denormals are kept).
+ */
+static float
+parse_element(const char *str, char **p)
+{
+	char	   *start = *p;
+	char	   *end;
+	float		value;
+
+	errno = 0;
+	value = strtof(start, &end);
+	if (end == start)
+		invalid_syntax(str, NULL);
+	if (errno == ERANGE && (value == 0.0f || isinf(value)))
+	{
+		int			len = (int) (end - start);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("\"%.*s\" is out of range for type vector", len, start)));
+	}
+	CheckElement(value);
+	*p = end;
+	return value;
+}
+
+PG_FUNCTION_INFO_V1(vector_in);
+Datum
+vector_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	int32		typmod = PG_GETARG_INT32(2);
+	char	   *p = str;
+	int			cap = 64;
+	int			dim = 0;
+	float	   *x = palloc(sizeof(float) * cap);
+	Vector	   *v;
+
+	while (is_space(*p))
+		p++;
+	if (*p != '[')
+		invalid_syntax(str, "Vector contents must start with \"[\".");
+	p++;
+	while (is_space(*p))
+		p++;
+	if (*p == ']')
+		CheckVectorDimCount(0);
+
+	for (;;)
+	{
+		while (is_space(*p))
+			p++;
+		if (dim == VECTOR_MAX_DIM)
+			CheckVectorDimCount(dim + 1);
+		if (dim == cap)
+		{
+			cap *= 2;
+			x = repalloc(x, sizeof(float) * cap);
+		}
+		x[dim++] = parse_element(str, &p);
+		while (is_space(*p))
+			p++;
+		if (*p == ']')
+			break;
+		if (*p != ',')
+			invalid_syntax(str, NULL);
+		p++;
+	}
+	p++;
+	while (is_space(*p))
+		p++;
+	if (*p != '\0')
+		invalid_syntax(str, "Junk after closing right bracket.");
+
+	CheckTypmod(dim, typmod);
+	v = InitVector(dim);
+	memcpy(v->x, x, sizeof(float) * dim);
+	pfree(x);
+	PG_RETURN_VECTOR_P(v);
+}
+
+/*
+ * Shortest text that reads back as the same float4 (the Ryu algorithm
+ * float4out uses), whatever extra_float_digits says: a vector read back
+ * must be bit-identical, or distances to it change.
+ */
+PG_FUNCTION_INFO_V1(vector_out);
+Datum
+vector_out(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	/* '[' + per element (sign, 9 digits, point, "e+38") + ',' + "]\0" */
+	char	   *buf = palloc(2 + (size_t) v->dim * (FLOAT_SHORTEST_DECIMAL_LEN + 1) + 1);
+	char	   *p = buf;
+	int			i;
+
+	*p++ = '[';
+	for (i = 0; i < v->dim; i++)
+	{
+		if (i > 0)
+			*p++ = ',';
+		p += float_to_shortest_decimal_bufn(v->x[i], p);
+	}
+	*p++ = ']';
+	*p = '\0';
+	PG_FREE_IF_COPY(v, 0);
+	PG_RETURN_CSTRING(buf);
+}
+
+/* ---------------------------------------------------------------------
+ * Typmod: vector(n)
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(vector_typmod_in);
+Datum
+vector_typmod_in(PG_FUNCTION_ARGS)
+{
+	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
+	int32	   *tl;
+	int			n;
+
+	tl = ArrayGetIntegerTypmods(ta, &n);
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid type modifier")));
+	if (*tl < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dimensions for type vector must be at least 1")));
+	if (*tl > VECTOR_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dimensions for type vector cannot exceed %d",
+						VECTOR_MAX_DIM)));
+	PG_RETURN_INT32(*tl);
+}
+
+PG_FUNCTION_INFO_V1(vector_typmod_out);
+Datum
+vector_typmod_out(PG_FUNCTION_ARGS)
+{
+	int32		typmod = PG_GETARG_INT32(0);
+
+	if (typmod < 0)
+		PG_RETURN_CSTRING(pstrdup(""));
+	PG_RETURN_CSTRING(psprintf("(%d)", typmod));
+}
+
+/* The length-coercion cast vector(n) -> vector(m), used on assignment too. */
+PG_FUNCTION_INFO_V1(vector);
+Datum
+vector(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+
+	CheckTypmod(v->dim, PG_GETARG_INT32(1));
+	PG_RETURN_VECTOR_P(v);
+}
+
+/* ---------------------------------------------------------------------
+ * Binary I/O: int16 dim, int16 reserved (0), dim float4, network order
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(vector_recv);
+Datum
+vector_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int32		typmod = PG_GETARG_INT32(2);
+	int			dim;
+	int			reserved;
+	Vector	   *v;
+	int			i;
+
+	if (buf->len - buf->cursor < 4)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid binary vector: truncated header")));
+	dim = (int16) pq_getmsgint(buf, sizeof(int16));
+	reserved = (int16) pq_getmsgint(buf, sizeof(int16));
+	if (reserved != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid binary vector: reserved field is %d, not 0",
+						reserved)));
+	CheckVectorDimCount(dim);
+	if (buf->len - buf->cursor < (int) (dim * sizeof(float)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid binary vector: %d dimensions need %d bytes, %d left",
+						dim, (int) (dim * sizeof(float)),
+						buf->len - buf->cursor)));
+	CheckTypmod(dim, typmod);
+
+	v = InitVector(dim);
+	for (i = 0; i < dim; i++)
+	{
+		v->x[i] = pq_getmsgfloat4(buf);
+		CheckElement(v->x[i]);
+	}
+	PG_RETURN_VECTOR_P(v);
+}
+
+PG_FUNCTION_INFO_V1(vector_send);
+Datum
+vector_send(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	StringInfoData buf;
+	int			i;
+
+	pq_begintypsend(&buf);
+	pq_sendint16(&buf, v->dim);
+	pq_sendint16(&buf, 0);
+	for (i = 0; i < v->dim; i++)
+		pq_sendfloat4(&buf, v->x[i]);
+	PG_FREE_IF_COPY(v, 0);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* ---------------------------------------------------------------------
+ * Casts from and to arrays
+ * ---------------------------------------------------------------------
+ */
+
+/* One array element as a vector element, by the array's element type. */
+static float
+ArrayElementToFloat(Datum d, Oid elemtype)
+{
+	switch (elemtype)
+	{
+		case INT4OID:
+			/* every int4 is within float4 range (rounded above 2^24) */
+			return (float) DatumGetInt32(d);
+		case FLOAT4OID:
+			CheckElement(DatumGetFloat4(d));
+			return DatumGetFloat4(d);
+		case FLOAT8OID:
+			return DoubleToElement(DatumGetFloat8(d));
+		case NUMERICOID:
+			/* NaN and infinities come through as such and are refused */
+			return DoubleToElement(DatumGetFloat8(DirectFunctionCall1(numeric_float8, d)));
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("unsupported array element type %s for vector",
+							format_type_be(elemtype))));
+	}
+	return 0.0f;				/* keep compiler quiet */
+}
+
+PG_FUNCTION_INFO_V1(array_to_vector);
+Datum
+array_to_vector(PG_FUNCTION_ARGS)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	Oid			elemtype = ARR_ELEMTYPE(array);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	Vector	   *v;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("array must be 1-D")));
+	if (ARR_HASNULL(array) && array_contains_nulls(array))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("array must not contain nulls")));
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
+					  &elems, &nulls, &n);
+	CheckVectorDimCount(n);
+	CheckTypmod(n, typmod);
+
+	v = InitVector(n);
+	for (i = 0; i < n; i++)
+		v->x[i] = ArrayElementToFloat(elems[i], elemtype);
+	pfree(elems);
+	pfree(nulls);
+	PG_RETURN_VECTOR_P(v);
+}
+
+PG_FUNCTION_INFO_V1(vector_to_float4);
+Datum
+vector_to_float4(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	Datum	   *d = palloc(sizeof(Datum) * v->dim);
+	ArrayType  *result;
+	int			i;
+
+	for (i = 0; i < v->dim; i++)
+		d[i] = Float4GetDatum(v->x[i]);
+	result = construct_array(d, v->dim, FLOAT4OID, sizeof(float4), true,
+							 TYPALIGN_INT);
+	pfree(d);
+	PG_FREE_IF_COPY(v, 0);
+	PG_RETURN_POINTER(result);
+}
+
+/* ---------------------------------------------------------------------
+ * btree comparison: element by element, then the shorter vector first
+ * ---------------------------------------------------------------------
+ */
+
+static int
+vector_cmp_internal(const Vector *a, const Vector *b)
+{
+	int			n = Min(a->dim, b->dim);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (a->x[i] < b->x[i])
+			return -1;
+		if (a->x[i] > b->x[i])
+			return 1;
+	}
+	if (a->dim != b->dim)
+		return a->dim < b->dim ? -1 : 1;
+	return 0;
+}
+
+/* Compares the two arguments, freeing detoasted copies (btree calls often). */
+static int
+vector_cmp_args(FunctionCallInfo fcinfo)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	int			c = vector_cmp_internal(a, b);
+
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
+	return c;
+}
+
+PG_FUNCTION_INFO_V1(vector_cmp);
+Datum
+vector_cmp(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(vector_cmp_args(fcinfo));
+}
+
+#define VECTOR_CMP_FN(name, op) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	PG_RETURN_BOOL(vector_cmp_args(fcinfo) op 0); \
+}
+
+VECTOR_CMP_FN(vector_lt, <)
+VECTOR_CMP_FN(vector_le, <=)
+VECTOR_CMP_FN(vector_eq, ==)
+VECTOR_CMP_FN(vector_ne, !=)
+VECTOR_CMP_FN(vector_ge, >=)
+VECTOR_CMP_FN(vector_gt, >)

@@ -1,0 +1,98 @@
+# VecindexTest.pm: helpers shared by the TAP tests.
+#
+# Deterministic clustered test data generated inside the server, and recall
+# measured against exact results (a sequential scan) computed on the same
+# server.
+package VecindexTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+our @EXPORT = qw(create_clustered recall_at_10 install_recall);
+
+# create_clustered($node, $table, $n, $dim, $seed, [$first_id])
+#
+# Fills (creating it if needed) $table(id int, embedding vector($dim)) with
+# $n vectors around 50 random centres; ids start at $first_id (default 1).
+# The centres are the same for every call (so queries made with another
+# seed fall among the data, as real queries do); the seed picks the points.
+sub create_clustered
+{
+	my ($node, $table, $n, $dim, $seed, $first) = @_;
+	$first //= 1;
+	my $last = $first + $n - 1;
+	$node->safe_psql(
+		'postgres', qq{
+		CREATE TABLE IF NOT EXISTS $table (id int PRIMARY KEY, embedding vector($dim));
+		SELECT setseed(0.5);
+		CREATE TEMP TABLE centres AS
+			SELECT c, ARRAY(SELECT random() * 2 - 1 + c * 0
+							FROM generate_series(1, $dim)) AS x
+			FROM generate_series(0, 49) c;
+		SELECT setseed($seed);
+		INSERT INTO $table
+			SELECT i, ARRAY(SELECT x[d] + (random() - 0.5) * 0.6 + i * 0
+							FROM generate_series(1, $dim) d)::vector
+			FROM generate_series($first, $last) i JOIN centres ON c = i % 50;
+	});
+	return;
+}
+
+# install_recall($node): recall_at_10(table, operator, queries table, n)
+# compares the index scan's top 10 with the exact top 10 for each query.
+sub install_recall
+{
+	my ($node) = @_;
+	$node->safe_psql(
+		'postgres', q{
+	CREATE OR REPLACE FUNCTION recall_at_10(tbl regclass, op text, qtbl regclass,
+											nq int) RETURNS float8
+	LANGUAGE plpgsql AS $$
+	DECLARE
+		q record;
+		exact int[];
+		approx int[];
+		hits bigint := 0;
+		total bigint := 0;
+		sql text := format('SELECT array_agg(id) FROM (SELECT id FROM %s '
+						   'ORDER BY embedding %s $1 LIMIT 10) s', tbl, op);
+		line text;
+		plan text := '';
+	BEGIN
+		FOR q IN EXECUTE format('SELECT id, embedding FROM %s ORDER BY id LIMIT %s',
+								qtbl, nq) LOOP
+			PERFORM set_config('enable_indexscan', 'off', true);
+			PERFORM set_config('enable_seqscan', 'on', true);
+			EXECUTE sql INTO exact USING q.embedding;
+			PERFORM set_config('enable_indexscan', 'on', true);
+			PERFORM set_config('enable_seqscan', 'off', true);
+			IF total = 0 THEN
+				FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || sql USING q.embedding LOOP
+					plan := plan || line || ' ';
+				END LOOP;
+				IF plan NOT LIKE '%Index Scan%' THEN
+					RAISE EXCEPTION 'recall query did not use an index: %', plan;
+				END IF;
+			END IF;
+			EXECUTE sql INTO approx USING q.embedding;
+			hits := hits + (SELECT count(*) FROM unnest(approx) a
+							WHERE a = ANY (exact));
+			total := total + cardinality(exact);
+		END LOOP;
+		RETURN round(hits::numeric / total, 4);
+	END $$;
+	});
+	return;
+}
+
+# recall_at_10($node, $table, $op, $queries, $n, [$ef_search])
+sub recall_at_10
+{
+	my ($node, $table, $op, $queries, $n, $ef) = @_;
+	my $set = defined $ef ? "SET hnsw.ef_search = $ef;" : '';
+	return $node->safe_psql('postgres',
+		"$set SELECT recall_at_10('$table', '$op', '$queries', $n)");
+}
+
+1;

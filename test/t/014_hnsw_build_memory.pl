@@ -1,0 +1,44 @@
+# 014_hnsw_build_memory.pl: a build larger than maintenance_work_mem.
+#
+# With maintenance_work_mem far below the graph's size the build says so,
+# finishes, and gives an index as good as one built in memory; the index
+# is WAL-logged like any other (it survives a crash right after the build).
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use VecindexTest;
+
+my $node = PostgreSQL::Test::Cluster->new('buildmem');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+install_recall($node);
+create_clustered($node, 'items', 20000, 16, 0.11);
+create_clustered($node, 'queries', 100, 16, 0.12);
+
+my ($ret, $out, $err) = $node->psql('postgres',
+	"SET maintenance_work_mem = '1MB'; CREATE INDEX small_idx ON items USING hnsw (embedding)");
+is($ret, 0, 'the build within 1MB of maintenance_work_mem succeeds');
+like($err, qr/no longer fits into maintenance_work_mem/,
+	'the build says the graph outgrew maintenance_work_mem');
+my $small = recall_at_10($node, 'items', '<->', 'queries', 100);
+
+$node->stop('immediate');
+$node->start;
+my $after = recall_at_10($node, 'items', '<->', 'queries', 100);
+is($after, $small, 'the index built on disk survives a crash unchanged');
+$node->safe_psql('postgres', 'DROP INDEX small_idx');
+
+($ret, $out, $err) = $node->psql('postgres',
+	"SET maintenance_work_mem = '256MB'; CREATE INDEX big_idx ON items USING hnsw (embedding)");
+is($err, '', 'the build within 256MB says nothing');
+my $big = recall_at_10($node, 'items', '<->', 'queries', 100);
+note "recall\@10: built in 1MB $small, built in 256MB $big";
+cmp_ok($small, '>=', 0.90, 'recall of the index built beyond memory is >= 0.90');
+cmp_ok($small, '>=', $big - 0.03, 'and within 0.03 of the in-memory build');
+
+done_testing();
