@@ -15,6 +15,8 @@ OBJS = \
 	src/distance.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
+	src/hnswmemgraph.o \
+	src/hnswparallel.o \
 	src/hnswinsert.o \
 	src/hnswscan.o \
 	src/hnswsearch.o \
@@ -24,7 +26,7 @@ OBJS = \
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = hnsw_basic hnsw_options hnsw_tables
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

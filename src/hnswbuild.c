@@ -10,10 +10,11 @@
  * pages are WAL-logged at once at the end (log_newpage_range), so a build
  * writes no per-change WAL.
  */
-#include "hnsw.h"
+#include "hnswbuild.h"
 
 #include <math.h>
 
+#include "access/parallel.h"
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
@@ -22,323 +23,6 @@
 #include "pgstat.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-
-/* ---------------------------------------------------------------------
- * The in-memory graph
- *
- * An element record, 8-byte aligned:
- *	 HnswMemElement header
- *	 per layer l = 0..level: int32 count; uint32 links[cap]; float dists[cap]
- *	 float vec[dim]
- * links[] hold element offsets divided by 8, dists[] the distance to each
- * linked element (kept so pruning a full list needs no recomputation).
- * ---------------------------------------------------------------------
- */
-typedef struct HnswMemElement
-{
-	uint32		size;			/* bytes of this record */
-	uint8		level;
-	uint8		ntids;
-	uint16		unused;
-	ItemPointerData tid;		/* position assigned at write-out */
-	ItemPointerData heaptids[HNSW_HEAPTIDS];
-} HnswMemElement;
-
-#define MEM_HEADER_SIZE		MAXALIGN(sizeof(HnswMemElement))
-
-typedef struct HnswMemGraph
-{
-	char	   *base;			/* the area */
-	Size		allocated;		/* bytes allocated to it */
-	Size		limit;			/* maintenance_work_mem */
-	Size		used;			/* bytes in use (records are appended) */
-	int64		nelements;
-	int64		entry;			/* offset of the entry point, -1 if none */
-	int			entry_level;
-	int			m;
-	int			dim;
-	HnswDistanceFn distance;
-	MemoryContext ctx;			/* where the area is allocated */
-} HnswMemGraph;
-
-typedef struct HnswBuildState
-{
-	HnswIndexInfo info;
-	Relation	heap;
-	HnswMemGraph graph;
-	HnswSearch *search;
-	bool		on_disk;		/* graph outgrew memory: inserting into pages */
-	HnswInsertState ins;
-	double		indtuples;		/* vectors indexed */
-	double		reltuples;		/* rows seen */
-	MemoryContext tmpctx;
-} HnswBuildState;
-
-static inline HnswMemElement *
-mem_element(HnswMemGraph *g, uint64 off)
-{
-	return (HnswMemElement *) (g->base + off);
-}
-
-static inline Size
-mem_layer_offset(int m, int layer)
-{
-	if (layer == 0)
-		return MEM_HEADER_SIZE;
-	return MEM_HEADER_SIZE + (sizeof(int32) + 16 * m) +
-		(layer - 1) * (sizeof(int32) + 8 * m);
-}
-
-static inline int32 *
-mem_count(HnswMemGraph *g, HnswMemElement *e, int layer)
-{
-	return (int32 *) ((char *) e + mem_layer_offset(g->m, layer));
-}
-
-static inline uint32 *
-mem_links(HnswMemGraph *g, HnswMemElement *e, int layer)
-{
-	return (uint32 *) (mem_count(g, e, layer) + 1);
-}
-
-static inline float *
-mem_dists(HnswMemGraph *g, HnswMemElement *e, int layer)
-{
-	return (float *) (mem_links(g, e, layer) + HnswLayerCapacity(g->m, layer));
-}
-
-static inline float *
-mem_vector(HnswMemGraph *g, HnswMemElement *e)
-{
-	return (float *) ((char *) e + mem_layer_offset(g->m, e->level + 1));
-}
-
-static Size
-mem_record_size(HnswMemGraph *g, int level)
-{
-	return MAXALIGN(mem_layer_offset(g->m, level + 1) + sizeof(float) * g->dim);
-}
-
-/* Appends a zeroed record; returns its offset, or -1 when memory is full. */
-static int64
-mem_alloc(HnswMemGraph *g, int level)
-{
-	Size		size = mem_record_size(g, level);
-	int64		off;
-
-	if (g->used + size > g->limit)
-		return -1;
-	if (g->used + size > g->allocated)
-	{
-		Size		newsize = Min(Max(g->allocated * 2, g->used + size), g->limit);
-
-		g->base = g->base ? repalloc_huge(g->base, newsize) :
-			MemoryContextAllocHuge(g->ctx, newsize);
-		g->allocated = newsize;
-	}
-	off = g->used;
-	memset(g->base + off, 0, size);
-	mem_element(g, off)->size = size;
-	mem_element(g, off)->level = level;
-	g->used += size;
-	g->nelements++;
-	return off;
-}
-
-static int
-mem_ops_links(void *ctx, uint64 key, int layer, uint64 *out)
-{
-	HnswMemGraph *g = ctx;
-	HnswMemElement *e = mem_element(g, key);
-	uint32	   *links;
-	int			n;
-	int			i;
-
-	if (e->level < layer)
-		return 0;
-	n = *mem_count(g, e, layer);
-	links = mem_links(g, e, layer);
-	for (i = 0; i < n; i++)
-		out[i] = (uint64) links[i] << 3;
-	return n;
-}
-
-static bool
-mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
-{
-	HnswMemGraph *g = ctx;
-	HnswMemElement *e = mem_element(g, key);
-
-	node->dist = g->distance(query, mem_vector(g, e), g->dim);
-	node->level = e->level;
-	node->ntids = 0;
-	node->deleted = false;
-	return true;
-}
-
-static const HnswGraphOps mem_ops = {
-	.links = mem_ops_links,
-	.visit = mem_ops_visit,
-};
-
-/* Sets element e's links on a layer, from the chosen candidates. */
-static void
-mem_set_links(HnswMemGraph *g, HnswMemElement *e, int layer,
-			  const HnswNode *nodes, const int *sel, int n)
-{
-	int			i;
-
-	*mem_count(g, e, layer) = n;
-	for (i = 0; i < n; i++)
-	{
-		mem_links(g, e, layer)[i] = (uint32) (nodes[sel[i]].key >> 3);
-		mem_dists(g, e, layer)[i] = nodes[sel[i]].dist;
-	}
-}
-
-/*
- * Gives element `noff` a link to `newoff` at distance d, pruning a full list
- * with the heuristic (cached distances spare recomputing base distances).
- */
-static void
-mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d)
-{
-	HnswMemElement *n = mem_element(g, noff);
-	int32	   *count = mem_count(g, n, layer);
-	int			cap = HnswLayerCapacity(g->m, layer);
-	HnswNode	cand[2 * HNSW_MAX_M + 1];
-	const float *vecs[2 * HNSW_MAX_M + 1];
-	float		dists[2 * HNSW_MAX_M + 1];
-	int			sel[2 * HNSW_MAX_M + 1];
-	HnswSelect	hs;
-	int			i;
-
-	if (*count < cap)
-	{
-		mem_links(g, n, layer)[*count] = (uint32) (newoff >> 3);
-		mem_dists(g, n, layer)[*count] = d;
-		(*count)++;
-		return;
-	}
-
-	for (i = 0; i < cap; i++)
-	{
-		cand[i].key = (uint64) mem_links(g, n, layer)[i] << 3;
-		cand[i].dist = mem_dists(g, n, layer)[i];
-	}
-	cand[cap].key = newoff;
-	cand[cap].dist = d;
-	hnsw_sort_nodes(cand, cap + 1);
-	for (i = 0; i <= cap; i++)
-	{
-		vecs[i] = mem_vector(g, mem_element(g, cand[i].key));
-		dists[i] = cand[i].dist;
-	}
-	hs.distance = g->distance;
-	hs.dim = g->dim;
-	hs.ncand = cap + 1;
-	hs.vecs = vecs;
-	hs.dists = dists;
-	hs.cap = cap;
-	hs.selected = sel;
-	mem_set_links(g, n, layer, cand, sel, hnsw_select_neighbors(&hs));
-}
-
-/* Adds heaptid to an identical element with a free slot, if any. */
-static bool
-mem_add_duplicate(HnswMemGraph *g, const HnswNode *nodes, int n,
-				  const float *vec, ItemPointer heaptid)
-{
-	int			i;
-
-	for (i = 0; i < n && nodes[i].dist == nodes[0].dist; i++)
-	{
-		HnswMemElement *e = mem_element(g, nodes[i].key);
-
-		if (e->ntids < HNSW_HEAPTIDS &&
-			memcmp(mem_vector(g, e), vec, sizeof(float) * g->dim) == 0)
-		{
-			e->heaptids[e->ntids++] = *heaptid;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * Inserts a vector into the memory graph.  Returns false, changing nothing,
- * when the area is full.
- */
-static bool
-mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
-{
-	HnswMemGraph *g = &bs->graph;
-	HnswSearch *s = bs->search;
-	HnswNode   *layers[HNSW_MAX_LEVEL + 1];
-	int			nlayer[HNSW_MAX_LEVEL + 1];
-	int			level = hnsw_random_level(&bs->info);
-	int			top = Min(level, g->entry_level);
-	int64		off;
-	HnswMemElement *e;
-	int			l;
-
-	if (g->entry >= 0)
-	{
-		hnsw_search_begin(s, vec);
-		hnsw_search_seed(s, g->entry);
-		for (l = g->entry_level; l > top; l--)
-			hnsw_search_layer(s, 1, l);
-		for (l = top; l >= 0; l--)
-		{
-			hnsw_search_layer(s, bs->info.ef_construction, l);
-			nlayer[l] = hnsw_search_sorted(s, &layers[l]);
-		}
-		if (mem_add_duplicate(g, layers[0], nlayer[0], vec, heaptid))
-			return true;
-	}
-
-	off = mem_alloc(g, level);
-	if (off < 0)
-		return false;
-	e = mem_element(g, off);
-	e->heaptids[0] = *heaptid;
-	e->ntids = 1;
-	memcpy(mem_vector(g, e), vec, sizeof(float) * g->dim);
-
-	for (l = top; l >= 0 && g->entry >= 0; l--)
-	{
-		const float *vecs[HNSW_MAX_EF_CONSTRUCTION];
-		float		dists[HNSW_MAX_EF_CONSTRUCTION];
-		int			sel[HNSW_MAX_EF_CONSTRUCTION];
-		HnswSelect	hs;
-		int			i;
-		int			n;
-
-		for (i = 0; i < nlayer[l]; i++)
-		{
-			vecs[i] = mem_vector(g, mem_element(g, layers[l][i].key));
-			dists[i] = layers[l][i].dist;
-		}
-		hs.distance = g->distance;
-		hs.dim = g->dim;
-		hs.ncand = nlayer[l];
-		hs.vecs = vecs;
-		hs.dists = dists;
-		hs.cap = HnswLayerCapacity(g->m, l);
-		hs.selected = sel;
-		n = hnsw_select_neighbors(&hs);
-		mem_set_links(g, e, l, layers[l], sel, n);
-		for (i = 0; i < n; i++)
-			mem_add_backlink(g, layers[l][sel[i]].key, l, off, layers[l][sel[i]].dist);
-	}
-
-	if (level > g->entry_level)
-	{
-		g->entry = off;
-		g->entry_level = level;
-	}
-	return true;
-}
 
 /* ---------------------------------------------------------------------
  * Writing the graph out
@@ -358,7 +42,7 @@ mem_assign_tids(HnswMemGraph *g, BlockNumber first)
 	Size		room = 0;
 	Size		pos;
 
-	for (pos = 0; pos < g->used; pos += mem_element(g, pos)->size)
+	for (pos = 0; pos < g->shared->used; pos += mem_element(g, pos)->size)
 	{
 		HnswMemElement *e = mem_element(g, pos);
 		Size		need = MAXALIGN(HnswElementTupleSize(e->level, g->m, g->dim)) +
@@ -436,9 +120,9 @@ write_meta(HnswBuildState *bs, bool rewrite)
 
 	hnsw_init_metapage(image.data, &bs->info);
 	meta = HnswPageGetMeta(image.data);
-	if (bs->graph.entry >= 0)
+	if (bs->graph.shared->entry >= 0)
 	{
-		HnswMemElement *e = mem_element(&bs->graph, bs->graph.entry);
+		HnswMemElement *e = mem_element(&bs->graph, bs->graph.shared->entry);
 
 		meta->entry_blkno = ItemPointerGetBlockNumber(&e->tid);
 		meta->entry_offno = ItemPointerGetOffsetNumber(&e->tid);
@@ -471,7 +155,7 @@ mem_write(HnswBuildState *bs)
 	(void) mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
 
-	for (pos = 0; pos < g->used; pos += mem_element(g, pos)->size)
+	for (pos = 0; pos < g->shared->used; pos += mem_element(g, pos)->size)
 	{
 		HnswMemElement *e = mem_element(g, pos);
 		HnswElementTuple tup;
@@ -509,19 +193,25 @@ switch_to_disk(HnswBuildState *bs)
 {
 	ereport(NOTICE,
 			(errmsg("hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
-					bs->indtuples),
+					(double) bs->graph.shared->nelements),
 			 errdetail("Building will take significantly more time."),
 			 errhint("Increase maintenance_work_mem to speed up builds.")));
 	mem_write(bs);
-	pfree(bs->graph.base);
+	if (!bs->graph.parallel)
+		pfree(bs->graph.base);
 	bs->graph.base = NULL;
 	bs->on_disk = true;
 	hnsw_insert_init(&bs->ins, &bs->info, true);
 }
 
-static void
-build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
-			   bool tupleIsAlive, void *state)
+/*
+ * Indexes one heap row: into the memory graph while it fits; after that,
+ * a serial build inserts into the pages and a parallel participant sets the
+ * row aside for the leader (only one process may write pages).
+ */
+void
+hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
+					bool *isnull, bool tupleIsAlive, void *state)
 {
 	HnswBuildState *bs = state;
 	MemoryContext oldctx;
@@ -538,29 +228,41 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	{
 		if (bs->info.dim == 0)
 		{
+			/* only a serial build starts without knowing the dimensions */
 			hnsw_check_dim(&bs->info, dim);
 			bs->info.dim = bs->graph.dim = dim;
 		}
-		if (!bs->on_disk && !mem_insert(bs, vec, tid))
+		if (!bs->on_disk && !hnsw_mem_insert(bs, vec, tid))
 		{
-			MemoryContextSwitchTo(oldctx);
-			switch_to_disk(bs);
-			MemoryContextSwitchTo(bs->tmpctx);
+			if (bs->graph.parallel)
+				hnsw_spill_row(bs, vec, tid);
+			else
+			{
+				MemoryContextSwitchTo(oldctx);
+				switch_to_disk(bs);
+				MemoryContextSwitchTo(bs->tmpctx);
+			}
 		}
 		if (bs->on_disk)
 			hnsw_insert_vector(&bs->ins, vec, dim, tid);
 		bs->indtuples++;
-		if ((int64) bs->indtuples % 1000 == 0)
+		/* a parallel leader reports every participant's elements */
+		if ((int64) bs->indtuples % 1000 == 0 && !IsParallelWorker())
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+										 bs->pstate ? bs->graph.shared->nelements :
 										 (int64) bs->indtuples);
 	}
 	MemoryContextSwitchTo(oldctx);
 	MemoryContextReset(bs->tmpctx);
 }
 
-/* Reads the index options and opclass into the build state. */
-static void
-build_init(HnswBuildState *bs, Relation heap, Relation index)
+/*
+ * Reads the index options and opclass into the build state and sets up a
+ * private memory graph (the parallel build then replaces the area and the
+ * shared state with its shared memory).
+ */
+void
+hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
 {
 	HnswOptions *opts = (HnswOptions *) index->rd_options;
 	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
@@ -582,14 +284,16 @@ build_init(HnswBuildState *bs, Relation heap, Relation index)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ef_construction must be greater than or equal to 2 * m")));
 
+	SpinLockInit(&bs->local_shared.mutex);
+	bs->local_shared.entry = -1;
+	bs->local_shared.entry_level = -1;
+	bs->graph.shared = &bs->local_shared;
 	bs->graph.limit = (Size) maintenance_work_mem * 1024;
-	bs->graph.entry = -1;
-	bs->graph.entry_level = -1;
 	bs->graph.m = bs->info.m;
 	bs->graph.dim = bs->info.dim;
 	bs->graph.distance = bs->info.distance;
 	bs->graph.ctx = CurrentMemoryContext;
-	bs->search = hnsw_search_create(&mem_ops, &bs->graph, bs->info.m);
+	bs->search = hnsw_search_create(&hnsw_mem_ops, &bs->graph, bs->info.m);
 	bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
 									   ALLOCSET_DEFAULT_SIZES);
 }
@@ -605,19 +309,31 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		elog(ERROR, "index \"%s\" already contains data",
 			 RelationGetRelationName(index));
 
-	build_init(&bs, heap, index);
+	hnsw_build_init(&bs, heap, index);
 	write_meta(&bs, false);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 2);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
 								 (int64) Max(heap->rd_rel->reltuples, 0));
-	bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
-										  build_callback, &bs, NULL);
+	if (hnsw_parallel_begin(&bs, indexInfo))
+	{
+		/* the leader scans too, then waits for the workers */
+		hnsw_parallel_scan(&bs);
+		hnsw_parallel_end(&bs);
+		if (bs.graph.shared->full)
+			switch_to_disk(&bs);
+		hnsw_parallel_replay_spill(&bs);
+	}
+	else
+		bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+											  hnsw_build_callback, &bs, NULL);
 
 	if (bs.on_disk)
 		hnsw_insert_end(&bs.ins);
 	else
 		mem_write(&bs);
+	if (bs.pstate)
+		hnsw_parallel_destroy(&bs);
 
 	nblocks = RelationGetNumberOfBlocks(index);
 	if (RelationNeedsWAL(index))

@@ -1,0 +1,154 @@
+/*
+ * hnswbuild.h
+ *	  The in-memory graph of CREATE INDEX, shared by the serial build
+ *	  (hnswbuild.c), the graph code (hnswmemgraph.c) and the parallel build
+ *	  (hnswparallel.c).
+ */
+#ifndef VECINDEX_HNSWBUILD_H
+#define VECINDEX_HNSWBUILD_H
+
+#include "hnsw.h"
+
+#include "access/parallel.h"
+#include "nodes/execnodes.h"
+#include "storage/buffile.h"
+#include "storage/lwlock.h"
+#include "storage/sharedfileset.h"
+#include "storage/spin.h"
+
+/*
+ * An element record of the memory graph, 8-byte aligned:
+ *	 HnswMemElement header
+ *	 per layer l = 0..level: int32 count; uint32 links[cap]; float dists[cap]
+ *	 float vec[dim]
+ * links[] hold element offsets divided by 8, dists[] the distance to each
+ * linked element (kept so pruning a full list needs no recomputation).
+ * Records refer to each other by offset, never by pointer, so the area can
+ * be reallocated (serial build) or mapped at different addresses by the
+ * processes of a parallel build.
+ */
+typedef struct HnswMemElement
+{
+	uint32		size;			/* bytes of this record */
+	uint8		level;
+	uint8		ntids;
+	uint16		unused;
+	ItemPointerData tid;		/* position assigned at write-out */
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
+	LWLock		lock;			/* guards counts, links and heaptids in a
+								 * parallel build; unused otherwise */
+} HnswMemElement;
+
+#define MEM_HEADER_SIZE		MAXALIGN(sizeof(HnswMemElement))
+
+/*
+ * What every process of a build must agree on: the allocator and the entry
+ * point.  In a parallel build this lives in shared memory, under mutex.
+ */
+typedef struct HnswMemShared
+{
+	slock_t		mutex;
+	Size		used;			/* bytes in use (records are appended) */
+	int64		nelements;
+	int64		entry;			/* offset of the entry point, -1 if none */
+	int			entry_level;
+	bool		full;			/* an allocation failed: memory is full */
+} HnswMemShared;
+
+typedef struct HnswMemGraph
+{
+	char	   *base;			/* the area */
+	Size		allocated;		/* bytes allocated to it */
+	Size		limit;			/* maintenance_work_mem (or the DSM size) */
+	HnswMemShared *shared;		/* allocator and entry point */
+	bool		parallel;		/* other processes change it concurrently */
+	int			m;
+	int			dim;
+	HnswDistanceFn distance;
+	MemoryContext ctx;			/* where a serial area is allocated */
+} HnswMemGraph;
+
+struct HnswParallelState;
+struct HnswParallelShared;
+
+typedef struct HnswBuildState
+{
+	HnswIndexInfo info;
+	Relation	heap;
+	HnswMemGraph graph;
+	HnswMemShared local_shared; /* graph.shared of a serial build */
+	HnswSearch *search;
+	bool		on_disk;		/* graph outgrew memory: inserting into pages */
+	HnswInsertState ins;
+	BufFile    *spill;			/* parallel build: rows that did not fit */
+	double		indtuples;		/* vectors indexed */
+	double		reltuples;		/* rows seen */
+	MemoryContext tmpctx;
+	struct HnswParallelShared *pshared; /* parallel build: shared state */
+	struct HnswParallelState *pstate;	/* parallel build, leader only */
+} HnswBuildState;
+
+static inline HnswMemElement *
+mem_element(HnswMemGraph *g, uint64 off)
+{
+	return (HnswMemElement *) (g->base + off);
+}
+
+static inline Size
+mem_layer_offset(int m, int layer)
+{
+	if (layer == 0)
+		return MEM_HEADER_SIZE;
+	return MEM_HEADER_SIZE + (sizeof(int32) + 16 * m) +
+		(layer - 1) * (sizeof(int32) + 8 * m);
+}
+
+static inline int32 *
+mem_count(HnswMemGraph *g, HnswMemElement *e, int layer)
+{
+	return (int32 *) ((char *) e + mem_layer_offset(g->m, layer));
+}
+
+static inline uint32 *
+mem_links(HnswMemGraph *g, HnswMemElement *e, int layer)
+{
+	return (uint32 *) (mem_count(g, e, layer) + 1);
+}
+
+static inline float *
+mem_dists(HnswMemGraph *g, HnswMemElement *e, int layer)
+{
+	return (float *) (mem_links(g, e, layer) + HnswLayerCapacity(g->m, layer));
+}
+
+static inline float *
+mem_vector(HnswMemGraph *g, HnswMemElement *e)
+{
+	return (float *) ((char *) e + mem_layer_offset(g->m, e->level + 1));
+}
+
+static inline Size
+mem_record_size(HnswMemGraph *g, int level)
+{
+	return MAXALIGN(mem_layer_offset(g->m, level + 1) + sizeof(float) * g->dim);
+}
+
+/* hnswmemgraph.c */
+extern const HnswGraphOps hnsw_mem_ops;
+extern int	hnsw_mem_lwlock_tranche;
+extern bool hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid);
+
+/* hnswbuild.c */
+extern void hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index);
+extern void hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
+								bool *isnull, bool tupleIsAlive, void *state);
+
+/* hnswparallel.c */
+extern bool hnsw_parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo);
+extern void hnsw_parallel_scan(HnswBuildState *bs);
+extern void hnsw_parallel_end(HnswBuildState *bs);
+extern void hnsw_parallel_replay_spill(HnswBuildState *bs);
+extern void hnsw_parallel_destroy(HnswBuildState *bs);
+extern void hnsw_spill_row(HnswBuildState *bs, const float *vec, ItemPointer tid);
+
+#endif							/* VECINDEX_HNSWBUILD_H */
