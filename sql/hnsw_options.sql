@@ -67,3 +67,40 @@ SELECT amvalidate(opc.oid), opcname FROM pg_opclass opc
   JOIN pg_am am ON am.oid = opc.opcmethod WHERE amname = 'hnsw' ORDER BY opcname;
 
 DROP TABLE t;
+
+-- iterative scans: the settings and their bounds
+SHOW hnsw.iterative_scan;
+SHOW hnsw.max_scan_tuples;
+SHOW hnsw.scan_mem_multiplier;
+SET hnsw.iterative_scan = relaxed_order;
+SET hnsw.iterative_scan = strict_order;
+SET hnsw.iterative_scan = off;
+SET hnsw.iterative_scan = on;
+SET hnsw.max_scan_tuples = 1;
+SET hnsw.max_scan_tuples = 0;
+SET hnsw.scan_mem_multiplier = 1000;
+SET hnsw.scan_mem_multiplier = 0.5;
+RESET hnsw.iterative_scan;
+RESET hnsw.max_scan_tuples;
+RESET hnsw.scan_mem_multiplier;
+
+-- a filter that rejects most of the nearest rows: off returns what
+-- survives of ef_search candidates, the iterative modes fill the LIMIT
+CREATE TABLE f (id int, v vector(2));
+INSERT INTO f SELECT i, ARRAY[i, 0] FROM generate_series(1, 1000) i;
+CREATE INDEX ON f USING hnsw (v);
+SET enable_seqscan = off;
+SET hnsw.ef_search = 10;
+SELECT count(*) FROM (SELECT id FROM f WHERE id % 100 = 0 ORDER BY v <-> '[0.5,0]' LIMIT 5) s;
+SET hnsw.iterative_scan = relaxed_order;
+SELECT array_agg(id) FROM (SELECT id FROM f WHERE id % 100 = 0 ORDER BY v <-> '[0.5,0]' LIMIT 5) s;
+SET hnsw.iterative_scan = strict_order;
+SELECT array_agg(id) FROM (SELECT id FROM f WHERE id % 100 = 0 ORDER BY v <-> '[0.5,0]' LIMIT 5) s;
+-- the scan stops after max_scan_tuples rows
+SET hnsw.max_scan_tuples = 150;
+SELECT count(*) FROM (SELECT id FROM f WHERE id % 100 = 0 ORDER BY v <-> '[0.5,0]' LIMIT 5) s;
+RESET hnsw.max_scan_tuples;
+RESET hnsw.iterative_scan;
+RESET hnsw.ef_search;
+RESET enable_seqscan;
+DROP TABLE f;

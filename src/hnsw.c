@@ -27,6 +27,16 @@
 PG_MODULE_MAGIC;
 
 int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
+int			hnsw_iterative_scan = HNSW_ITERATIVE_OFF;
+int			hnsw_max_scan_tuples = 20000;
+double		hnsw_scan_mem_multiplier = 1.0;
+
+static const struct config_enum_entry hnsw_iterative_scan_options[] = {
+	{"off", HNSW_ITERATIVE_OFF, false},
+	{"relaxed_order", HNSW_ITERATIVE_RELAXED, false},
+	{"strict_order", HNSW_ITERATIVE_STRICT, false},
+	{NULL, 0, false}
+};
 
 static relopt_kind hnsw_relopt_kind;
 
@@ -53,6 +63,26 @@ _PG_init(void)
 							&hnsw_ef_search, HNSW_DEFAULT_EF_SEARCH,
 							HNSW_MIN_EF_SEARCH, HNSW_MAX_EF_SEARCH,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("hnsw.iterative_scan",
+							 "Lets an hnsw scan go on past its first ef_search results.",
+							 "With a WHERE clause that rejects most of the nearest rows, "
+							 "off returns what survives of ef_search candidates; "
+							 "relaxed_order and strict_order keep searching until the "
+							 "LIMIT is met or a bound is reached.  strict_order never "
+							 "returns a row nearer than one already returned.",
+							 &hnsw_iterative_scan, HNSW_ITERATIVE_OFF,
+							 hnsw_iterative_scan_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("hnsw.max_scan_tuples",
+							"Sets the most rows an iterative hnsw scan returns.",
+							NULL,
+							&hnsw_max_scan_tuples, 20000, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("hnsw.scan_mem_multiplier",
+							 "Sets the memory an iterative hnsw scan may use, as a multiple of work_mem.",
+							 NULL,
+							 &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	VecMarkGUCPrefixReserved("hnsw");
 }
 

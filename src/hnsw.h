@@ -209,6 +209,19 @@ typedef struct HnswOptions
 
 extern int	hnsw_ef_search;
 
+/* hnsw.iterative_scan: whether a scan goes on past its first ef_search */
+typedef enum HnswIterativeScan
+{
+	HNSW_ITERATIVE_OFF,			/* one batch of ef_search (pgvector 0.7) */
+	HNSW_ITERATIVE_RELAXED,		/* batches; slightly out of order between */
+	HNSW_ITERATIVE_STRICT		/* batches; nothing nearer than a row
+								 * already returned */
+} HnswIterativeScan;
+
+extern int	hnsw_iterative_scan;
+extern int	hnsw_max_scan_tuples;
+extern double hnsw_scan_mem_multiplier;
+
 /* Distance between two vectors of the index's kind; smaller is nearer. */
 typedef float (*HnswDistanceFn) (const float *a, const float *b, int n);
 
@@ -296,6 +309,8 @@ typedef struct HnswSearch
 	int			maxnodes;
 	HnswHeap	candidates;		/* min-heap: nearest unexpanded first */
 	HnswHeap	results;		/* max-heap: farthest of the best ef first */
+	HnswHeap	pending;		/* iterative scans: min-heap of found
+								 * elements not handed out yet */
 	uint64	   *linkbuf;		/* scratch for ops->links */
 	int64		ndistances;		/* statistics: distances computed */
 } HnswSearch;
@@ -306,6 +321,9 @@ extern bool hnsw_search_seed(HnswSearch *s, uint64 key);
 extern void hnsw_search_layer(HnswSearch *s, int ef, int layer);
 extern int	hnsw_search_sorted(HnswSearch *s, HnswNode **out);
 extern void hnsw_search_free(HnswSearch *s);
+extern void hnsw_search_iter_start(HnswSearch *s);
+extern int	hnsw_search_iter_next(HnswSearch *s, int ef, HnswNode **out);
+extern Size hnsw_search_mem(const HnswSearch *s);
 
 /* Neighbour selection (the paper's heuristic, Algorithm 4) */
 typedef struct HnswSelect

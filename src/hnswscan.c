@@ -8,8 +8,18 @@
  * page was locked.  Later calls hand those TIDs out; no index page is pinned
  * between calls.  Why that is safe against a concurrent VACUUM is explained
  * in README.hnsw ("Scans and vacuum").
+ *
+ * With hnsw.iterative_scan on, a scan whose rows ran out before the
+ * executor stopped asking (a WHERE clause rejected them) resumes the
+ * layer-0 search for another batch of ef_search elements, until
+ * hnsw.max_scan_tuples rows were returned or the search holds
+ * hnsw.scan_mem_multiplier * work_mem.  Batches are each sorted; a later
+ * batch can hold rows nearer than the end of an earlier one, which
+ * relaxed_order returns and strict_order skips.
  */
 #include "hnsw.h"
+
+#include <math.h>
 
 #include "access/relscan.h"
 #include "miscadmin.h"
@@ -27,6 +37,10 @@ typedef struct HnswScanOpaqueData
 	int			nresults;
 	int			pos;			/* next result to return */
 	int			tidpos;			/* next heap TID of results[pos] */
+	int			iterative;		/* hnsw.iterative_scan at the first call */
+	bool		exhausted;		/* no further batch to search */
+	int64		returned;		/* heap TIDs returned */
+	float		last_dist;		/* distance of the last result returned */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -62,6 +76,9 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->searched = false;
 	so->results = NULL;
 	so->nresults = so->pos = so->tidpos = 0;
+	so->exhausted = false;
+	so->returned = 0;
+	so->last_dist = -INFINITY;
 	MemoryContextReset(so->ctx);
 }
 
@@ -113,10 +130,48 @@ scan_search(IndexScanDesc scan, HnswScanOpaque so)
 	{
 		for (l = meta.entry_level; l > 0; l--)
 			hnsw_search_layer(so->search, 1, l);
-		hnsw_search_layer(so->search, hnsw_ef_search, 0);
-		so->nresults = hnsw_search_sorted(so->search, &so->results);
+		if (so->iterative == HNSW_ITERATIVE_OFF)
+		{
+			hnsw_search_layer(so->search, hnsw_ef_search, 0);
+			so->nresults = hnsw_search_sorted(so->search, &so->results);
+		}
+		else
+		{
+			hnsw_search_iter_start(so->search);
+			so->nresults = hnsw_search_iter_next(so->search, hnsw_ef_search,
+												 &so->results);
+		}
 	}
 	hnsw_disk_graph_release(&so->graph);
+}
+
+/*
+ * The next batch of an iterative scan, unless a bound is reached: the rows
+ * returned (hnsw.max_scan_tuples) or the search's memory
+ * (hnsw.scan_mem_multiplier times work_mem).  Returns false when done.
+ */
+static bool
+scan_next_batch(HnswScanOpaque so)
+{
+	MemoryContext oldctx;
+	double		mem_limit = hnsw_scan_mem_multiplier * work_mem * 1024.0;
+
+	if (so->iterative == HNSW_ITERATIVE_OFF || so->exhausted ||
+		so->returned >= hnsw_max_scan_tuples ||
+		(double) hnsw_search_mem(so->search) >= mem_limit)
+		return false;
+
+	oldctx = MemoryContextSwitchTo(so->ctx);
+	if (so->results)
+		pfree(so->results);
+	so->results = NULL;
+	so->nresults = hnsw_search_iter_next(so->search, hnsw_ef_search, &so->results);
+	so->pos = so->tidpos = 0;
+	hnsw_disk_graph_release(&so->graph);
+	MemoryContextSwitchTo(oldctx);
+	if (so->nresults == 0)
+		so->exhausted = true;
+	return so->nresults > 0;
 }
 
 bool
@@ -137,27 +192,41 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("an hnsw index can only be scanned with ORDER BY a distance operator")));
+		so->iterative = hnsw_iterative_scan;
 		oldctx = MemoryContextSwitchTo(so->ctx);
 		scan_search(scan, so);
 		MemoryContextSwitchTo(oldctx);
 		so->searched = true;
 	}
 
-	while (so->pos < so->nresults)
+	for (;;)
 	{
-		HnswNode   *node = &so->results[so->pos];
-
-		if (so->tidpos < node->ntids)
+		while (so->pos < so->nresults)
 		{
-			scan->xs_heaptid = node->heaptids[so->tidpos++];
-			scan->xs_recheck = false;
-			scan->xs_recheckorderby = false;
-			return true;
+			HnswNode   *node = &so->results[so->pos];
+
+			/* strict order: drop what a later batch found nearer */
+			if (so->tidpos == 0 && so->iterative == HNSW_ITERATIVE_STRICT &&
+				node->dist < so->last_dist)
+			{
+				so->pos++;
+				continue;
+			}
+			if (so->tidpos < node->ntids)
+			{
+				scan->xs_heaptid = node->heaptids[so->tidpos++];
+				scan->xs_recheck = false;
+				scan->xs_recheckorderby = false;
+				so->last_dist = Max(so->last_dist, node->dist);
+				so->returned++;
+				return true;
+			}
+			so->pos++;
+			so->tidpos = 0;
 		}
-		so->pos++;
-		so->tidpos = 0;
+		if (!scan_next_batch(so))
+			return false;
 	}
-	return false;
 }
 
 void

@@ -185,6 +185,7 @@ hnsw_search_create(const HnswGraphOps *ops, void *ctx, int m)
 	s->nodes = palloc(sizeof(HnswNode) * s->maxnodes);
 	heap_init(&s->candidates, 256);
 	heap_init(&s->results, 256);
+	heap_init(&s->pending, 16);
 	visited_init(&s->visited, 2048);
 	s->linkbuf = palloc(sizeof(uint64) * 2 * m);
 	return s;
@@ -196,6 +197,7 @@ hnsw_search_free(HnswSearch *s)
 	pfree(s->nodes);
 	pfree(s->candidates.items);
 	pfree(s->results.items);
+	pfree(s->pending.items);
 	pfree(s->visited.keys);
 	pfree(s->visited.stamps);
 	pfree(s->linkbuf);
@@ -210,6 +212,7 @@ hnsw_search_begin(HnswSearch *s, const float *query)
 	s->nnodes = 0;
 	s->candidates.count = 0;
 	s->results.count = 0;
+	s->pending.count = 0;
 	visited_clear(&s->visited);
 }
 
@@ -313,6 +316,120 @@ hnsw_search_layer(HnswSearch *s, int ef, int layer)
 				s->nnodes--;	/* not kept: reuse the slot */
 		}
 	}
+}
+
+/* ---------------------------------------------------------------------
+ * Iterative layer-0 search (hnsw.iterative_scan)
+ *
+ * A scan that must go on past its first ef_search results (a WHERE clause
+ * filtered most of them out) resumes the layer-0 search where it stopped
+ * instead of starting over.  Every element found is, at any time, in
+ * exactly one of: the current batch (results, at most ef), pending (found
+ * but not handed out), or already handed out.  Every found element also
+ * enters candidates, so the search can later expand beyond it; the first
+ * batch is exactly SEARCH-LAYER, since an element that does not make the
+ * batch is farther than the batch's worst and is not expanded in it.
+ * Each further batch takes the nearest ef pending elements as its start
+ * and goes on expanding candidates from where the last batch stopped; the
+ * visited set is kept, so nothing is computed twice.
+ * ---------------------------------------------------------------------
+ */
+
+/* Starts the iteration after the upper layers: their result seeds layer 0. */
+void
+hnsw_search_iter_start(HnswSearch *s)
+{
+	int			i;
+
+	visited_clear(&s->visited);
+	s->candidates.count = 0;
+	s->pending.count = 0;
+	for (i = 0; i < s->results.count; i++)
+	{
+		visited_add(&s->visited, s->nodes[s->results.items[i].node].key);
+		heap_push(&s->candidates, s->results.items[i].dist, s->results.items[i].node, false);
+		heap_push(&s->pending, s->results.items[i].dist, s->results.items[i].node, false);
+	}
+	s->results.count = 0;
+}
+
+/* Visits the unvisited neighbours of node c on layer 0. */
+static void
+iter_expand(HnswSearch *s, int32 c, int ef)
+{
+	HnswHeap   *res = &s->results;
+	int			nlinks = s->ops->links(s->ctx, s->nodes[c].key, 0, s->linkbuf);
+	int			i;
+
+	for (i = 0; i < nlinks; i++)
+	{
+		uint64		key = s->linkbuf[i];
+		int32		n;
+		HnswNode   *node;
+
+		if (!visited_add(&s->visited, key))
+			continue;
+		n = node_alloc(s);
+		node = &s->nodes[n];
+		node->key = key;
+		if (!s->ops->visit(s->ctx, key, s->query, node))
+		{
+			s->nnodes--;
+			continue;
+		}
+		s->ndistances++;
+		heap_push(&s->candidates, node->dist, n, false);
+		if (res->count < ef || node->dist < res->items[0].dist)
+		{
+			heap_push(res, node->dist, n, true);
+			if (res->count > ef)
+			{
+				HnswHeapItem x = heap_pop(res, true);
+
+				heap_push(&s->pending, x.dist, x.node, false);
+			}
+		}
+		else
+			heap_push(&s->pending, node->dist, n, false);
+	}
+}
+
+/*
+ * The next batch of at most ef elements, nearest first, in a palloc'd
+ * array; 0 when the graph reachable from the entry point is exhausted.
+ */
+int
+hnsw_search_iter_next(HnswSearch *s, int ef, HnswNode **out)
+{
+	HnswHeap   *res = &s->results;
+	HnswHeap   *cand = &s->candidates;
+
+	res->count = 0;
+	while (res->count < ef && s->pending.count > 0)
+	{
+		HnswHeapItem x = heap_pop(&s->pending, false);
+
+		heap_push(res, x.dist, x.node, true);
+	}
+	while (cand->count > 0)
+	{
+		if (res->count >= ef && cand->items[0].dist > res->items[0].dist)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		iter_expand(s, heap_pop(cand, false).node, ef);
+	}
+	return hnsw_search_sorted(s, out);
+}
+
+/* Memory the search holds, for the iterative scan's limit. */
+Size
+hnsw_search_mem(const HnswSearch *s)
+{
+	return sizeof(HnswNode) * (Size) s->maxnodes +
+		sizeof(HnswHeapItem) * (Size) (s->candidates.capacity +
+									   s->results.capacity +
+									   s->pending.capacity) +
+		(sizeof(uint64) + sizeof(uint32)) * (Size) (s->visited.mask + 1);
 }
 
 /*
