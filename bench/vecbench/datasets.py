@@ -3,6 +3,7 @@
   read_idx(path)                 any IDX file (the MNIST format), gzip or not
   fashion_mnist(...)             Fashion-MNIST train/test images (784-d)
   synthetic_clustered(n, dim)    Gaussian clusters, reproducible from a seed
+  synthetic_clustered_chunks()   the same, generated piece by piece
   load(name, rows, queries)      a Dataset: base vectors + query vectors
 
 Every array returned is C-contiguous float32 of shape (n, dim).
@@ -115,6 +116,26 @@ def synthetic_clustered(n: int, dim: int, clusters: int = 32, seed: int = 42,
         0.0, spread, size=(n, dim))
     points = centres[which] + noise
     return np.ascontiguousarray(points, dtype=np.float32)
+
+
+def synthetic_clustered_chunks(n: int, dim: int, chunk: int = 100000, clusters: int = 32,
+                               seed: int = 42, spread: float = 0.1, stream: int = 0):
+    """synthetic_clustered(n, dim, ...) in pieces, for sets too big to build at
+    once: yields (start, array) with array rows start .. start+len-1.  The
+    concatenation equals synthetic_clustered(n, dim, clusters, seed, spread,
+    stream) exactly (the same generators, drawn in sequence)."""
+    if n < 0 or dim < 1 or clusters < 1 or chunk < 1:
+        raise ValueError("need n >= 0, dim >= 1, clusters >= 1, chunk >= 1")
+    centres = np.random.Generator(np.random.PCG64(seed)).uniform(
+        -1.0, 1.0, size=(clusters, dim))
+    g_which = np.random.Generator(np.random.PCG64([seed, stream, 0]))
+    g_noise = np.random.Generator(np.random.PCG64([seed, stream, 1]))
+    # All cluster choices first: synthetic_clustered draws them in one call.
+    which = g_which.integers(0, clusters, size=n)
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        noise = g_noise.normal(0.0, spread, size=(stop - start, dim))
+        yield start, np.ascontiguousarray(centres[which[start:stop]] + noise, dtype=np.float32)
 
 
 @dataclasses.dataclass

@@ -1,0 +1,895 @@
+"""The vecindex benchmark suite (bench/run): build, recall, QPS, insert, vacuum.
+
+    python3 -m vecbench.suite --dsn "host=... dbname=..." [options]
+
+For one data set and one set of index options it measures, on the database
+of --dsn (where CREATE EXTENSION vecindex must work):
+
+  load       COPY of the base vectors (chunked; progress shown)
+  build      CREATE INDEX ... USING hnsw, serial (max_parallel_maintenance_
+             workers = 0); with --parallel-workers N also a parallel build
+  size       pg_relation_size of the index
+  queries    for each hnsw.ef_search of the sweep, with 1 and 2 clients:
+             queries/s, p50/p99 latency (client side), recall@k against exact
+             ground truth (numpy brute force, cached under bench/cache/)
+  insert     single-row INSERTs (one per transaction) into the built index
+  vacuum     DELETE of 10% of the rows, then VACUUM (timed); recall after it
+
+With --compare EXT (e.g. vector, for pgvector) every step also runs against
+that extension in a second database of the same server (default: the first
+database's name + "_" + EXT, created if missing), interleaved step by step
+(load chunk ours/theirs, build ours then theirs, each ef_search ours then
+theirs, insert batches alternating) so that both see the same machine noise.
+It prints a side-by-side table with ratios (ours / theirs), queries/s
+interpolated at recall 0.95 and 0.99 on each curve, and the build-time and
+index-size ratios.
+
+Results: a JSON file and a recall-vs-queries/s plot (PNG) per run in
+bench/results/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import math
+import os
+import platform
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from . import datasets, measure, pg
+
+BENCH_DIR = Path(__file__).resolve().parent.parent
+TABLE = "items"
+INDEX = "items_embedding_hnsw"
+TRUTH_DEPTH = 100          # neighbours kept in the ground-truth cache
+DEFAULT_EF = "10,20,40,80,120,200,400"
+RECALL_TARGETS = (0.95, 0.99)
+
+
+def say(*args) -> None:
+    print(*args, flush=True)
+
+
+def fmt_s(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+# ---------------------------------------------------------------- data
+
+@dataclass
+class Data:
+    key: str                      # stable name for caches and file names
+    title: str
+    n: int
+    dim: int
+    queries: np.ndarray           # (nq, dim) float32
+    extra: np.ndarray             # vectors for the insert step (ids n+1 ...)
+    base: Optional[np.ndarray]    # filled while loading (kept for recall)
+    chunks: object                # callable () -> iterator of (start, array)
+
+
+def parse_dataset(spec: str, nq: int, n_insert: int, chunk: int) -> Data:
+    """fashion-mnist | synthetic:N:DIM"""
+    if spec == "fashion-mnist":
+        if not datasets.fashion_mnist_available():
+            raise SystemExit("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        base, _ = datasets.fashion_mnist("train")
+        if nq + n_insert > 10000:
+            raise SystemExit("fashion-mnist: --queries + --inserts must be at most 10000 "
+                             "(the t10k images)")
+        test, _ = datasets.fashion_mnist("t10k", nq + n_insert)
+        return Data("fashion-mnist", "Fashion-MNIST (60,000 x 784, L2)", len(base), base.shape[1],
+                    test[:nq], test[nq:], base,
+                    lambda: ((s, base[s:s + chunk]) for s in range(0, len(base), chunk)))
+    if spec.startswith("synthetic"):
+        parts = spec.split(":")
+        try:
+            n = int(parts[1]) if len(parts) > 1 else 100000
+            dim = int(parts[2]) if len(parts) > 2 else 128
+        except ValueError:
+            raise SystemExit(f"bad data set {spec!r}: expected synthetic:N:DIM")
+        if len(parts) > 3 or n < 1 or dim < 1:
+            raise SystemExit(f"bad data set {spec!r}: expected synthetic:N:DIM")
+        q = datasets.synthetic_clustered(nq, dim, stream=1)
+        extra = datasets.synthetic_clustered(n_insert, dim, stream=2)
+        return Data(f"synthetic-{n}x{dim}",
+                    f"synthetic clustered ({n:,} x {dim}, 32 clusters, seed 42, L2)",
+                    n, dim, q, extra, None,
+                    lambda: datasets.synthetic_clustered_chunks(n, dim, chunk=chunk, stream=0))
+    raise SystemExit(f"unknown data set {spec!r} (fashion-mnist, synthetic:N:DIM)")
+
+
+# ---------------------------------------------------------------- ground truth
+
+def _sqnorm(a: np.ndarray) -> np.ndarray:
+    a64 = a.astype(np.float64)
+    return np.einsum("ij,ij->i", a64, a64)
+
+
+def exact_sqdist(q: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Squared L2 distances of one query to rows x, in float64."""
+    d = x.astype(np.float64) - q.astype(np.float64)
+    return np.einsum("ij,ij->i", d, d)
+
+
+def brute_force(base: np.ndarray, queries: np.ndarray, depth: int,
+                chunk: int = 20000) -> Tuple[np.ndarray, np.ndarray]:
+    """Exact top-`depth` neighbours of each query: (ids 1-based, squared
+    distances float64), ascending.  Candidates come from a float32 matrix
+    product (fast), then are re-ranked with float64 distances (exact)."""
+    nq = len(queries)
+    cand = min(len(base), 2 * depth + 50)
+    best_ids = np.zeros((nq, 0), dtype=np.int64)
+    best_d = np.zeros((nq, 0), dtype=np.float32)
+    qn = _sqnorm(queries).astype(np.float32)
+    t0 = time.perf_counter()
+    last = t0
+    for start in range(0, len(base), chunk):
+        x = base[start:start + chunk]
+        d = qn[:, None] - 2.0 * (queries @ x.T) + _sqnorm(x).astype(np.float32)[None, :]
+        ids = np.arange(start, start + len(x), dtype=np.int64)
+        all_d = np.concatenate([best_d, d], axis=1)
+        all_i = np.concatenate([best_ids, np.broadcast_to(ids, (nq, len(x)))], axis=1)
+        kk = min(cand, all_d.shape[1])
+        part = np.argpartition(all_d, kk - 1, axis=1)[:, :kk]
+        best_d = np.take_along_axis(all_d, part, axis=1)
+        best_ids = np.take_along_axis(all_i, part, axis=1)
+        now = time.perf_counter()
+        if now - last > 10:
+            say(f"    ground truth: {start + len(x):,}/{len(base):,} base vectors "
+                f"({now - t0:.0f} s)")
+            last = now
+    out_i = np.zeros((nq, min(depth, len(base))), dtype=np.int64)
+    out_d = np.zeros(out_i.shape, dtype=np.float64)
+    for i in range(nq):
+        ex = exact_sqdist(queries[i], base[best_ids[i]])
+        order = np.lexsort((best_ids[i], ex))[:out_i.shape[1]]
+        out_i[i] = best_ids[i][order] + 1
+        out_d[i] = ex[order]
+    return out_i, out_d
+
+
+def ground_truth(data: Data, cache_dir: Path, depth: int = TRUTH_DEPTH):
+    h = hashlib.sha1(data.queries.tobytes()).hexdigest()[:12]
+    path = cache_dir / f"truth-{data.key}-q{len(data.queries)}-{h}-d{depth}.npz"
+    if path.exists():
+        z = np.load(path)
+        say(f"  ground truth: cached ({path.relative_to(BENCH_DIR.parent) if path.is_relative_to(BENCH_DIR.parent) else path})")
+        return z["ids"], z["dist"]
+    say(f"  ground truth: numpy brute force, {len(data.queries):,} queries x "
+        f"{data.n:,} vectors ...")
+    t0 = time.perf_counter()
+    ids, dist = brute_force(data.base, data.queries, depth)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, ids=ids, dist=dist)
+    os.replace(tmp, path)
+    say(f"  ground truth: {time.perf_counter() - t0:.1f} s, cached in {path}")
+    return ids, dist
+
+
+class Recall:
+    """recall@k with ties counted as hits (as ann-benchmarks does): a returned
+    row is correct if its distance is at most the k-th true distance."""
+
+    def __init__(self, data: Data, truth_ids: np.ndarray, truth_d: np.ndarray, k: int):
+        self.data, self.k = data, k
+        self.truth_ids, self.truth_d = truth_ids, truth_d
+        self.threshold = truth_d[:, k - 1]
+        self.extra_rows = 0                      # rows of data.extra in the table
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.empty((len(ids), self.data.dim), dtype=np.float32)
+        b = ids <= self.data.n
+        out[b] = self.data.base[ids[b] - 1]
+        if (~b).any():
+            out[~b] = self.data.extra[ids[~b] - self.data.n - 1]
+        return out
+
+    def __call__(self, found: Sequence[Sequence[int]], threshold=None) -> float:
+        threshold = self.threshold if threshold is None else threshold
+        hits = 0
+        for i, f in enumerate(found):
+            f = list(f)[:self.k]
+            if not f:
+                continue
+            d = exact_sqdist(self.data.queries[i], self.vectors(f))
+            hits += int(np.count_nonzero(d <= threshold[i] * (1 + 1e-9) + 1e-9))
+        return hits / (self.k * len(found))
+
+    def after_delete(self, deleted) -> np.ndarray:
+        """k-th true distance per query once rows with deleted(id) are gone
+        and the first self.extra_rows insert vectors are in the table."""
+        thr = np.empty(len(self.data.queries))
+        extra_ids = np.arange(self.data.n + 1, self.data.n + 1 + self.extra_rows)
+        keep_extra = extra_ids[~deleted(extra_ids)]
+        for i, q in enumerate(self.data.queries):
+            keep = ~deleted(self.truth_ids[i])
+            d = self.truth_d[i][keep]
+            if len(d) < self.k:
+                raise RuntimeError("ground truth too shallow for the deletes")
+            if len(keep_extra):
+                d = np.concatenate([d, exact_sqdist(q, self.vectors(keep_extra))])
+            thr[i] = np.sort(d)[self.k - 1]
+        return thr
+
+
+# ---------------------------------------------------------------- engines
+
+@dataclass
+class Engine:
+    label: str                 # "vecindex" or the compared extension's name
+    ext: str
+    dsn: str
+    conn: psycopg.Connection = None
+    extra_conns: List[psycopg.Connection] = field(default_factory=list)
+    version: str = ""
+    notices: List[str] = field(default_factory=list)
+    r: Dict = field(default_factory=dict)     # results
+
+    def connect(self, n_clients: int) -> None:
+        self.conn = self._open()
+        self.conn.add_notice_handler(lambda d: self.notices.append(d.message_primary))
+        self.conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
+            sql.Identifier(self.ext)))
+        pg.register_vector(self.conn)
+        self.version = pg.extension_version(self.conn, self.ext) or "?"
+        if not pg.has_access_method(self.conn, "hnsw"):
+            raise SystemExit(f"{self.label}: no hnsw access method in {self.dsn}")
+        self.extra_conns = []
+        for _ in range(max(0, n_clients - 1)):
+            c = self._open()
+            pg.register_vector(c)
+            self.extra_conns.append(c)
+
+    def _open(self) -> psycopg.Connection:
+        return psycopg.connect(self.dsn, autocommit=True)
+
+    def x(self, query, params=None):
+        return self.conn.execute(query, params)
+
+    def one(self, query, params=None):
+        return self.conn.execute(query, params).fetchone()[0]
+
+    def close(self) -> None:
+        for c in [self.conn] + self.extra_conns:
+            if c is not None:
+                c.close()
+
+
+def compare_dsn(base_dsn: str, conn: psycopg.Connection, ext: str) -> str:
+    """DSN of the comparison database: same server, database <ours>_<ext>;
+    created (from our connection) if it does not exist."""
+    db = conn.info.dbname + "_" + ext
+    if not conn.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)",
+                        (db,)).fetchone()[0]:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+    d = conninfo_to_dict(base_dsn)
+    d["dbname"] = db
+    return make_conninfo(**d)
+
+
+class Monitor:
+    """Polls a progress view from its own connection while a long statement
+    runs, printing a line every `every` seconds."""
+
+    def __init__(self, dsn: str, kind: str, label: str, every: float = 10.0):
+        self.dsn, self.kind, self.label, self.every = dsn, kind, label, every
+        self.stop = threading.Event()
+        self.max_workers = 0
+        self.t0 = time.perf_counter()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def run(self) -> None:
+        try:
+            conn = psycopg.connect(self.dsn, autocommit=True)
+        except psycopg.Error:
+            return
+        last = time.perf_counter()
+        with conn:
+            while not self.stop.wait(1.0):
+                try:
+                    w = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                        "'parallel worker' AND datname = current_database()").fetchone()[0]
+                    self.max_workers = max(self.max_workers, w)
+                    now = time.perf_counter()
+                    if now - last < self.every:
+                        continue
+                    last = now
+                    if self.kind == "index":
+                        row = conn.execute(
+                            "SELECT phase, tuples_done, tuples_total FROM "
+                            "pg_stat_progress_create_index WHERE datname = current_database()"
+                        ).fetchone()
+                        if row:
+                            tot = f"/{row[2]:,}" if row[2] else ""
+                            say(f"    {self.label}: {now - self.t0:.0f} s, {row[0]}, "
+                                f"{row[1]:,}{tot} tuples" + (f", {w} workers" if w else ""))
+                    else:
+                        row = conn.execute(
+                            "SELECT phase, heap_blks_scanned, heap_blks_total, "
+                            "index_vacuum_count FROM pg_stat_progress_vacuum "
+                            "WHERE datname = current_database()").fetchone()
+                        if row:
+                            say(f"    {self.label}: {now - self.t0:.0f} s, {row[0]} "
+                                f"(heap {row[1]:,}/{row[2]:,} blocks)")
+                except psycopg.Error:
+                    return
+
+
+# ---------------------------------------------------------------- queries
+
+def set_ef(conn: psycopg.Connection, ef: int) -> None:
+    conn.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(ef),))
+
+
+def run_clients(e: Engine, query, vectors: np.ndarray, ef: int, clients: int,
+                warmup: int, passes: int = 1) -> Tuple[List[List[int]], np.ndarray, float]:
+    """Runs every query vector `passes` times, split over `clients`
+    connections running concurrently (thread per connection).  Returns (ids
+    per query, latency of every execution in seconds, wall-clock seconds of
+    the timed part)."""
+    conns = [e.conn] + e.extra_conns[:clients - 1]
+    nq = len(vectors)
+    ids: List[Optional[List[int]]] = [None] * nq
+    lat = np.zeros((passes, nq))
+    barrier = threading.Barrier(len(conns) + 1)
+    errors: List[BaseException] = []
+
+    def client(ci: int, conn: psycopg.Connection) -> None:
+        try:
+            set_ef(conn, ef)
+            mine = range(ci, nq, len(conns))
+            with conn.cursor() as cur:
+                for j in list(mine)[:warmup]:
+                    cur.execute(query, (vectors[j],), prepare=True)
+                    cur.fetchall()
+                barrier.wait()
+                for p in range(passes):
+                    for j in mine:
+                        t0 = time.perf_counter()
+                        cur.execute(query, (vectors[j],), prepare=True)
+                        rows = cur.fetchall()
+                        lat[p, j] = time.perf_counter() - t0
+                        if p == 0:
+                            ids[j] = [r[0] for r in rows]
+        except BaseException as ex:  # noqa: BLE001 - reported by the caller
+            errors.append(ex)
+            barrier.abort()
+
+    threads = [threading.Thread(target=client, args=(i, c)) for i, c in enumerate(conns)]
+    for t in threads:
+        t.start()
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        pass
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return ids, lat.ravel(), wall
+
+
+def timed_queries(e: Engine, query, vectors: np.ndarray, ef: int, clients: int,
+                  warmup: int, min_seconds: float):
+    """run_clients, repeated (more passes over the queries) until at least
+    min_seconds of timed work: returns (ids of the first pass, latencies,
+    queries per second over all passes)."""
+    ids, lat, wall = run_clients(e, query, vectors, ef, clients, warmup)
+    n = len(vectors)
+    if 0 < wall < min_seconds:
+        more = math.ceil((min_seconds - wall) / wall)
+        _, lat2, wall2 = run_clients(e, query, vectors, ef, clients, 0, more)
+        lat = np.concatenate([lat, lat2])
+        wall += wall2
+        n += more * len(vectors)
+    return ids, lat, n / wall
+
+
+def at_recall(points: Sequence[Dict], target: float) -> Tuple[Optional[float], str]:
+    """Queries/s at recall `target`, interpolated on the Pareto frontier of
+    (recall, qps) points (log qps linear in recall between the two frontier
+    points around the target).  Returns (qps, note): note "" when
+    interpolated, ">=" when even the fastest point is above the target (the
+    value is then that point's qps, a lower bound), "n/a" when no point
+    reaches the target."""
+    pts = sorted(((p["recall"], p["qps"]) for p in points), key=lambda t: (-t[0], -t[1]))
+    front: List[Tuple[float, float]] = []
+    for rc, q in pts:                       # recall descending
+        if not front or q > front[-1][1]:
+            front.append((rc, q))
+    front.reverse()                         # recall ascending, qps descending
+    if not front or front[-1][0] < target:
+        return None, "n/a"
+    if front[0][0] >= target:
+        return front[0][1], ">="
+    for (r0, q0), (r1, q1) in zip(front, front[1:]):
+        if r0 < target <= r1:
+            t = (target - r0) / (r1 - r0)
+            return math.exp(math.log(q0) + t * (math.log(q1) - math.log(q0))), ""
+    return None, "n/a"
+
+
+# ---------------------------------------------------------------- steps
+
+def step_load(engines: List[Engine], data: Data) -> None:
+    say(f"\n== Load: {data.title}")
+    for e in engines:
+        pg.create_table(e.conn, TABLE, data.dim)
+        # No autovacuum: it could vacuum the deletes before the timed VACUUM.
+        e.x(sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = false)").format(
+            sql.Identifier(TABLE)))
+        e.r["load_seconds"] = 0.0
+    keep = data.base is None
+    parts = []
+    t_start = time.perf_counter()
+    last = t_start
+    done = 0
+    for start, chunk in data.chunks():
+        if keep:
+            parts.append(chunk)
+        for e in engines:
+            t0 = time.perf_counter()
+            pg.copy_vectors(e.conn, TABLE, chunk, first_id=start + 1)
+            e.r["load_seconds"] += time.perf_counter() - t0
+        done = start + len(chunk)
+        now = time.perf_counter()
+        if now - last > 10 or done == data.n:
+            say(f"    {done:,}/{data.n:,} rows ({100 * done / data.n:.0f}%), {now - t_start:.0f} s")
+            last = now
+    if keep:
+        data.base = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    for e in engines:
+        t0 = time.perf_counter()
+        e.x(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(TABLE)))
+        e.r["vacuum_analyze_seconds"] = time.perf_counter() - t0
+        e.r["table_bytes"] = e.one("SELECT pg_table_size(%s::regclass)", (TABLE,))
+        say(f"  {e.label:>10}: COPY {e.r['load_seconds']:.2f} s "
+            f"({data.n / e.r['load_seconds']:,.0f} rows/s), VACUUM ANALYZE "
+            f"{e.r['vacuum_analyze_seconds']:.2f} s, table {e.r['table_bytes'] / 2**20:,.0f} MB")
+
+
+def build_index(e: Engine, opts: str, workers: int) -> Tuple[float, int, int]:
+    e.x(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(INDEX)))
+    e.x("CHECKPOINT")
+    if workers > 0:
+        e.x(sql.SQL("ALTER TABLE {} SET (parallel_workers = {})").format(
+            sql.Identifier(TABLE), sql.Literal(workers)))
+    else:
+        e.x(sql.SQL("ALTER TABLE {} RESET (parallel_workers)").format(sql.Identifier(TABLE)))
+    e.x("SELECT set_config('max_parallel_maintenance_workers', %s, false)", (str(workers),))
+    stmt = sql.SQL("CREATE INDEX {} ON {} USING hnsw (embedding vector_l2_ops) WITH (" + opts + ")"
+                   ).format(sql.Identifier(INDEX), sql.Identifier(TABLE))
+    n0 = len(e.notices)
+    with Monitor(e.dsn, "index", f"{e.label} build") as mon:
+        t0 = time.perf_counter()
+        e.x(stmt)
+        dt = time.perf_counter() - t0
+    for msg in e.notices[n0:]:
+        say(f"    {e.label} NOTICE: {msg}")
+    size = e.one("SELECT pg_relation_size(%s::regclass)", (INDEX,))
+    return dt, size, mon.max_workers
+
+
+def step_build(engines: List[Engine], a, opts: str) -> None:
+    say(f"\n== Build: CREATE INDEX ... USING hnsw (embedding vector_l2_ops) WITH ({opts})")
+    mwm = engines[0].one("SHOW maintenance_work_mem")
+    say(f"  maintenance_work_mem = {mwm}")
+    runs = []
+    if a.parallel_workers:
+        runs.append(("parallel", a.parallel_workers))
+    runs.append(("serial", 0))           # last: the index the queries use
+    for kind, w in runs:
+        for e in engines:
+            say(f"  {e.label}: {kind} build" + (f" ({w} workers requested)" if w else "") + " ...")
+            dt, size, seen = build_index(e, opts, w)
+            e.r[f"build_{kind}_seconds"] = dt
+            e.r[f"index_bytes_{kind}"] = size
+            if w:
+                e.r["parallel_workers_seen"] = seen
+            say(f"  {e.label:>10}: {kind} build {dt:.2f} s ({e.r.get('rows', 0) / dt:,.0f} rows/s), "
+                f"index {size / 2**20:,.1f} MB" + (f", {seen} parallel workers seen" if w else ""))
+    for e in engines:
+        e.r["index_bytes"] = e.r["index_bytes_serial"]
+        e.r["build_notices"] = list(e.notices)
+
+
+def prewarm(engines: List[Engine]) -> None:
+    for e in engines:
+        try:
+            e.x("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            e.x("SELECT pg_prewarm(%s::regclass), pg_prewarm(%s::regclass)", (TABLE, INDEX))
+        except psycopg.Error as ex:
+            say(f"  {e.label}: pg_prewarm not available ({ex.diag.message_primary}); "
+                "warm-up queries only")
+
+
+def n_clients(a) -> int:
+    return max(a.clients)
+
+
+def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
+    nq = len(data.queries)
+    say(f"\n== Queries: {nq:,} queries, k = {a.k}, ef_search {a.ef_search}, "
+        f"clients {','.join(map(str, a.clients))}")
+    query = measure.knn_sql(TABLE, a.k)
+    prewarm(engines)
+    for e in engines:
+        # A first untimed pass at the largest ef_search warms caches and the
+        # plan cache of every connection.
+        t0 = time.perf_counter()
+        run_clients(e, query, data.queries, max(a.ef_search), n_clients(a), 0)
+        say(f"  {e.label}: warm-up pass at ef_search {max(a.ef_search)}: "
+            f"{time.perf_counter() - t0:.1f} s")
+        e.r["sweep"] = []
+        e.r["plan"] = measure.explain(e.conn, query, data.queries[0])
+        if not any("Index Scan" in line and INDEX in line for line in e.r["plan"]):
+            say(f"  WARNING: {e.label} does not use the index:\n    " + "\n    ".join(e.r["plan"]))
+    for ef in a.ef_search:
+        for c in a.clients:
+            for e in engines:
+                ids, lat, qps = timed_queries(e, query, data.queries, ef, c, a.warmup,
+                                              a.min_seconds)
+                st = measure.latency_stats(lat)
+                rc = recall(ids)
+                e.r["sweep"].append({"ef_search": ef, "clients": c, "recall": rc,
+                                     "qps": qps, "p50_ms": st["p50_ms"],
+                                     "p99_ms": st["p99_ms"], "mean_ms": st["mean_ms"],
+                                     "executions": st["count"]})
+            say(f"  ef {ef:4d} {c} client{'s' if c > 1 else ' '}  " + "   ".join(
+                f"{e.label}: recall {e.r['sweep'][-1]['recall']:.4f} "
+                f"{e.r['sweep'][-1]['qps']:8,.0f} q/s p50 {e.r['sweep'][-1]['p50_ms']:.2f} "
+                f"p99 {e.r['sweep'][-1]['p99_ms']:.2f} ms" for e in engines))
+    for e in engines:
+        e.r["qps_at_recall"] = {}
+        for c in a.clients:
+            pts = [p for p in e.r["sweep"] if p["clients"] == c]
+            for t in RECALL_TARGETS:
+                q, note = at_recall(pts, t)
+                e.r["qps_at_recall"][f"{t}/{c}"] = {"qps": q, "note": note}
+
+
+def step_insert(engines: List[Engine], data: Data, recall: Recall, a) -> None:
+    n = min(a.inserts, len(data.extra))
+    if n <= 0:
+        return
+    say(f"\n== Insert: {n:,} single-row INSERTs per extension (one transaction each), "
+        f"alternating batches of {a.insert_batch}")
+    stmt = sql.SQL("INSERT INTO {} (id, embedding) VALUES (%s, %s)").format(sql.Identifier(TABLE))
+    for e in engines:
+        e.r["insert_seconds"] = 0.0
+    t_start = time.perf_counter()
+    last = t_start
+    for s in range(0, n, a.insert_batch):
+        for e in engines:
+            with e.conn.cursor() as cur:
+                t0 = time.perf_counter()
+                for j in range(s, min(n, s + a.insert_batch)):
+                    cur.execute(stmt, (data.n + 1 + j, data.extra[j]), prepare=True)
+                e.r["insert_seconds"] += time.perf_counter() - t0
+        now = time.perf_counter()
+        if now - last > 10:
+            say(f"    {min(n, s + a.insert_batch):,}/{n:,} rows, {now - t_start:.0f} s")
+            last = now
+    recall.extra_rows = n
+    for e in engines:
+        e.r["inserts"] = n
+        e.r["insert_rows_per_second"] = n / e.r["insert_seconds"]
+        e.r["index_bytes_after_insert"] = e.one("SELECT pg_relation_size(%s::regclass)", (INDEX,))
+        say(f"  {e.label:>10}: {n / e.r['insert_seconds']:,.0f} rows/s "
+            f"({1000 * e.r['insert_seconds'] / n:.2f} ms per INSERT)")
+
+
+def step_vacuum(engines: List[Engine], data: Data, recall: Recall, a) -> None:
+    mod = a.delete_every
+    say(f"\n== Vacuum: DELETE rows with id % {mod} = 0 ({100 / mod:.0f}%), then VACUUM")
+    for e in engines:
+        t0 = time.perf_counter()
+        cnt = e.x(sql.SQL("DELETE FROM {} WHERE id % {} = 0").format(
+            sql.Identifier(TABLE), sql.Literal(mod))).rowcount
+        e.r["delete_seconds"] = time.perf_counter() - t0
+        e.r["deleted_rows"] = cnt
+        with Monitor(e.dsn, "vacuum", f"{e.label} vacuum"):
+            t0 = time.perf_counter()
+            e.x(sql.SQL("VACUUM {}").format(sql.Identifier(TABLE)))
+            e.r["vacuum_seconds"] = time.perf_counter() - t0
+        e.r["index_bytes_after_vacuum"] = e.one("SELECT pg_relation_size(%s::regclass)", (INDEX,))
+        say(f"  {e.label:>10}: DELETE {cnt:,} rows {e.r['delete_seconds']:.2f} s, "
+            f"VACUUM {e.r['vacuum_seconds']:.2f} s")
+    # Is the graph still good?  Recall at one ef_search, new ground truth.
+    thr = recall.after_delete(lambda ids: np.asarray(ids) % mod == 0)
+    query = measure.knn_sql(TABLE, a.k)
+    ef = a.post_vacuum_ef
+    for e in engines:
+        ids, lat, qps = timed_queries(e, query, data.queries, ef, 1, a.warmup, a.min_seconds)
+        before = next((p["recall"] for p in e.r["sweep"]
+                       if p["ef_search"] == ef and p["clients"] == 1), None)
+        e.r["after_vacuum"] = {"ef_search": ef, "recall": recall(ids, thr),
+                               "recall_before": before, "qps": qps}
+        if any(i % mod == 0 for row in ids for i in row):
+            e.r["after_vacuum"]["deleted_rows_returned"] = True
+            say(f"  ERROR: {e.label} returned deleted rows after VACUUM")
+        av = e.r["after_vacuum"]
+        say(f"  {e.label:>10}: after VACUUM, ef_search {ef}: recall {av['recall']:.4f} "
+            f"(before deletes {'-' if before is None else f'{before:.4f}'}), "
+            f"{av['qps']:,.0f} q/s")
+
+
+# ---------------------------------------------------------------- report
+
+def ratio(x, y) -> str:
+    if x is None or y is None or y == 0:
+        return "-"
+    return f"{x / y:.2f}"
+
+
+def print_report(engines: List[Engine], a) -> List[str]:
+    lines: List[str] = []
+    out = lines.append
+    ours = engines[0]
+    other = engines[1] if len(engines) > 1 else None
+    names = [e.label for e in engines]
+    w = max(12, max(len(n) for n in names) + 2)
+    out("")
+    out("== Summary" + (f"  (ratio = {ours.label} / {other.label})" if other else ""))
+    hdr = f"{'':34}" + "".join(f"{n:>{w}}" for n in names) + (f"{'ratio':>{w}}" if other else "")
+    out(hdr)
+
+    def row(title, key_or_fn, fmt="{:.2f}"):
+        vals = []
+        for e in engines:
+            v = key_or_fn(e) if callable(key_or_fn) else e.r.get(key_or_fn)
+            vals.append(v)
+        cells = "".join(f"{('-' if v is None else fmt.format(v)):>{w}}" for v in vals)
+        out(f"{title:34}" + cells + (f"{ratio(vals[0], vals[1]):>{w}}" if other else ""))
+
+    row("load: COPY (s)", "load_seconds")
+    if a.parallel_workers:
+        row(f"build, parallel {a.parallel_workers} workers (s)", "build_parallel_seconds")
+    row("build, serial (s)", "build_serial_seconds")
+    row("index size (MB)", lambda e: e.r.get("index_bytes", 0) / 2**20, "{:.1f}")
+    for c in a.clients:
+        for t in RECALL_TARGETS:
+            def f(e, t=t, c=c):
+                return e.r["qps_at_recall"][f"{t}/{c}"]["qps"]
+            notes = [e.r["qps_at_recall"][f"{t}/{c}"]["note"] for e in engines]
+            flag = " (>= : lower bound)" if ">=" in notes else ""
+            row(f"q/s at recall {t}, {c} client{'s' if c > 1 else ''}" + flag, f, "{:,.0f}")
+    row("best recall in sweep", lambda e: max(p["recall"] for p in e.r["sweep"]), "{:.4f}")
+    if "insert_rows_per_second" in ours.r:
+        row("single-row INSERT (rows/s)", "insert_rows_per_second", "{:,.0f}")
+    if "vacuum_seconds" in ours.r:
+        row(f"VACUUM after {100 / a.delete_every:.0f}% deleted (s)", "vacuum_seconds")
+        row(f"recall after VACUUM (ef {a.post_vacuum_ef})",
+            lambda e: e.r["after_vacuum"]["recall"], "{:.4f}")
+    out("")
+    out("== Sweep (q/s ratio and latency ratio = " + (f"{ours.label} / {other.label})"
+                                                       if other else "per extension)"))
+    for c in a.clients:
+        out(f"-- {c} client{'s' if c > 1 else ''}")
+        h = f"{'ef':>5}" + "".join(f"{'recall ' + n[:8]:>17}" for n in names)
+        h += "".join(f"{'q/s ' + n[:8]:>14}" for n in names)
+        if other:
+            h += f"{'ratio':>7}"
+        h += "".join(f"{'p50/p99 ms ' + n[:8]:>23}" for n in names)
+        out(h)
+        for i, p in enumerate(p for p in ours.r["sweep"] if p["clients"] == c):
+            ps = [[q for q in e.r["sweep"] if q["clients"] == c][i] for e in engines]
+            s = f"{p['ef_search']:>5}" + "".join(f"{q['recall']:>17.4f}" for q in ps)
+            s += "".join(f"{q['qps']:>14,.0f}" for q in ps)
+            if other:
+                s += f"{ratio(ps[0]['qps'], ps[1]['qps']):>7}"
+            s += "".join(f"{q['p50_ms']:>11.2f}/{q['p99_ms']:<11.2f}" for q in ps)
+            out(s)
+    for line in lines:
+        say(line)
+    return lines
+
+
+def plot(engines: List[Engine], a, data: Data, path: Path) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        say("  (matplotlib not installed: no plot; apt-get install python3-matplotlib)")
+        return False
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=100)
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+    styles = {1: ("-", "o"), 2: ("--", "s")}
+    lo = 1.0
+    for ei, e in enumerate(engines):
+        for c in a.clients:
+            pts = [p for p in e.r["sweep"] if p["clients"] == c]
+            ls, mk = styles.get(c, (":", "^"))
+            xs = [p["recall"] for p in pts]
+            lo = min(lo, min(xs))
+            ax.plot(xs, [p["qps"] for p in pts], ls, marker=mk, color=colours[ei % 4],
+                    label=f"{e.label} {e.version}, {c} client{'s' if c > 1 else ''}")
+            if c == a.clients[0]:
+                for p in pts:
+                    ax.annotate(str(p["ef_search"]), (p["recall"], p["qps"]), fontsize=7,
+                                textcoords="offset points", xytext=(3, 3 if ei == 0 else -9),
+                                color=colours[ei % 4])
+    for t in RECALL_TARGETS:
+        ax.axvline(t, color="grey", lw=0.6, ls=":")
+    ax.set_yscale("log")
+    ax.set_xlim(max(0.0, lo - 0.02), 1.002)
+    ax.set_xlabel(f"recall@{a.k}")
+    ax.set_ylabel("queries per second (log scale)")
+    ax.set_title(f"{data.title}\nhnsw m={a.m}, ef_construction={a.ef_construction}; "
+                 f"labels: ef_search; {len(data.queries):,} queries", fontsize=10)
+    ax.grid(True, which="both", lw=0.3, alpha=0.6)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+# ---------------------------------------------------------------- main
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python3 -m vecbench.suite", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dsn", default="", help="libpq connection string (our database)")
+    p.add_argument("--dataset", default="fashion-mnist",
+                   help="fashion-mnist (default) or synthetic:N:DIM, e.g. synthetic:1000000:128")
+    p.add_argument("--queries", type=int, default=1000, help="query vectors (default 1000)")
+    p.add_argument("--k", type=int, default=10, help="neighbours per query (default 10)")
+    p.add_argument("--m", type=int, default=16)
+    p.add_argument("--ef-construction", type=int, default=64)
+    p.add_argument("--ef-search", default=DEFAULT_EF,
+                   help=f"comma-separated sweep (default {DEFAULT_EF})")
+    p.add_argument("--clients", default="1,2", help="client counts (default 1,2)")
+    p.add_argument("--parallel-workers", type=int, default=0,
+                   help="also time a parallel build with this many workers")
+    p.add_argument("--compare", metavar="EXT",
+                   help="also run against extension EXT (e.g. vector) in a second database")
+    p.add_argument("--compare-dsn", help="DSN of that database (default: same server, "
+                   "database <ours>_<EXT>, created if missing)")
+    p.add_argument("--inserts", type=int, default=1000, help="single-row inserts (default 1000)")
+    p.add_argument("--insert-batch", type=int, default=100)
+    p.add_argument("--delete-every", type=int, default=10,
+                   help="delete rows with id %% N = 0 before VACUUM (default 10: 10%%)")
+    p.add_argument("--post-vacuum-ef", type=int, default=40)
+    p.add_argument("--warmup", type=int, default=20, help="untimed queries per client and step")
+    p.add_argument("--min-seconds", type=float, default=3.0,
+                   help="repeat the query set until each measurement took this long (default 3)")
+    p.add_argument("--chunk", type=int, default=50000, help="rows per COPY / generated chunk")
+    p.add_argument("--no-insert", action="store_true")
+    p.add_argument("--no-vacuum", action="store_true")
+    p.add_argument("--results-dir", default=str(BENCH_DIR / "results"))
+    p.add_argument("--cache-dir", default=str(BENCH_DIR / "cache"))
+    p.add_argument("--source", default="", help="what was built (recorded in the JSON)")
+    p.add_argument("--name", default="", help="file name stem for the JSON and PNG")
+    a = p.parse_args(argv)
+    try:
+        a.ef_search = [int(x) for x in a.ef_search.split(",") if x]
+        a.clients = [int(x) for x in a.clients.split(",") if x]
+    except ValueError:
+        p.error("--ef-search and --clients take comma-separated integers")
+    if not a.ef_search or min(a.ef_search) < 1 or not a.clients or min(a.clients) < 1:
+        p.error("--ef-search and --clients need positive integers")
+    if a.queries < 1 or a.k < 1 or a.k > TRUTH_DEPTH // 2:
+        p.error(f"need --queries >= 1 and 1 <= --k <= {TRUTH_DEPTH // 2}")
+    if a.delete_every < 2:
+        p.error("--delete-every must be at least 2")
+    if a.no_insert:
+        a.inserts = 0
+    return a
+
+
+def server_facts(conn: psycopg.Connection) -> Dict:
+    facts = {"server_version": conn.execute("SHOW server_version").fetchone()[0]}
+    for g in ("shared_buffers", "maintenance_work_mem", "work_mem", "max_parallel_maintenance_workers",
+              "max_worker_processes", "jit", "synchronous_commit", "fsync"):
+        facts[g] = conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(g))).fetchone()[0]
+    return facts
+
+
+def machine_facts() -> Dict:
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "platform": platform.platform(),
+            "python": platform.python_version(), "numpy": np.__version__,
+            "psycopg": psycopg.__version__}
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    t_all = time.perf_counter()
+    opts = f"m = {a.m}, ef_construction = {a.ef_construction}"
+
+    ours = Engine("vecindex", "vecindex", a.dsn)
+    ours.connect(max(a.clients))
+    engines = [ours]
+    if a.compare:
+        other = Engine(a.compare, a.compare, a.compare_dsn or compare_dsn(a.dsn, ours.conn, a.compare))
+        other.connect(max(a.clients))
+        engines.append(other)
+    say(f"PostgreSQL {ours.one('SHOW server_version')}; " + ", ".join(
+        f"{e.label} {e.version} (database {e.conn.info.dbname})" for e in engines))
+
+    data = parse_dataset(a.dataset, a.queries, a.inserts, a.chunk)
+    for e in engines:
+        e.r["rows"] = data.n
+
+    step_load(engines, data)
+    truth_ids, truth_d = ground_truth(data, Path(a.cache_dir))
+    recall = Recall(data, truth_ids, truth_d, a.k)
+    step_build(engines, a, opts)
+    step_queries(engines, data, recall, a)
+    if a.inserts:
+        step_insert(engines, data, recall, a)
+    if not a.no_vacuum:
+        step_vacuum(engines, data, recall, a)
+    lines = print_report(engines, a)
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stem = a.name or (f"{stamp}-{data.key}-m{a.m}-efc{a.ef_construction}"
+                      + (f"-vs-{a.compare}" if a.compare else ""))
+    rdir = Path(a.results_dir)
+    rdir.mkdir(parents=True, exist_ok=True)
+    png = rdir / f"{stem}.png"
+    have_plot = plot(engines, a, data, png)
+    result = {
+        "when": stamp, "seconds_total": time.perf_counter() - t_all,
+        "dataset": {"spec": a.dataset, "title": data.title, "rows": data.n, "dim": data.dim,
+                    "queries": len(data.queries), "k": a.k},
+        "index": {"m": a.m, "ef_construction": a.ef_construction, "opclass": "vector_l2_ops"},
+        "ef_search": a.ef_search, "clients": a.clients, "parallel_workers": a.parallel_workers,
+        "recall_definition": "hits / k, a hit being a returned row whose exact distance is "
+                             "at most the k-th true distance (ties count)",
+        "qps_definition": "executions / wall-clock seconds over all clients (the query "
+                          "set repeated until --min-seconds); latency is client-side "
+                          "execute + fetch of a prepared statement; recall from the first pass",
+        "source": a.source, "server": server_facts(ours.conn), "machine": machine_facts(),
+        "engines": {e.label: {"extension": e.ext, "version": e.version,
+                              "database": e.conn.info.dbname, **e.r} for e in engines},
+        "report": lines, "plot": str(png) if have_plot else None,
+    }
+    jpath = rdir / f"{stem}.json"
+    with open(jpath, "w") as f:
+        json.dump(result, f, indent=2)
+    say(f"\nResults: {jpath}" + (f"\nPlot:    {png}" if have_plot else ""))
+    say(f"Total {time.perf_counter() - t_all:.0f} s")
+    for e in engines:
+        e.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
