@@ -15,18 +15,20 @@ OBJS = \
 	src/distance.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
+	src/hnswcheck.o \
 	src/hnswmemgraph.o \
 	src/hnswparallel.o \
 	src/hnswinsert.o \
 	src/hnswscan.o \
 	src/hnswsearch.o \
+	src/hnswstats.o \
 	src/hnswutils.o \
 	src/hnswvacuum.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

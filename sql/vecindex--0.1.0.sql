@@ -262,3 +262,24 @@ CREATE OPERATOR CLASS vector_l1_ops
 	FOR TYPE vector USING hnsw AS
 	OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
 	FUNCTION 1 hnsw_l1_support(internal);
+
+-- ---------------------------------------------------------------------------
+-- Inspection and checking
+-- ---------------------------------------------------------------------------
+
+-- Both read the index as it is now (so VOLATILE) and need SELECT on its table.
+-- PARALLEL RESTRICTED, as amcheck's functions: a parallel worker cannot read
+-- a temporary index, and the heapallindexed scan registers its own snapshot.
+CREATE FUNCTION hnsw_index_check(index regclass, heapallindexed boolean DEFAULT false)
+	RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION hnsw_index_check(regclass, boolean) IS
+	'checks an hnsw index''s pages, elements and links (and, with heapallindexed, that it holds every row of its table); errors on corruption';
+
+CREATE FUNCTION hnsw_index_stats(index regclass)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION hnsw_index_stats(regclass) IS
+	'describes an hnsw index: elements, pages, levels, links per layer, options';

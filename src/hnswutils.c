@@ -269,6 +269,10 @@ hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 	iid = PageGetItemId(page, off);
 	if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < HNSW_ELEMENT_HEADER_SIZE)
 		goto bad;
+	/* a wild item pointer must not send the caller outside the page */
+	if (ItemIdGetOffset(iid) < SizeOfPageHeaderData ||
+		ItemIdGetOffset(iid) + ItemIdGetLength(iid) > ((PageHeader) page)->pd_special)
+		goto bad;
 	tup = (HnswElementTuple) PageGetItem(page, iid);
 	if (tup->type != HNSW_ELEMENT_TUPLE || tup->level > HNSW_MAX_LEVEL)
 		goto bad;
@@ -336,7 +340,16 @@ static HnswElementTuple
 disk_lock_element(HnswDiskGraph *g, uint64 key)
 {
 	BlockNumber blkno = hnsw_key_block(key);
+	Page		page;
+	HnswElementTuple tup;
+	Size		len;
 
+	/* ReadBuffer would take InvalidBlockNumber (P_NEW) as "extend" */
+	if (blkno == InvalidBlockNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" refers to an element in invalid block %u",
+						RelationGetRelationName(g->info->index), blkno)));
 	if (!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno)
 	{
 		if (BufferIsValid(g->buf))
@@ -344,8 +357,21 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 		g->buf = ReadBuffer(g->info->index, blkno);
 	}
 	LockBuffer(g->buf, BUFFER_LOCK_SHARE);
-	return hnsw_get_element(g->info->index, BufferGetPage(g->buf), blkno,
-							hnsw_key_offset(key));
+	page = BufferGetPage(g->buf);
+	tup = hnsw_get_element(g->info->index, page, blkno, hnsw_key_offset(key));
+
+	/*
+	 * Links and the vector are found from level, m and dim: a tuple shorter
+	 * than those imply would have us read past its end.
+	 */
+	len = ItemIdGetLength(PageGetItemId(page, hnsw_key_offset(key)));
+	if (len < HnswElementTupleSize(tup->level, g->info->m, tup->dim))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" element (%u,%u) is %zu bytes, too short for level %d and %d dimensions",
+						RelationGetRelationName(g->info->index), blkno,
+						hnsw_key_offset(key), len, tup->level, tup->dim)));
+	return tup;
 }
 
 static int
