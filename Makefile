@@ -61,3 +61,7 @@ test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance.h
 .PHONY: unittest
 unittest: test/unit/test_distance
 	test/unit/test_distance
+
+# Every object depends on every header (PGXS tracks no header dependencies;
+# a changed struct must never leave a stale object behind).
+$(OBJS): $(wildcard $(srcdir)/src/*.h)

@@ -35,6 +35,12 @@
 #define HNSW_MIN_EF_SEARCH			1
 #define HNSW_MAX_EF_SEARCH			1000
 
+/*
+ * Tries of an optimistic link-list update (read, compute without a lock,
+ * write if unchanged) before giving up on that one link.
+ */
+#define HNSW_LINK_RETRIES			8
+
 /* Highest layer an element may be placed on (levels are 0..HNSW_MAX_LEVEL). */
 #define HNSW_MAX_LEVEL				15
 
@@ -358,6 +364,16 @@ extern void hnsw_init_metapage(Page page, const HnswIndexInfo *info);
 extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
 extern HnswElementTuple hnsw_get_element(Relation index, Page page,
 										 BlockNumber blkno, OffsetNumber off);
+/*
+ * For an element reached through a link (which may be corrupt): the page's
+ * buffer (refusing InvalidBlockNumber, which ReadBuffer takes as "extend",
+ * and the metapage), and the element checked to be as long as its level,
+ * m and the index's dimensions require.
+ */
+extern Buffer hnsw_read_linked_page(Relation index, BlockNumber blkno,
+									BufferAccessStrategy strategy);
+extern HnswElementTuple hnsw_get_linked_element(const HnswIndexInfo *info, Page page,
+												BlockNumber blkno, OffsetNumber off);
 extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno);
 extern void hnsw_sort_nodes(HnswNode *nodes, int n);
 

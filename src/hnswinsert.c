@@ -16,12 +16,12 @@
 #include "hnsw.h"
 
 #include "miscadmin.h"
+#include "storage/freespace.h"
+#include "storage/indexfsm.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-/* How often an insert re-reads a neighbour whose links changed under it */
-#define HNSW_LINK_RETRIES 8
 
 void
 hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building)
@@ -44,15 +44,109 @@ hnsw_insert_end(HnswInsertState *st)
 	MemoryContextDelete(st->tmpctx);
 }
 
+/* Pages the free space map may offer one insert before it extends */
+#define HNSW_FSM_PROBES 8
+
 /*
- * A buffer for a new element: the last page if it has room, else a new one.
- * Returns it exclusively locked; *fresh says it must be initialised.
+ * A deleted element of exactly `size` bytes (so of the same level) on the
+ * page, if any; *largest gets the largest deleted element's size.  Only
+ * the same level may take a slot: a stale link to the old element on some
+ * layer must still find an element that has that layer.
+ */
+static OffsetNumber
+find_deleted_slot(Relation index, Page page, BlockNumber blkno, Size size,
+				  Size *largest)
+{
+	OffsetNumber off;
+	OffsetNumber found = InvalidOffsetNumber;
+
+	*largest = 0;
+	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+	{
+		ItemId		iid = PageGetItemId(page, off);
+		Size		len = ItemIdGetLength(iid);
+
+		if (!ItemIdIsNormal(iid) || !hnsw_get_element(index, page, blkno, off)->deleted)
+			continue;
+		*largest = Max(*largest, len);
+		if (len == size && found == InvalidOffsetNumber)
+			found = off;
+	}
+	return found;
+}
+
+/*
+ * A page with a slot VACUUM freed (a deleted element of the same size,
+ * which is then overwritten: *reuse) or with room, from the free space
+ * map.  Returns it exclusively locked, or InvalidBuffer.
  */
 static Buffer
-hnsw_insert_buffer(Relation index, Size size, bool *fresh)
+hnsw_reuse_buffer(Relation index, Size size, OffsetNumber *reuse)
+{
+	BlockNumber blkno = GetPageWithFreeSpace(index, size);
+	BlockNumber probed[HNSW_FSM_PROBES];
+	int			nprobed = 0;
+
+	while (blkno != InvalidBlockNumber && nprobed < HNSW_FSM_PROBES)
+	{
+		Buffer		buf;
+		Page		page;
+		Size		left = 0;
+		int			i;
+
+		for (i = 0; i < nprobed; i++)
+			if (probed[i] == blkno)
+				return InvalidBuffer;	/* the map keeps sending us back */
+		probed[nprobed++] = blkno;
+
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (!PageIsNew(page))
+		{
+			hnsw_check_page(index, page, blkno);
+			if (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT)
+			{
+				Size		largest;
+
+				*reuse = find_deleted_slot(index, page, blkno, size, &largest);
+				if (*reuse != InvalidOffsetNumber ||
+					PageGetFreeSpace(page) >= MAXALIGN(size))
+					return buf;
+
+				/*
+				 * Nothing for this element, but a slot of another level
+				 * may serve another insert: record what is left as VACUUM
+				 * does (one step above the slot, see pass_delete).
+				 */
+				left = PageGetFreeSpace(page);
+				if (largest > 0)
+					left = Max(left, largest + BLCKSZ / 256);
+			}
+		}
+		UnlockReleaseBuffer(buf);
+		blkno = RecordAndGetPageWithFreeSpace(index, blkno, left, size);
+	}
+	return InvalidBuffer;
+}
+
+/*
+ * A buffer for a new element: a page with a freed slot or room (free space
+ * map), else the last page if it has room, else a new one.  Returns it
+ * exclusively locked; *fresh says it must be initialised, *reuse names a
+ * deleted element to overwrite (else InvalidOffsetNumber).
+ */
+static Buffer
+hnsw_insert_buffer(Relation index, Size size, bool *fresh, OffsetNumber *reuse)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	Buffer		buf;
+
+	*reuse = InvalidOffsetNumber;
+	*fresh = false;
+	buf = hnsw_reuse_buffer(index, size, reuse);
+	if (BufferIsValid(buf))
+		return buf;
 
 	if (nblocks > 1)
 	{
@@ -96,7 +190,8 @@ hnsw_place_element(HnswInsertState *st, HnswElementTuple tup, Size size,
 {
 	HnswPageEdit edit;
 	bool		fresh;
-	Buffer		buf = hnsw_insert_buffer(st->info->index, size, &fresh);
+	OffsetNumber reuse;
+	Buffer		buf = hnsw_insert_buffer(st->info->index, size, &fresh, &reuse);
 	Page		page;
 	OffsetNumber off;
 	ItemPointerData tid;
@@ -105,7 +200,23 @@ hnsw_place_element(HnswInsertState *st, HnswElementTuple tup, Size size,
 	page = hnsw_edit_page(&edit, buf, fresh);
 	if (fresh)
 		hnsw_init_page(page, HNSW_PAGE_ELEMENT);
-	off = PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
+	if (reuse != InvalidOffsetNumber)
+	{
+		/*
+		 * Overwrite the deleted element (the page closes up if the new one
+		 * is shorter).  Stale links to it now lead here, which a search
+		 * visits like any element; the version tells the incarnations
+		 * apart.
+		 */
+		tup->version = hnsw_get_element(st->info->index, page,
+										BufferGetBlockNumber(buf), reuse)->version + 1;
+		if (!PageIndexTupleOverwrite(page, reuse, (Item) tup, size))
+			elog(ERROR, "failed to reuse a slot of hnsw index \"%s\"",
+				 RelationGetRelationName(st->info->index));
+		off = reuse;
+	}
+	else
+		off = PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "failed to add element to hnsw index \"%s\"",
 			 RelationGetRelationName(st->info->index));
@@ -161,13 +272,13 @@ hnsw_form_element(const HnswIndexInfo *info, int level, const float *vec,
 static int
 hnsw_copy_vector(HnswInsertState *st, uint64 key, float *dst)
 {
-	Buffer		buf = ReadBuffer(st->info->index, hnsw_key_block(key));
+	Buffer		buf = hnsw_read_linked_page(st->info->index, hnsw_key_block(key), NULL);
 	HnswElementTuple tup;
 	int			level;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	tup = hnsw_get_element(st->info->index, BufferGetPage(buf),
-						   hnsw_key_block(key), hnsw_key_offset(key));
+	tup = hnsw_get_linked_element(st->info, BufferGetPage(buf),
+								  hnsw_key_block(key), hnsw_key_offset(key));
 	memcpy(dst, HnswTupleVector(tup, st->info->m), sizeof(float) * st->info->dim);
 	level = tup->level;
 	UnlockReleaseBuffer(buf);
@@ -192,7 +303,8 @@ hnsw_add_duplicate(HnswInsertState *st, uint64 key, const float *vec,
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	tup = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(key),
 						   hnsw_key_offset(key));
-	if (!tup->deleted &&
+	/* an element without rows is VACUUM's: do not bring it back */
+	if (!tup->deleted && ItemPointerIsValid(&tup->heaptids[0]) &&
 		memcmp(HnswTupleVector(tup, st->info->m), vec,
 			   sizeof(float) * st->info->dim) == 0)
 	{
@@ -216,6 +328,35 @@ hnsw_add_duplicate(HnswInsertState *st, uint64 key, const float *vec,
 	}
 	UnlockReleaseBuffer(buf);
 	return done;
+}
+
+/*
+ * Moves the candidates that still have rows to the front, keeping their
+ * order, and returns how many there are (all of them if none has rows).
+ * An element without rows is deleted or about to be: VACUUM unlinks it
+ * and may give its slot to an element of the same level, so a new link to
+ * it would be a link to nothing useful.  They still guided the search.
+ */
+static int
+live_candidates(HnswNode *nodes, int n)
+{
+	int			i;
+	int			live = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		if (nodes[i].deleted || nodes[i].ntids == 0)
+			continue;
+		if (live != i)
+		{
+			HnswNode	tmp = nodes[live];
+
+			nodes[live] = nodes[i];
+			nodes[i] = tmp;
+		}
+		live++;
+	}
+	return live > 0 ? live : n;
 }
 
 /* What one layer's search chose for the new element */
@@ -537,6 +678,7 @@ hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
 			layer0 = nodes;
 			n0 = n;
 		}
+		n = live_candidates(nodes, n);
 		hnsw_choose_links(st, nodes, n, l, &choice[l]);
 	}
 	hnsw_disk_graph_release(&st->graph);

@@ -286,6 +286,34 @@ bad:
 	return NULL;				/* keep compiler quiet */
 }
 
+Buffer
+hnsw_read_linked_page(Relation index, BlockNumber blkno, BufferAccessStrategy strategy)
+{
+	if (blkno == InvalidBlockNumber || blkno == HNSW_METAPAGE_BLKNO)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" refers to an element in block %u",
+						RelationGetRelationName(index), blkno)));
+	return ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+}
+
+HnswElementTuple
+hnsw_get_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
+						OffsetNumber off)
+{
+	HnswElementTuple tup = hnsw_get_element(info->index, page, blkno, off);
+	Size		len = ItemIdGetLength(PageGetItemId(page, off));
+
+	if (tup->dim != info->dim ||
+		len < HnswElementTupleSize(tup->level, info->m, info->dim))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" element (%u,%u) has %d dimensions and %zu bytes, expected %d dimensions",
+						RelationGetRelationName(info->index), blkno, off,
+						tup->dim, len, info->dim)));
+	return tup;
+}
+
 /* ---------------------------------------------------------------------
  * Page edits
  * ---------------------------------------------------------------------

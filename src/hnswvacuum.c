@@ -1,24 +1,120 @@
 /*
  * hnswvacuum.c
- *	  VACUUM: remove dead rows' heap TIDs from the index.
+ *	  VACUUM: remove dead rows' heap TIDs, repair the graph around elements
+ *	  left without rows, and free those elements' slots for reuse.
  *
- * Every element page is visited once, under an exclusive lock, and the heap
- * TIDs the callback reports dead are cleared in one WAL record per page.
- * An element left with no heap TIDs stays in the graph as a waypoint (scans
- * pass through it and return nothing for it), so the graph stays connected
- * and every remaining row stays reachable.
+ * Three passes over the element pages, each page locked by itself:
+ *
+ * 1. Clear the heap TIDs the callback reports dead (one WAL record per
+ *	  changed page), and collect the elements left with none ("empty").
+ * 2. Repair: every live element that links to an empty one gets that link
+ *	  replaced from the empty element's own neighbours (its neighbours'
+ *	  neighbours), choosing with the usual heuristic.  Only elements that
+ *	  pointed at an empty one are touched, so the work follows what was
+ *	  deleted, not the index size (the pass reads every page, but only
+ *	  reads it).  If the entry point is empty, the highest live element
+ *	  becomes the entry point first.
+ * 3. Mark the empty elements deleted (version bumped) and tell the free
+ *	  space map: inserts overwrite a deleted element of the same size
+ *	  instead of extending the index.
+ *
+ * A crash between passes leaves empty elements still linked, which the next
+ * VACUUM collects again; a link missed because an insert changed the list
+ * meanwhile (the repair gives up after a few tries) points at a deleted or
+ * reused element, which a search visits harmlessly.  Why scans stay correct
+ * while slots are reused is in README.hnsw.
  */
 #include "hnsw.h"
 
 #include "commands/vacuum.h"
 #include "miscadmin.h"
+#include "storage/freespace.h"
+#include "storage/indexfsm.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
+
+/* What a VACUUM of one index knows across its passes */
+typedef struct HnswVacuumState
+{
+	IndexVacuumInfo *vinfo;
+	HnswIndexInfo info;
+	HnswMetaPageData meta;
+	uint64	   *empty;			/* empty elements' keys, ascending */
+	int			nempty;
+	int			capempty;		/* allocated */
+	int			maxempty;		/* bounded by maintenance_work_mem: the rest
+								 * wait for the next VACUUM */
+	uint64		best_live;		/* a live element of the highest level */
+	int			best_level;
+	int64		needed;			/* live elements linking to empty ones */
+	int64		repaired;		/* ... whose links were repaired */
+	MemoryContext tmpctx;
+} HnswVacuumState;
+
+static bool
+is_element_page(Relation index, Page page, BlockNumber blkno)
+{
+	if (PageIsNew(page))
+		return false;			/* extended, never initialised (crash) */
+	hnsw_check_page(index, page, blkno);
+	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) != 0;
+}
+
+static int
+tuple_ntids(HnswElementTuple tup)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < HNSW_HEAPTIDS; i++)
+		n += ItemPointerIsValid(&tup->heaptids[i]);
+	return n;
+}
+
+static bool
+is_empty(HnswVacuumState *vs, uint64 key)
+{
+	int			lo = 0;
+	int			hi = vs->nempty - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (vs->empty[mid] == key)
+			return true;
+		if (vs->empty[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------------
+ * Pass 1: dead heap TIDs
+ * ---------------------------------------------------------------------
+ */
+
+static void
+add_empty(HnswVacuumState *vs, uint64 key)
+{
+	if (vs->nempty == vs->capempty)
+	{
+		if (vs->capempty >= vs->maxempty)
+			return;
+		vs->capempty = Min(vs->capempty * 2, vs->maxempty);
+		vs->empty = repalloc_huge(vs->empty, sizeof(uint64) * vs->capempty);
+	}
+	vs->empty[vs->nempty++] = key;
+}
 
 /* Clears dead heap TIDs on one page; returns the TIDs removed. */
 static int
-vacuum_page(Relation index, Page page, BlockNumber blkno,
+vacuum_page(HnswVacuumState *vs, Page page, BlockNumber blkno,
 			IndexBulkDeleteCallback callback, void *cbstate, double *live)
 {
+	Relation	index = vs->vinfo->index;
 	OffsetNumber off;
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 	int			removed = 0;
@@ -30,6 +126,8 @@ vacuum_page(Relation index, Page page, BlockNumber blkno,
 		int			nkeep = 0;
 		int			i;
 
+		if (tup->deleted)
+			continue;
 		for (i = 0; i < HNSW_HEAPTIDS; i++)
 		{
 			if (!ItemPointerIsValid(&tup->heaptids[i]))
@@ -48,30 +146,20 @@ vacuum_page(Relation index, Page page, BlockNumber blkno,
 				ItemPointerSetInvalid(&tup->heaptids[i]);
 		}
 		*live += nkeep;
+		if (nkeep == 0)
+			add_empty(vs, hnsw_tid_key(blkno, off));
 	}
 	return removed;
 }
 
-static bool
-is_element_page(Relation index, Page page, BlockNumber blkno)
+static void
+pass_remove(HnswVacuumState *vs, IndexBulkDeleteResult *stats,
+			IndexBulkDeleteCallback callback, void *cbstate)
 {
-	if (PageIsNew(page))
-		return false;			/* extended, never initialised (crash) */
-	hnsw_check_page(index, page, blkno);
-	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) != 0;
-}
-
-IndexBulkDeleteResult *
-hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-			   IndexBulkDeleteCallback callback, void *callback_state)
-{
-	Relation	index = info->index;
+	Relation	index = vs->vinfo->index;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	BlockNumber blkno;
 	double		live = 0;
-
-	if (stats == NULL)
-		stats = palloc0(sizeof(IndexBulkDeleteResult));
 
 	for (blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
@@ -82,7 +170,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 		vacuum_delay_point();
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
-								 info->strategy);
+								 vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		if (!is_element_page(index, BufferGetPage(buf), blkno))
 		{
@@ -91,7 +179,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		}
 		hnsw_edit_begin(&edit, index, false);
 		page = hnsw_edit_page(&edit, buf, false);
-		removed = vacuum_page(index, page, blkno, callback, callback_state, &live);
+		removed = vacuum_page(vs, page, blkno, callback, cbstate, &live);
 		if (removed > 0)
 			hnsw_edit_finish(&edit);
 		else
@@ -102,6 +190,422 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	stats->num_pages = nblocks;
 	stats->num_index_tuples = live;
 	stats->estimated_count = false;
+}
+
+/* ---------------------------------------------------------------------
+ * Pass 2: repair links to empty elements
+ * ---------------------------------------------------------------------
+ */
+
+/* A palloc'd copy of element `key`, read under a share lock. */
+static HnswElementTuple
+copy_element(HnswVacuumState *vs, uint64 key)
+{
+	Relation	index = vs->vinfo->index;
+	BlockNumber blkno = hnsw_key_block(key);
+	Buffer		buf = hnsw_read_linked_page(index, blkno, vs->vinfo->strategy);
+	Page		page;
+	HnswElementTuple tup;
+	HnswElementTuple copy;
+	Size		size;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	tup = hnsw_get_linked_element(&vs->info, page, blkno, hnsw_key_offset(key));
+	size = ItemIdGetLength(PageGetItemId(page, hnsw_key_offset(key)));
+	copy = palloc(size);
+	memcpy(copy, tup, size);
+	UnlockReleaseBuffer(buf);
+	return copy;
+}
+
+static uint64
+link_key(const ItemPointerData *link)
+{
+	return hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(link),
+						ItemPointerGetOffsetNumberNoCheck(link));
+}
+
+/*
+ * Adds the live neighbours of empty element k on a layer to cand (and,
+ * once, the live neighbours of its empty neighbours: when many rows were
+ * deleted together, the neighbours of an empty element are often empty
+ * too).  Returns the new count.
+ */
+static int
+add_neighbours(HnswVacuumState *vs, uint64 xkey, uint64 k, int layer,
+			   HnswNode *cand, int n, int maxcand, bool recurse)
+{
+	int			m = vs->info.m;
+	int			cap = HnswLayerCapacity(m, layer);
+	HnswElementTuple e = copy_element(vs, k);
+	int			j;
+
+	if (e->level >= layer && !e->deleted)
+	{
+		ItemPointerData *el = HnswTupleLinks(e, m, layer);
+
+		for (j = 0; j < HnswTupleCounts(e)[layer] && j < cap && n < maxcand; j++)
+		{
+			uint64		ek = link_key(&el[j]);
+
+			if (ek == xkey || ek == k)
+				continue;
+			if (!is_empty(vs, ek))
+				cand[n++].key = ek;
+			else if (recurse)
+				n = add_neighbours(vs, xkey, ek, layer, cand, n, maxcand, false);
+		}
+	}
+	pfree(e);
+	return n;
+}
+
+/*
+ * The repaired list of x's links on one layer: the live links kept, plus
+ * the live neighbours of the empty ones, chosen by the heuristic.  Returns
+ * the number of links written to out.
+ */
+static int
+repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
+			 ItemPointerData *out)
+{
+	int			m = vs->info.m;
+	int			cap = HnswLayerCapacity(m, layer);
+	ItemPointerData *links = HnswTupleLinks(x, m, layer);
+	int			count = HnswTupleCounts(x)[layer];
+	int			maxcand = cap * (cap + 1) * 2;
+	HnswNode   *cand = palloc(sizeof(HnswNode) * maxcand);
+	HnswElementTuple *tups = palloc(sizeof(HnswElementTuple) * maxcand);
+	const float **vecs = palloc(sizeof(float *) * maxcand);
+	float	   *dists = palloc(sizeof(float) * maxcand);
+	int		   *sel = palloc(sizeof(int) * maxcand);
+	int			n = 0;
+	int			i;
+	int			j;
+	HnswSelect	hs;
+
+	/* candidate keys: live links, and the live links of the empty ones */
+	for (i = 0; i < count && i < cap; i++)
+	{
+		uint64		k = link_key(&links[i]);
+
+		if (!is_empty(vs, k))
+		{
+			if (n < maxcand)
+				cand[n++].key = k;
+		}
+		else
+			n = add_neighbours(vs, xkey, k, layer, cand, n, maxcand, true);
+	}
+
+	/* drop duplicates, then measure */
+	for (i = 0, j = 0; i < n; i++)
+	{
+		int			k;
+		bool		dup = false;
+
+		for (k = 0; k < j && !dup; k++)
+			dup = cand[k].key == cand[i].key;
+		if (!dup)
+			cand[j++] = cand[i];
+	}
+	n = j;
+	for (i = 0; i < n; i++)
+	{
+		tups[i] = copy_element(vs, cand[i].key);
+		cand[i].level = i;		/* where its copy is, through the sort */
+		cand[i].dist = vs->info.distance(HnswTupleVector(x, m),
+										 HnswTupleVector(tups[i], m), vs->info.dim);
+	}
+	hnsw_sort_nodes(cand, n);
+	for (i = 0; i < n; i++)
+	{
+		vecs[i] = HnswTupleVector(tups[cand[i].level], m);
+		dists[i] = cand[i].dist;
+	}
+	hs.distance = vs->info.distance;
+	hs.dim = vs->info.dim;
+	hs.ncand = n;
+	hs.vecs = vecs;
+	hs.dists = dists;
+	hs.cap = cap;
+	hs.selected = sel;
+	n = hnsw_select_neighbors(&hs);
+	for (i = 0; i < n; i++)
+		ItemPointerSet(&out[i], hnsw_key_block(cand[sel[i]].key),
+					   hnsw_key_offset(cand[sel[i]].key));
+	return n;
+}
+
+/*
+ * Repairs element xkey's layers that link to empty elements.  The new
+ * lists are computed without a lock (they read other elements) and
+ * written only if the element did not change meanwhile.
+ */
+static void
+repair_element(HnswVacuumState *vs, uint64 xkey)
+{
+	Relation	index = vs->vinfo->index;
+	int			m = vs->info.m;
+	int			attempt;
+
+	for (attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++)
+	{
+		HnswElementTuple x = copy_element(vs, xkey);
+		ItemPointerData newlinks[HNSW_MAX_LEVEL + 1][2 * HNSW_MAX_M];
+		int			newcount[HNSW_MAX_LEVEL + 1];
+		bool		changed[HNSW_MAX_LEVEL + 1];
+		Size		size = HnswElementTupleSize(x->level, m, vs->info.dim);
+		Buffer		buf;
+		HnswElementTuple cur;
+		int			l;
+		int			i;
+
+		if (x->deleted || tuple_ntids(x) == 0)
+			return;				/* emptied meanwhile: nothing to keep linked */
+		for (l = 0; l <= x->level; l++)
+		{
+			ItemPointerData *links = HnswTupleLinks(x, m, l);
+
+			changed[l] = false;
+			for (i = 0; i < HnswTupleCounts(x)[l] && !changed[l]; i++)
+				changed[l] = is_empty(vs, link_key(&links[i]));
+			if (changed[l])
+				newcount[l] = repair_layer(vs, xkey, x, l, newlinks[l]);
+		}
+
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, hnsw_key_block(xkey),
+								 RBM_NORMAL, vs->vinfo->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		cur = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(xkey),
+							   hnsw_key_offset(xkey));
+		if (memcmp(cur, x, size) == 0)
+		{
+			HnswPageEdit edit;
+
+			hnsw_edit_begin(&edit, index, false);
+			cur = hnsw_get_element(index, hnsw_edit_page(&edit, buf, false),
+								   hnsw_key_block(xkey), hnsw_key_offset(xkey));
+			for (l = 0; l <= x->level; l++)
+			{
+				if (!changed[l])
+					continue;
+				memcpy(HnswTupleLinks(cur, m, l), newlinks[l],
+					   sizeof(ItemPointerData) * newcount[l]);
+				HnswTupleCounts(cur)[l] = newcount[l];
+			}
+			hnsw_edit_finish(&edit);
+			UnlockReleaseBuffer(buf);
+			vs->repaired++;
+			return;
+		}
+		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Live elements of one page that link to an empty element. */
+static int
+page_needs_repair(HnswVacuumState *vs, Page page, BlockNumber blkno, uint64 *out)
+{
+	Relation	index = vs->vinfo->index;
+	OffsetNumber off;
+	int			n = 0;
+
+	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+	{
+		HnswElementTuple tup = hnsw_get_element(index, page, blkno, off);
+		uint64		key = hnsw_tid_key(blkno, off);
+		bool		needs = false;
+		int			l;
+		int			i;
+
+		if (tup->deleted || tuple_ntids(tup) == 0)
+			continue;
+		if (tup->level > vs->best_level)
+		{
+			vs->best_level = tup->level;
+			vs->best_live = key;
+		}
+		for (l = 0; l <= tup->level && !needs; l++)
+		{
+			ItemPointerData *links = HnswTupleLinks(tup, vs->info.m, l);
+
+			for (i = 0; i < HnswTupleCounts(tup)[l] && !needs; i++)
+				needs = is_empty(vs, link_key(&links[i]));
+		}
+		if (needs)
+			out[n++] = key;
+	}
+	return n;
+}
+
+static void
+pass_repair(HnswVacuumState *vs)
+{
+	Relation	index = vs->vinfo->index;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	BlockNumber blkno;
+	uint64		keys[MaxOffsetNumber];
+
+	for (blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf;
+		int			n = 0;
+		int			i;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
+								 vs->vinfo->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		if (is_element_page(index, BufferGetPage(buf), blkno))
+			n = page_needs_repair(vs, BufferGetPage(buf), blkno, keys);
+		UnlockReleaseBuffer(buf);
+		vs->needed += n;
+
+		for (i = 0; i < n; i++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(vs->tmpctx);
+
+			CHECK_FOR_INTERRUPTS();
+			repair_element(vs, keys[i]);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(vs->tmpctx);
+		}
+	}
+}
+
+/* Moves the entry point off an empty element, to the highest live one. */
+static void
+move_entry_point(HnswVacuumState *vs)
+{
+	Relation	index = vs->vinfo->index;
+	Buffer		buf;
+	HnswPageEdit edit;
+	HnswMetaPage meta;
+
+	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	meta = HnswPageGetMeta(BufferGetPage(buf));
+	if (meta->entry_level < 0 ||
+		!is_empty(vs, hnsw_tid_key(meta->entry_blkno, meta->entry_offno)))
+	{
+		UnlockReleaseBuffer(buf);
+		return;					/* an insert already moved it */
+	}
+	hnsw_edit_begin(&edit, index, false);
+	meta = HnswPageGetMeta(hnsw_edit_page(&edit, buf, false));
+	if (vs->best_level >= 0)
+	{
+		meta->entry_blkno = hnsw_key_block(vs->best_live);
+		meta->entry_offno = hnsw_key_offset(vs->best_live);
+		meta->entry_level = vs->best_level;
+	}
+	else
+	{
+		/* no live element left: the next insert starts a new graph */
+		meta->entry_blkno = InvalidBlockNumber;
+		meta->entry_offno = InvalidOffsetNumber;
+		meta->entry_level = -1;
+	}
+	hnsw_edit_finish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/* ---------------------------------------------------------------------
+ * Pass 3: mark deleted, record the space
+ * ---------------------------------------------------------------------
+ */
+
+static void
+pass_delete(HnswVacuumState *vs, IndexBulkDeleteResult *stats)
+{
+	Relation	index = vs->vinfo->index;
+	int			i = 0;
+
+	while (i < vs->nempty)
+	{
+		BlockNumber blkno = hnsw_key_block(vs->empty[i]);
+		Buffer		buf;
+		HnswPageEdit edit;
+		Page		page;
+		Size		largest = 0;
+		bool		any = false;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
+								 vs->vinfo->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		hnsw_edit_begin(&edit, index, false);
+		page = hnsw_edit_page(&edit, buf, false);
+		for (; i < vs->nempty && hnsw_key_block(vs->empty[i]) == blkno; i++)
+		{
+			OffsetNumber off = hnsw_key_offset(vs->empty[i]);
+			HnswElementTuple tup = hnsw_get_element(index, page, blkno, off);
+
+			/* a duplicate insert may have given it a row meanwhile */
+			if (tup->deleted || tuple_ntids(tup) > 0)
+				continue;
+			tup->deleted = 1;
+			tup->version++;
+			any = true;
+			largest = Max(largest, ItemIdGetLength(PageGetItemId(page, off)));
+		}
+		if (any)
+		{
+			/*
+			 * The free space map keeps 1/256 of a page precision, rounding
+			 * what is recorded down and what is asked for up: record one
+			 * step more than the slot, so an insert asking for exactly its
+			 * size finds the page.
+			 */
+			Size		avail = Max(PageGetFreeSpace(page), largest + BLCKSZ / 256);
+
+			hnsw_edit_finish(&edit);
+			UnlockReleaseBuffer(buf);
+			RecordPageWithFreeSpace(index, blkno, avail);
+		}
+		else
+		{
+			hnsw_edit_abort(&edit);
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	IndexFreeSpaceMapVacuum(index);
+}
+
+IndexBulkDeleteResult *
+hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+			   IndexBulkDeleteCallback callback, void *callback_state)
+{
+	HnswVacuumState vs;
+
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+
+	memset(&vs, 0, sizeof(vs));
+	vs.vinfo = info;
+	hnsw_index_info(info->index, &vs.info, &vs.meta);
+	vs.maxempty = (int) Min((Size) maintenance_work_mem * 1024 / sizeof(uint64),
+							(Size) INT_MAX);
+	vs.capempty = Min(vs.maxempty, 1024);
+	vs.empty = palloc(sizeof(uint64) * vs.capempty);
+	vs.best_level = -1;
+	vs.tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum",
+									  ALLOCSET_DEFAULT_SIZES);
+
+	pass_remove(&vs, stats, callback, callback_state);
+	if (vs.nempty > 0 && vs.info.dim > 0)
+	{
+		pass_repair(&vs);
+		move_entry_point(&vs);
+		pass_delete(&vs, stats);
+	}
+	elog(DEBUG1, "hnsw vacuum of \"%s\": %d elements emptied, %lld of %lld linking to them repaired",
+		 RelationGetRelationName(info->index), vs.nempty, (long long) vs.repaired,
+		 (long long) vs.needed);
+	MemoryContextDelete(vs.tmpctx);
 	return stats;
 }
 
@@ -129,13 +633,7 @@ count_live(IndexVacuumInfo *info)
 			OffsetNumber off;
 
 			for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
-			{
-				HnswElementTuple tup = hnsw_get_element(index, page, blkno, off);
-				int			i;
-
-				for (i = 0; i < HNSW_HEAPTIDS; i++)
-					live += ItemPointerIsValid(&tup->heaptids[i]);
-			}
+				live += tuple_ntids(hnsw_get_element(index, page, blkno, off));
 		}
 		UnlockReleaseBuffer(buf);
 	}

@@ -32,7 +32,7 @@ sub create_clustered
 			FROM generate_series(0, 49) c;
 		SELECT setseed($seed);
 		INSERT INTO $table
-			SELECT i, ARRAY(SELECT x[d] + (random() - 0.5) * 0.6 + i * 0
+			SELECT i, ARRAY(SELECT x[d] + (random() - 0.5) * 1.2 + i * 0
 							FROM generate_series(1, $dim) d)::vector
 			FROM generate_series($first, $last) i JOIN centres ON c = i % 50;
 	});
