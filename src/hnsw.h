@@ -341,9 +341,16 @@ typedef struct HnswSelect
 	const float *dists;			/* candidates' distances to the base */
 	int			cap;			/* at most this many selected */
 	int		   *selected;		/* out: indexes into the candidates */
+	int			nkept;			/* out: the first nkept selected are the
+								 * heuristic's choices, the rest fillers */
+	uint8	   *pruner;			/* out, unless NULL: for selected[i] a filler,
+								 * pruner[i] is the index (< nkept) of the
+								 * choice that pruned it */
 } HnswSelect;
 
-extern int	hnsw_select_neighbors(const HnswSelect *sel);
+#define HNSW_NO_PRUNER	0xFF
+
+extern int	hnsw_select_neighbors(HnswSelect *sel);
 
 /* ---------------------------------------------------------------------
  * Utilities (hnswutils.c)
@@ -376,6 +383,7 @@ extern HnswElementTuple hnsw_get_linked_element(const HnswIndexInfo *info, Page 
 												BlockNumber blkno, OffsetNumber off);
 extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno);
 extern void hnsw_sort_nodes(HnswNode *nodes, int n);
+extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 
 /* Reads of the page graph (hnswutils.c); ctx for HnswGraphOps */
 typedef struct HnswDiskGraph

@@ -99,7 +99,7 @@ mem_form_tuple(HnswMemGraph *g, HnswMemElement *e, Size *size)
 	}
 	for (l = 0; l <= e->level; l++)
 	{
-		int			n = *mem_count(g, e, l);
+		int			n = mem_layer(g, e, l)->count;
 		ItemPointerData *links = HnswTupleLinks(tup, g->m, l);
 
 		HnswTupleCounts(tup)[l] = n;

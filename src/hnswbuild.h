@@ -19,10 +19,16 @@
 /*
  * An element record of the memory graph, 8-byte aligned:
  *	 HnswMemElement header
- *	 per layer l = 0..level: int32 count; uint32 links[cap]; float dists[cap]
+ *	 per layer l = 0..level: HnswMemLayer; uint32 links[cap]; float dists[cap];
+ *	   uint8 pruners[cap] (padded to 4 bytes)
  *	 float vec[dim]
  * links[] hold element offsets divided by 8, dists[] the distance to each
  * linked element (kept so pruning a full list needs no recomputation).
+ * A list is the heuristic's choices (nkept of them), nearest first, then
+ * the fillers it passed over, nearest first, each with the index of the
+ * choice that pruned it; knowing that lets a back-link update a list with a
+ * few distances instead of re-running the heuristic over all of it
+ * (mem_add_backlink).
  * Records refer to each other by offset, never by pointer, so the area can
  * be reallocated (serial build) or mapped at different addresses by the
  * processes of a parallel build.
@@ -40,6 +46,13 @@ typedef struct HnswMemElement
 } HnswMemElement;
 
 #define MEM_HEADER_SIZE		MAXALIGN(sizeof(HnswMemElement))
+
+/* Head of one layer's link list in a memory-graph record. */
+typedef struct HnswMemLayer
+{
+	uint16		count;			/* links in use */
+	uint16		nkept;			/* the first nkept are the heuristic's choices */
+} HnswMemLayer;
 
 /*
  * What every process of a build must agree on: the allocator and the entry
@@ -94,31 +107,46 @@ mem_element(HnswMemGraph *g, uint64 off)
 	return (HnswMemElement *) (g->base + off);
 }
 
+/* Bytes of one layer's list: head, links, distances, pruners (4-aligned). */
+static inline Size
+mem_layer_bytes(int cap)
+{
+	return sizeof(HnswMemLayer) + cap * (sizeof(uint32) + sizeof(float)) +
+		TYPEALIGN(4, cap);
+}
+
 static inline Size
 mem_layer_offset(int m, int layer)
 {
 	if (layer == 0)
 		return MEM_HEADER_SIZE;
-	return MEM_HEADER_SIZE + (sizeof(int32) + 16 * m) +
-		(layer - 1) * (sizeof(int32) + 8 * m);
+	return MEM_HEADER_SIZE + mem_layer_bytes(2 * m) +
+		(layer - 1) * mem_layer_bytes(m);
 }
 
-static inline int32 *
-mem_count(HnswMemGraph *g, HnswMemElement *e, int layer)
+static inline HnswMemLayer *
+mem_layer(HnswMemGraph *g, HnswMemElement *e, int layer)
 {
-	return (int32 *) ((char *) e + mem_layer_offset(g->m, layer));
+	return (HnswMemLayer *) ((char *) e + mem_layer_offset(g->m, layer));
 }
 
 static inline uint32 *
 mem_links(HnswMemGraph *g, HnswMemElement *e, int layer)
 {
-	return (uint32 *) (mem_count(g, e, layer) + 1);
+	return (uint32 *) (mem_layer(g, e, layer) + 1);
 }
 
 static inline float *
 mem_dists(HnswMemGraph *g, HnswMemElement *e, int layer)
 {
 	return (float *) (mem_links(g, e, layer) + HnswLayerCapacity(g->m, layer));
+}
+
+/* pruners[i], for link i a filler: the index of the choice that pruned it */
+static inline uint8 *
+mem_pruners(HnswMemGraph *g, HnswMemElement *e, int layer)
+{
+	return (uint8 *) (mem_dists(g, e, layer) + HnswLayerCapacity(g->m, layer));
 }
 
 static inline float *

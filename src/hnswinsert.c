@@ -397,6 +397,7 @@ hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
 	hs.dists = dists;
 	hs.cap = HnswLayerCapacity(info->m, layer);
 	hs.selected = sel;
+	hs.pruner = NULL;
 	choice->n = hnsw_select_neighbors(&hs);
 	choice->keys = palloc(sizeof(uint64) * Max(choice->n, 1));
 	choice->dists = palloc(sizeof(float) * Max(choice->n, 1));
@@ -455,6 +456,7 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 	hs.dists = dists;
 	hs.cap = cap;
 	hs.selected = sel;
+	hs.pruner = NULL;
 	*nout = hnsw_select_neighbors(&hs);
 	for (i = 0; i < *nout; i++)
 	{

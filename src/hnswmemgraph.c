@@ -90,7 +90,7 @@ mem_ops_links(void *ctx, uint64 key, int layer, uint64 *out)
 		return 0;
 	links = mem_links(g, e, layer);
 	elem_lock(g, e, LW_SHARED);
-	n = *mem_count(g, e, layer);
+	n = mem_layer(g, e, layer)->count;
 	for (i = 0; i < n; i++)
 		out[i] = (uint64) links[i] << 3;
 	elem_unlock(g, e);
@@ -118,68 +118,190 @@ const HnswGraphOps hnsw_mem_ops = {
 /* Sets element e's links on a layer, from the chosen candidates. */
 static void
 mem_set_links(HnswMemGraph *g, HnswMemElement *e, int layer,
-			  const HnswNode *nodes, const int *sel, int n)
+			  const HnswNode *nodes, const HnswSelect *hs, int n)
 {
+	HnswMemLayer *hd = mem_layer(g, e, layer);
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
-		mem_links(g, e, layer)[i] = (uint32) (nodes[sel[i]].key >> 3);
-		mem_dists(g, e, layer)[i] = nodes[sel[i]].dist;
+		mem_links(g, e, layer)[i] = (uint32) (nodes[hs->selected[i]].key >> 3);
+		mem_dists(g, e, layer)[i] = nodes[hs->selected[i]].dist;
+		mem_pruners(g, e, layer)[i] = i < hs->nkept ? 0 : hs->pruner[i];
 	}
-	*mem_count(g, e, layer) = n;
+	hd->count = n;
+	hd->nkept = hs->nkept;
+}
+
+/* One entry of a list being re-selected by mem_add_backlink. */
+typedef struct MemLink
+{
+	uint32		link;			/* element offset / 8 */
+	float		dist;			/* to the list's owner */
+	int16		old_kept;		/* index among the old choices, or -1 */
+	int16		pruner;			/* a filler's pruner: old choice index, or
+								 * HNSW_NO_PRUNER; then new choice index */
+} MemLink;
+
+static inline const float *
+mem_link_vector(HnswMemGraph *g, uint32 link)
+{
+	return mem_vector(g, mem_element(g, (uint64) link << 3));
 }
 
 /*
- * Gives element `noff` a link to `newoff` at distance d, pruning a full list
- * with the heuristic (cached distances spare recomputing base distances).
- * The pruning runs under the element's lock: it reads only vectors, which
- * never change, so no other lock is needed meanwhile.
+ * Index of the first choice in kept[0..nk-1] nearer to x than x's distance
+ * to the base, or -1.  Choices flagged in skip[] are known not to prune x.
+ */
+static int
+mem_find_pruner(HnswMemGraph *g, const MemLink *x, const MemLink *kept,
+				int nk, const bool *skip)
+{
+	const float *xv = mem_link_vector(g, x->link);
+	int			j;
+
+	for (j = 0; j < nk; j++)
+	{
+		if (skip && skip[j])
+			continue;
+		if (g->distance(xv, mem_link_vector(g, kept[j].link), g->dim) < x->dist)
+			return j;
+	}
+	return -1;
+}
+
+/*
+ * Merges the owner's list (choices, then fillers, each nearest first) and
+ * the newcomer into one run, nearest first; returns its length.
+ */
+static int
+mem_merge_list(HnswMemGraph *g, HnswMemElement *n, int layer, MemLink c,
+			   MemLink *out)
+{
+	HnswMemLayer *hd = mem_layer(g, n, layer);
+	uint32	   *links = mem_links(g, n, layer);
+	float	   *dists = mem_dists(g, n, layer);
+	uint8	   *pruners = mem_pruners(g, n, layer);
+	int			a = 0;			/* next choice */
+	int			b = hd->nkept;	/* next filler */
+	int			k = 0;
+	bool		c_done = false;
+
+	while (a < hd->nkept || b < hd->count || !c_done)
+	{
+		MemLink		l;
+		int			which;		/* 0 choice, 1 filler, 2 newcomer */
+
+		if (a < hd->nkept && (b >= hd->count ||
+							  hnsw_node_precedes(dists[a], links[a],
+												 dists[b], links[b])))
+			which = 0;
+		else if (b < hd->count)
+			which = 1;
+		else
+			which = 2;
+		if (!c_done && (which == 2 ||
+						hnsw_node_precedes(c.dist, c.link,
+										   which == 0 ? dists[a] : dists[b],
+										   which == 0 ? links[a] : links[b])))
+		{
+			out[k++] = c;
+			c_done = true;
+			continue;
+		}
+		if (which == 0)
+		{
+			l = (MemLink) {links[a], dists[a], (int16) a, 0};
+			a++;
+		}
+		else
+		{
+			l = (MemLink) {links[b], dists[b], -1, pruners[b]};
+			b++;
+		}
+		out[k++] = l;
+	}
+	return k;
+}
+
+/*
+ * Gives element `noff` a link to `newoff` at distance d: the result of
+ * re-running the heuristic (hnsw_select_neighbors) over the list plus the
+ * newcomer, computed incrementally.  Walking the merged list nearest
+ * first, an old choice stays a choice unless a new one (the newcomer, or
+ * a promoted filler) prunes it; a filler whose pruner is still a choice
+ * stays a filler; only the newcomer and fillers whose pruner was demoted
+ * are checked against all choices.  That is a few distances per back-link,
+ * where the full heuristic costs up to cap^2/2 -- and back-links are most
+ * of a build's distance computations.  The farthest fillers make room.
+ *
+ * Runs under the element's lock: it reads only vectors, which never
+ * change, so no other lock is needed meanwhile.
  */
 static void
 mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d)
 {
 	HnswMemElement *n = mem_element(g, noff);
-	int32	   *count = mem_count(g, n, layer);
+	HnswMemLayer *hd;
 	int			cap = HnswLayerCapacity(g->m, layer);
-	HnswNode	cand[2 * HNSW_MAX_M + 1];
-	const float *vecs[2 * HNSW_MAX_M + 1];
-	float		dists[2 * HNSW_MAX_M + 1];
-	int			sel[2 * HNSW_MAX_M + 1];
-	HnswSelect	hs;
+	MemLink		all[2 * HNSW_MAX_M + 1];
+	MemLink		kept[2 * HNSW_MAX_M + 1];
+	MemLink		fill[2 * HNSW_MAX_M + 1];
+	bool		old_choice[2 * HNSW_MAX_M + 1];	/* kept[j] was a choice */
+	int16		new_index[2 * HNSW_MAX_M + 1];	/* old choice -> kept[], or -1 */
+	int			nall;
+	int			nk = 0;
+	int			nf = 0;
 	int			i;
 
+	for (i = 0; i < lengthof(new_index); i++)
+		new_index[i] = -1;
 	elem_lock(g, n, LW_EXCLUSIVE);
-	if (*count < cap)
+	hd = mem_layer(g, n, layer);
+	nall = mem_merge_list(g, n, layer,
+						  (MemLink) {(uint32) (newoff >> 3), d, -1, HNSW_NO_PRUNER},
+						  all);
+	for (i = 0; i < nall && nk < cap; i++)
 	{
-		mem_links(g, n, layer)[*count] = (uint32) (newoff >> 3);
-		mem_dists(g, n, layer)[*count] = d;
-		(*count)++;
-		elem_unlock(g, n);
-		return;
-	}
+		MemLink		x = all[i];
+		int			p;
 
-	for (i = 0; i < cap; i++)
-	{
-		cand[i].key = (uint64) mem_links(g, n, layer)[i] << 3;
-		cand[i].dist = mem_dists(g, n, layer)[i];
+		if (x.old_kept >= 0)
+			p = mem_find_pruner(g, &x, kept, nk, old_choice);
+		else if (x.pruner != HNSW_NO_PRUNER && new_index[x.pruner] >= 0)
+			p = new_index[x.pruner];
+		else
+			p = mem_find_pruner(g, &x, kept, nk, NULL);
+		if (x.old_kept >= 0)
+			new_index[x.old_kept] = p < 0 ? nk : -1;
+		if (p < 0)
+		{
+			old_choice[nk] = x.old_kept >= 0;
+			kept[nk++] = x;
+		}
+		else
+		{
+			x.pruner = (int16) p;
+			fill[nf++] = x;
+		}
 	}
-	cand[cap].key = newoff;
-	cand[cap].dist = d;
-	hnsw_sort_nodes(cand, cap + 1);
-	for (i = 0; i <= cap; i++)
+	/* entries after the choices filled the list: they are dropped */
+	nf = Min(nf, cap - nk);
+
+	for (i = 0; i < nk; i++)
 	{
-		vecs[i] = mem_vector(g, mem_element(g, cand[i].key));
-		dists[i] = cand[i].dist;
+		mem_links(g, n, layer)[i] = kept[i].link;
+		mem_dists(g, n, layer)[i] = kept[i].dist;
+		mem_pruners(g, n, layer)[i] = 0;
 	}
-	hs.distance = g->distance;
-	hs.dim = g->dim;
-	hs.ncand = cap + 1;
-	hs.vecs = vecs;
-	hs.dists = dists;
-	hs.cap = cap;
-	hs.selected = sel;
-	mem_set_links(g, n, layer, cand, sel, hnsw_select_neighbors(&hs));
+	for (i = 0; i < nf; i++)
+	{
+		mem_links(g, n, layer)[nk + i] = fill[i].link;
+		mem_dists(g, n, layer)[nk + i] = fill[i].dist;
+		mem_pruners(g, n, layer)[nk + i] = (uint8) fill[i].pruner;
+	}
+	hd->count = nk + nf;
+	hd->nkept = nk;
 	elem_unlock(g, n);
 }
 
@@ -249,6 +371,7 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 		const float *vecs[HNSW_MAX_EF_CONSTRUCTION];
 		float		dists[HNSW_MAX_EF_CONSTRUCTION];
 		int			sel[HNSW_MAX_EF_CONSTRUCTION];
+		uint8		pruner[HNSW_MAX_EF_CONSTRUCTION];
 		HnswSelect	hs;
 		int			i;
 		int			n;
@@ -265,10 +388,11 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 		hs.dists = dists;
 		hs.cap = HnswLayerCapacity(g->m, l);
 		hs.selected = sel;
+		hs.pruner = pruner;
 		n = hnsw_select_neighbors(&hs);
 
 		elem_lock(g, e, LW_EXCLUSIVE);
-		mem_set_links(g, e, l, mc->layers[l], sel, n);
+		mem_set_links(g, e, l, mc->layers[l], &hs, n);
 		elem_unlock(g, e);
 		for (i = 0; i < n; i++)
 			mem_add_backlink(g, mc->layers[l][sel[i]].key, l, off,

@@ -475,6 +475,20 @@ node_cmp(const void *a, const void *b)
 	return na->key < nb->key ? -1 : na->key > nb->key ? 1 : 0;
 }
 
+/*
+ * Does (da, ka) sort before (db, kb)?  The order of hnsw_sort_nodes, for
+ * code that keeps a list sorted by insertion; ties go either way, at
+ * random, for the reason above.
+ */
+bool
+hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb)
+{
+	if (da != db)
+		return da < db;
+	node_cmp_salt += UINT64CONST(0x9e3779b97f4a7c15);
+	return node_tiebreak(ka) < node_tiebreak(kb);
+}
+
 void
 hnsw_sort_nodes(HnswNode *nodes, int n)
 {
@@ -510,11 +524,13 @@ hnsw_search_sorted(HnswSearch *s, HnswNode **out)
  * indexes, the heuristic's choices first.
  */
 int
-hnsw_select_neighbors(const HnswSelect *sel)
+hnsw_select_neighbors(HnswSelect *sel)
 {
+	uint8		by[HNSW_MAX_EF_CONSTRUCTION];	/* candidate i's pruner */
 	int			nsel = 0;
 	int			i;
 
+	Assert(sel->ncand <= HNSW_MAX_EF_CONSTRUCTION);
 	for (i = 0; i < sel->ncand && nsel < sel->cap; i++)
 	{
 		bool		keep = true;
@@ -528,6 +544,7 @@ hnsw_select_neighbors(const HnswSelect *sel)
 			if (d < sel->dists[i])
 			{
 				keep = false;
+				by[i] = (uint8) j;
 				break;
 			}
 		}
@@ -548,6 +565,7 @@ hnsw_select_neighbors(const HnswSelect *sel)
 		int			nheur = nsel;
 		int			p = 0;
 
+		sel->nkept = nheur;
 		for (i = 0; i < sel->ncand && nsel < sel->cap; i++)
 		{
 			if (p < nheur && sel->selected[p] == i)
@@ -555,6 +573,8 @@ hnsw_select_neighbors(const HnswSelect *sel)
 				p++;
 				continue;
 			}
+			if (sel->pruner)
+				sel->pruner[nsel] = by[i];
 			sel->selected[nsel++] = i;
 		}
 	}

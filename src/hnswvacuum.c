@@ -331,6 +331,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	hs.dists = dists;
 	hs.cap = cap;
 	hs.selected = sel;
+	hs.pruner = NULL;
 	n = hnsw_select_neighbors(&hs);
 	for (i = 0; i < n; i++)
 		ItemPointerSet(&out[i], hnsw_key_block(cand[sel[i]].key),
