@@ -278,6 +278,13 @@ typedef struct HnswGraphOps
 	 * Returns false if the element is not valid to visit.
 	 */
 	bool		(*visit) (void *ctx, uint64 key, const float *query, HnswNode *node);
+
+	/*
+	 * Optional: announces that keys[0..n-1] will be visited next, in that
+	 * order, so the graph can start fetching them.  keys[] stays unchanged
+	 * until they have been visited.
+	 */
+	void		(*prefetch) (void *ctx, const uint64 *keys, int n);
 } HnswGraphOps;
 
 typedef struct HnswHeapItem
@@ -386,14 +393,32 @@ extern void hnsw_sort_nodes(HnswNode *nodes, int n);
 extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 
 /* Reads of the page graph (hnswutils.c); ctx for HnswGraphOps */
+/* A hint to fetch the cache line at addr; never faults, even if invalid */
+#if defined(__GNUC__) || defined(__clang__)
+#define hnsw_prefetch(addr) __builtin_prefetch(addr)
+#else
+#define hnsw_prefetch(addr) ((void) 0)
+#endif
+
+/* How many announced elements' pages a disk graph pins ahead of visits */
+#define HNSW_PREFETCH_DEPTH 6
+
 typedef struct HnswDiskGraph
 {
 	HnswIndexInfo *info;
 	Buffer		buf;			/* last pinned buffer, kept to skip re-pins */
 	bool		want_tids;		/* scans need heap TIDs of visited nodes */
+	/* elements announced by hnsw_disk_ops.prefetch, visited in order */
+	const uint64 *pf_keys;
+	int			pf_n;			/* how many were announced */
+	int			pf_pos;			/* next to be visited */
+	int			pf_next;		/* next to be pinned */
+	Buffer		pf_bufs[HNSW_PREFETCH_DEPTH];	/* pins of [pos, next) */
 } HnswDiskGraph;
 
 extern const HnswGraphOps hnsw_disk_ops;
+extern void hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info,
+								 bool want_tids);
 extern void hnsw_disk_graph_release(HnswDiskGraph *g);
 
 static inline uint64

@@ -28,9 +28,7 @@ hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building)
 {
 	st->info = info;
 	st->building = building;
-	st->graph.info = info;
-	st->graph.buf = InvalidBuffer;
-	st->graph.want_tids = false;
+	hnsw_disk_graph_init(&st->graph, info, false);
 	st->search = hnsw_search_create(&hnsw_disk_ops, &st->graph, info->m);
 	st->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -131,6 +129,24 @@ hnsw_reuse_buffer(Relation index, Size size, OffsetNumber *reuse)
 }
 
 /*
+ * Can an element of `size` go on the locked page?  An all-zero page can,
+ * once initialised (*fresh); an element page can if it has room.
+ */
+static bool
+usable_page(Relation index, Buffer buf, BlockNumber blkno, Size size,
+			bool *fresh)
+{
+	Page		page = BufferGetPage(buf);
+
+	*fresh = PageIsNew(page);
+	if (*fresh)
+		return true;
+	hnsw_check_page(index, page, blkno);
+	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) &&
+		PageGetFreeSpace(page) >= MAXALIGN(size);
+}
+
+/*
  * A buffer for a new element: a page with a freed slot or room (free space
  * map), else the last page if it has room, else a new one.  Returns it
  * exclusively locked; *fresh says it must be initialised, *reuse names a
@@ -150,33 +166,34 @@ hnsw_insert_buffer(Relation index, Size size, bool *fresh, OffsetNumber *reuse)
 
 	if (nblocks > 1)
 	{
-		Page		page;
-
 		buf = ReadBuffer(index, nblocks - 1);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
 
 		/*
 		 * An all-zero page is one whose extension survived a crash but whose
-		 * initialisation did not; it is ours to initialise.
+		 * initialisation did not -- or one another backend has just added
+		 * and not yet locked (see below); either way it is ours to
+		 * initialise.
 		 */
-		if (PageIsNew(page))
-		{
-			*fresh = true;
+		if (usable_page(index, buf, nblocks - 1, size, fresh))
 			return buf;
-		}
-		hnsw_check_page(index, page, nblocks - 1);
-		if ((HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) &&
-			PageGetFreeSpace(page) >= MAXALIGN(size))
-		{
-			*fresh = false;
-			return buf;
-		}
 		UnlockReleaseBuffer(buf);
 	}
-	buf = hnsw_new_buffer(index);
-	*fresh = true;
-	return buf;
+
+	/*
+	 * Between extending the relation and locking the new page, another
+	 * insert can take the page as an all-zero last page (above),
+	 * initialise it and add its element: then the page is no longer ours to
+	 * initialise (doing so would erase that element), only to use if it has
+	 * room.
+	 */
+	for (;;)
+	{
+		buf = hnsw_new_buffer(index);
+		if (usable_page(index, buf, BufferGetBlockNumber(buf), size, fresh))
+			return buf;
+		UnlockReleaseBuffer(buf);
+	}
 }
 
 /*

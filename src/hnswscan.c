@@ -53,9 +53,7 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 
 	so->ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw scan",
 									ALLOCSET_DEFAULT_SIZES);
-	so->graph.buf = InvalidBuffer;
-	so->graph.want_tids = true;
-	so->graph.info = &so->info;
+	hnsw_disk_graph_init(&so->graph, &so->info, true);
 	hnsw_index_info(index, &so->info, NULL);
 	so->search = hnsw_search_create(&hnsw_disk_ops, &so->graph, so->info.m);
 	scan->opaque = so;

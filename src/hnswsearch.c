@@ -257,6 +257,29 @@ hnsw_search_seed(HnswSearch *s, uint64 key)
  * The visited set is per layer: an element seen on an upper layer must be
  * reconsidered on this one, where it has other links.
  */
+/*
+ * Puts key's links on layer that were not visited yet into s->linkbuf,
+ * marks them visited and announces them to the graph, which can then
+ * fetch their pages and vectors ahead of the distance computations.
+ * Returns their number.
+ */
+static int
+unvisited_links(HnswSearch *s, uint64 key, int layer)
+{
+	int			nlinks = s->ops->links(s->ctx, key, layer, s->linkbuf);
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < nlinks; i++)
+	{
+		if (visited_add(&s->visited, s->linkbuf[i]))
+			s->linkbuf[n++] = s->linkbuf[i];
+	}
+	if (n > 0 && s->ops->prefetch)
+		s->ops->prefetch(s->ctx, s->linkbuf, n);
+	return n;
+}
+
 void
 hnsw_search_layer(HnswSearch *s, int ef, int layer)
 {
@@ -285,15 +308,12 @@ hnsw_search_layer(HnswSearch *s, int ef, int layer)
 
 		CHECK_FOR_INTERRUPTS();
 
-		nlinks = s->ops->links(s->ctx, s->nodes[c.node].key, layer, s->linkbuf);
+		nlinks = unvisited_links(s, s->nodes[c.node].key, layer);
 		for (i = 0; i < nlinks; i++)
 		{
 			uint64		key = s->linkbuf[i];
 			int32		n;
 			HnswNode   *node;
-
-			if (!visited_add(&s->visited, key))
-				continue;
 
 			n = node_alloc(s);
 			node = &s->nodes[n];
@@ -358,7 +378,7 @@ static void
 iter_expand(HnswSearch *s, int32 c, int ef)
 {
 	HnswHeap   *res = &s->results;
-	int			nlinks = s->ops->links(s->ctx, s->nodes[c].key, 0, s->linkbuf);
+	int			nlinks = unvisited_links(s, s->nodes[c].key, 0);
 	int			i;
 
 	for (i = 0; i < nlinks; i++)
@@ -367,8 +387,6 @@ iter_expand(HnswSearch *s, int32 c, int ef)
 		int32		n;
 		HnswNode   *node;
 
-		if (!visited_add(&s->visited, key))
-			continue;
 		n = node_alloc(s);
 		node = &s->nodes[n];
 		node->key = key;

@@ -364,6 +364,115 @@ hnsw_edit_finish(HnswPageEdit *edit)
  * ---------------------------------------------------------------------
  */
 
+void
+hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info, bool want_tids)
+{
+	g->info = info;
+	g->buf = InvalidBuffer;
+	g->want_tids = want_tids;
+	g->pf_keys = NULL;
+	g->pf_n = g->pf_pos = g->pf_next = 0;
+}
+
+/*
+ * Pins the page of announced element i and prefetches its line pointer.
+ * A block that cannot hold an element is left to the visit to report.
+ */
+static void
+disk_pin_ahead(HnswDiskGraph *g, int i)
+{
+	BlockNumber blkno = hnsw_key_block(g->pf_keys[i]);
+	OffsetNumber off = hnsw_key_offset(g->pf_keys[i]);
+	Buffer		buf = InvalidBuffer;
+
+	if (blkno != InvalidBlockNumber && blkno != HNSW_METAPAGE_BLKNO)
+	{
+		Page		page;
+
+		buf = ReadBuffer(g->info->index, blkno);
+		page = BufferGetPage(buf);
+		/* the header, the special space and the line pointer are checked */
+		hnsw_prefetch(page);
+		hnsw_prefetch((char *) page + BLCKSZ - 1);
+		if (off >= FirstOffsetNumber && off <= MaxOffsetNumber)
+			hnsw_prefetch(PageGetItemId(page, off));
+	}
+	g->pf_bufs[i % HNSW_PREFETCH_DEPTH] = buf;
+}
+
+/*
+ * Prefetches the vector of announced element i, whose page is pinned and
+ * whose line pointer was prefetched a few visits ago.  Reading the line
+ * pointer without the content lock is fine for a hint: items never move,
+ * and a garbage address is never dereferenced, only prefetched.
+ */
+static void
+disk_prefetch_tuple(HnswDiskGraph *g, int i)
+{
+	Buffer		buf = g->pf_bufs[i % HNSW_PREFETCH_DEPTH];
+	OffsetNumber off = hnsw_key_offset(g->pf_keys[i]);
+	Page		page;
+	ItemId		iid;
+	const char *p;
+	Size		len;
+	Size		done;
+
+	if (!BufferIsValid(buf) || off < FirstOffsetNumber || off > MaxOffsetNumber)
+		return;
+	page = BufferGetPage(buf);
+	iid = PageGetItemId(page, off);
+	if (ItemIdGetOffset(iid) + ItemIdGetLength(iid) > BLCKSZ)
+		return;
+	p = (const char *) page + ItemIdGetOffset(iid);
+	len = ItemIdGetLength(iid);
+	hnsw_prefetch(p);
+	/* the vector is at the end of the tuple */
+	for (done = 0; done < Min(len, 2048); done += PG_CACHE_LINE_SIZE)
+		hnsw_prefetch(p + len - 1 - done);
+}
+
+static void
+disk_prefetch(void *ctx, const uint64 *keys, int n)
+{
+	HnswDiskGraph *g = ctx;
+
+	Assert(g->pf_pos == g->pf_n);	/* the last batch was all visited */
+	g->pf_keys = keys;
+	g->pf_n = n;
+	g->pf_pos = g->pf_next = 0;
+	while (g->pf_next < n && g->pf_next < HNSW_PREFETCH_DEPTH)
+		disk_pin_ahead(g, g->pf_next++);
+	if (n > 0)
+		disk_prefetch_tuple(g, 0);
+	if (n > 1)
+		disk_prefetch_tuple(g, 1);
+}
+
+/*
+ * The pinned buffer of key if it is the next announced one (its pin moves
+ * to g->buf), keeping HNSW_PREFETCH_DEPTH pages pinned ahead.
+ */
+static bool
+disk_take_prefetched(HnswDiskGraph *g, uint64 key)
+{
+	Buffer		buf;
+
+	if (g->pf_pos >= g->pf_n || g->pf_keys[g->pf_pos] != key)
+		return false;
+	buf = g->pf_bufs[g->pf_pos % HNSW_PREFETCH_DEPTH];
+	g->pf_pos++;
+	if (g->pf_next < g->pf_n)
+		disk_pin_ahead(g, g->pf_next++);
+	if (g->pf_pos + 1 < g->pf_next)
+		disk_prefetch_tuple(g, g->pf_pos + 1);
+	if (!BufferIsValid(buf))
+		return false;
+	if (BufferIsValid(g->buf))
+		ReleaseBuffer(g->buf);
+	g->buf = buf;
+	return true;
+}
+
 static HnswElementTuple
 disk_lock_element(HnswDiskGraph *g, uint64 key)
 {
@@ -378,7 +487,8 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" refers to an element in invalid block %u",
 						RelationGetRelationName(g->info->index), blkno)));
-	if (!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno)
+	if (!disk_take_prefetched(g, key) &&
+		(!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno))
 	{
 		if (BufferIsValid(g->buf))
 			ReleaseBuffer(g->buf);
@@ -465,11 +575,21 @@ disk_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 const HnswGraphOps hnsw_disk_ops = {
 	.links = disk_links,
 	.visit = disk_visit,
+	.prefetch = disk_prefetch,
 };
 
 void
 hnsw_disk_graph_release(HnswDiskGraph *g)
 {
+	/* pins taken ahead for visits that will not happen (an error) */
+	while (g->pf_pos < g->pf_next)
+	{
+		Buffer		buf = g->pf_bufs[g->pf_pos++ % HNSW_PREFETCH_DEPTH];
+
+		if (BufferIsValid(buf))
+			ReleaseBuffer(buf);
+	}
+	g->pf_n = g->pf_pos = g->pf_next = 0;
 	if (BufferIsValid(g->buf))
 		ReleaseBuffer(g->buf);
 	g->buf = InvalidBuffer;
