@@ -83,3 +83,15 @@ INSERT INTO dup SELECT i, '[1,1]' FROM generate_series(151, 250) i;
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM dup ORDER BY v <-> '[1,1]' LIMIT 250) s;
 RESET hnsw.ef_search;
 DROP TABLE dup;
+
+-- each hnsw scan counts in pg_stat_user_indexes.idx_scan
+CREATE TABLE st (id int, v vector(2));
+INSERT INTO st SELECT i, ARRAY[i % 7, i % 5]::real[] FROM generate_series(1, 200) i;
+CREATE INDEX st_v_idx ON st USING hnsw (v);
+SET enable_seqscan = off;
+SELECT id FROM st ORDER BY v <-> '[3,3]' LIMIT 1 \g /dev/null
+SELECT id FROM st ORDER BY v <-> '[1,4]' LIMIT 1 \g /dev/null
+RESET enable_seqscan;
+SELECT pg_stat_force_next_flush();
+SELECT idx_scan, idx_tup_read > 0 AS read_rows FROM pg_stat_user_indexes WHERE indexrelname = 'st_v_idx';
+DROP TABLE st;

@@ -23,6 +23,7 @@
 
 #include "access/relscan.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -191,6 +192,8 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("an hnsw index can only be scanned with ORDER BY a distance operator")));
 		so->iterative = hnsw_iterative_scan;
+		/* pg_stat_*_indexes.idx_scan, as other index AMs count it */
+		pgstat_count_index_scan(scan->indexRelation);
 		oldctx = MemoryContextSwitchTo(so->ctx);
 		scan_search(scan, so);
 		MemoryContextSwitchTo(oldctx);

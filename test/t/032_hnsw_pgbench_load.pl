@@ -24,15 +24,6 @@ use VecindexTest;
 
 my $seconds = 20;
 
-# A known bug, reported but not yet fixed: an insert that finds the index's
-# last page all-zero initialises it and adds its element, while the backend
-# that is extending the index (it has the new page pinned but not yet locked)
-# then initialises the page again, wiping that element: a committed row is
-# missing from the index.  Its only symptom here is hnsw_index_check()
-# reporting "has no element for heap tuple"; while the bug is open that one
-# message skips a test (with a diagnostic), every other error fails one.
-my $known_lost_row = qr/has no element for heap tuple/;
-
 my $node = PostgreSQL::Test::Cluster->new('pgbench_load');
 $node->init;
 # VACUUM is ours to run (an autovacuum cancelled by our VACUUM would log an
@@ -208,23 +199,9 @@ $node->safe_psql('postgres', 'VACUUM items; SELECT check_items(true)');
 my @errors = split /\n/,
   $node->safe_psql('postgres',
 	q{SELECT heapallindexed || ' ' || sqlstate || ' ' || message FROM check_errors});
-my @known = grep { /$known_lost_row/ } @errors;
-my @other = grep { !/$known_lost_row/ } @errors;
-is(scalar(@other), 0,
-	'the checks during and after the load reported no corruption (other than the known lost row)')
-  or diag(join("\n", @other));
-SKIP:
-{
-	# (a skip, not a TODO: test/run counts a file with passing TODO tests
-	# as failed)
-	if (@known)
-	{
-		diag("known bug hit, a committed row was missing from the index:\n"
-			  . join("\n", @known));
-		skip 'known bug: a concurrent extension of the index can wipe a new element', 1;
-	}
-	pass('no committed row was missing from the index');
-}
+is(scalar(@errors), 0,
+	'the checks during and after the load reported no corruption and no missing row')
+  or diag(join("\n", @errors));
 note 'stats: ' . $node->safe_psql('postgres', q{SELECT hnsw_index_stats('items_idx')});
 
 # Every remaining row is found by its own vector (up to the rare element
