@@ -152,6 +152,8 @@ mem_write(HnswBuildState *bs)
 	Size		pos;
 	int64		done = 0;
 
+	elog(DEBUG1, "hnsw build: linked " INT64_FORMAT " elements no other element linked to",
+		 hnsw_mem_link_orphans(g));
 	(void) mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
 

@@ -38,7 +38,8 @@ typedef struct HnswMemElement
 	uint32		size;			/* bytes of this record */
 	uint8		level;
 	uint8		ntids;
-	uint16		unused;
+	uint16		indegree;		/* layer-0 links to it, counted (saturating)
+								 * before write-out by hnsw_mem_link_orphans */
 	ItemPointerData tid;		/* position assigned at write-out */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];
 	LWLock		lock;			/* guards counts, links and heaptids in a
@@ -165,6 +166,7 @@ mem_record_size(HnswMemGraph *g, int level)
 extern const HnswGraphOps hnsw_mem_ops;
 extern int	hnsw_mem_lwlock_tranche;
 extern bool hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid);
+extern int64 hnsw_mem_link_orphans(HnswMemGraph *g);
 
 /* hnswbuild.c */
 extern void hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index);

@@ -544,11 +544,15 @@ hnsw_search_sorted(HnswSearch *s, HnswNode **out)
 int
 hnsw_select_neighbors(HnswSelect *sel)
 {
-	uint8		by[HNSW_MAX_EF_CONSTRUCTION];	/* candidate i's pruner */
+	uint8		by[HNSW_MAX_EF_CONSTRUCTION];	/* candidate i's pruner, if
+												 * sel->pruner is wanted */
 	int			nsel = 0;
 	int			i;
 
-	Assert(sel->ncand <= HNSW_MAX_EF_CONSTRUCTION);
+	/* VACUUM's repair passes more candidates, but wants no pruners */
+	if (sel->pruner && sel->ncand > lengthof(by))
+		elog(ERROR, "hnsw: %d neighbour candidates, at most %d can report pruners",
+			 sel->ncand, (int) lengthof(by));
 	for (i = 0; i < sel->ncand && nsel < sel->cap; i++)
 	{
 		bool		keep = true;
@@ -562,7 +566,8 @@ hnsw_select_neighbors(HnswSelect *sel)
 			if (d < sel->dists[i])
 			{
 				keep = false;
-				by[i] = (uint8) j;
+				if (sel->pruner)
+					by[i] = (uint8) j;
 				break;
 			}
 		}
