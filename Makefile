@@ -3,6 +3,9 @@
 #   make                  build (warnings are errors when WERROR=1)
 #   make install          install into the server found by PG_CONFIG
 #   make installcheck     pg_regress against a running server
+#   make unittest         the distance-kernel unit test
+#   make fuzz             build the libFuzzer targets and run each for
+#                         FUZZ_SECONDS (default 30; test/fuzz/README)
 #   test/run              the whole suite on a throwaway cluster (see README.md)
 
 EXTENSION = vecindex
@@ -11,6 +14,7 @@ EXTVERSION = 0.1.0
 MODULE_big = vecindex
 OBJS = \
 	src/vector.o \
+	src/vectorparse.o \
 	src/vectorfuncs.o \
 	src/distance.o \
 	src/hnsw.o \
@@ -49,7 +53,9 @@ endif
 # has nothing worth inlining into JIT-compiled expressions.
 override with_llvm = no
 
-EXTRA_CLEAN = test/unit/test_distance test/tmp_check
+FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary
+
+EXTRA_CLEAN = test/unit/test_distance test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -65,3 +71,25 @@ unittest: test/unit/test_distance
 # Every object depends on every header (PGXS tracks no header dependencies;
 # a changed struct must never leave a stale object behind).
 $(OBJS): $(wildcard $(srcdir)/src/*.h)
+
+# libFuzzer targets over the vector parsers in src/vectorparse.c, built with
+# clang (libFuzzer, ASan, UBSan) and PostgreSQL's libpgcommon (the Ryu float
+# formatter vector_out uses).  `make fuzz-build` only builds them; `make fuzz`
+# builds and runs each for FUZZ_SECONDS via test/fuzz/run.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Wno-unused-parameter -Werror
+PGCOMMON_LIB = $(or $(wildcard $(pkglibdir)/libpgcommon.a $(libdir)/libpgcommon.a), \
+	$(error libpgcommon.a not found in $(pkglibdir) or $(libdir)))
+
+test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h test/fuzz/pg_stubs.c \
+		src/vectorparse.c src/vectorparse.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/src -I$(includedir_server) -o $@ \
+		$< test/fuzz/pg_stubs.c src/vectorparse.c $(PGCOMMON_LIB) -lm
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	test/fuzz/run --no-build $(FUZZ_SECONDS)

@@ -3,6 +3,10 @@
  *	  The `vector` type: text and binary I/O, the typmod, casts from and to
  *	  arrays, and the btree comparison functions.
  *
+ * The text and binary parsers and the text formatter themselves are plain C
+ * in vectorparse.c (test/fuzz/ fuzzes them); here they are wrapped as SQL
+ * functions, their errors turned into ereports.
+ *
  * Distances, arithmetic and aggregates are in vectorfuncs.c.  Every input
  * path (text, binary, arrays, typmod casts) ends in the same checks, so a
  * stored vector always has 1..VECTOR_MAX_DIM finite elements: the index and
@@ -10,11 +14,9 @@
  */
 #include "vector.h"
 
-#include <errno.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
-#include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
@@ -22,6 +24,10 @@
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "vectorparse.h"
+
+StaticAssertDecl(VECTOR_PARSE_MAX_DIM == VECTOR_MAX_DIM,
+				 "vectorparse.h and vector.h disagree on the dimension limit");
 
 /* ---------------------------------------------------------------------
  * Shared helpers
@@ -128,49 +134,63 @@ DoubleToElement(double d)
  * ---------------------------------------------------------------------
  */
 
-static inline bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		c == '\v' || c == '\f';
-}
+/*
+ * Raises the ERROR for a failed VectorParseText or VectorParseBinary*; str is
+ * the text input (for the syntax message), NULL for binary input.
+ */
+static void ReportParseError(const VectorParseError *err, const char *str)
+			pg_attribute_noreturn();
 
 static void
-invalid_syntax(const char *str, const char *detail)
+ReportParseError(const VectorParseError *err, const char *str)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type vector: \"%s\"", str),
-			 detail ? errdetail_internal("%s", detail) : 0));
-}
-
-/*
- * Parses one element at *p, which points at a non-space character; leaves
- * *p after it.  Mirrors float4in: strtof, then out-of-range only when the
- * result overflowed or underflowed to zero (denormals are kept).
- */
-static float
-parse_element(const char *str, char **p)
-{
-	char	   *start = *p;
-	char	   *end;
-	float		value;
-
-	errno = 0;
-	value = strtof(start, &end);
-	if (end == start)
-		invalid_syntax(str, NULL);
-	if (errno == ERANGE && (value == 0.0f || isinf(value)))
+	switch (err->status)
 	{
-		int			len = (int) (end - start);
-
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("\"%.*s\" is out of range for type vector", len, start)));
+		case VECTOR_PARSE_OK:
+			break;
+		case VECTOR_PARSE_SYNTAX:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type vector: \"%s\"", str),
+					 err->detail ? errdetail_internal("%s", err->detail) : 0));
+			break;
+		case VECTOR_PARSE_NO_DIMS:
+		case VECTOR_PARSE_TOO_MANY_DIMS:
+			CheckVectorDimCount(err->dim);
+			break;
+		case VECTOR_PARSE_OUT_OF_RANGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("\"%.*s\" is out of range for type vector",
+							err->token_len, err->token)));
+			break;
+		case VECTOR_PARSE_NAN:
+			CheckElement(get_float4_nan());
+			break;
+		case VECTOR_PARSE_INF:
+			CheckElement(get_float4_infinity());
+			break;
+		case VECTOR_PARSE_BIN_SHORT_HEADER:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid binary vector: truncated header")));
+			break;
+		case VECTOR_PARSE_BIN_RESERVED:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid binary vector: reserved field is %d, not 0",
+							err->value)));
+			break;
+		case VECTOR_PARSE_BIN_SHORT_DATA:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid binary vector: %d dimensions need %d bytes, %d left",
+							err->dim, (int) (err->dim * sizeof(float)),
+							err->avail)));
+			break;
 	}
-	CheckElement(value);
-	*p = end;
-	return value;
+	elog(ERROR, "vector parser failed with unexpected status %d",
+		 (int) err->status);
 }
 
 PG_FUNCTION_INFO_V1(vector_in);
@@ -179,47 +199,14 @@ vector_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	char	   *p = str;
-	int			cap = 64;
-	int			dim = 0;
-	float	   *x = palloc(sizeof(float) * cap);
+	float	   *x = palloc(sizeof(float) * VectorTextMaxElements(str));
+	VectorParseError err;
+	int			dim;
 	Vector	   *v;
 
-	while (is_space(*p))
-		p++;
-	if (*p != '[')
-		invalid_syntax(str, "Vector contents must start with \"[\".");
-	p++;
-	while (is_space(*p))
-		p++;
-	if (*p == ']')
-		CheckVectorDimCount(0);
-
-	for (;;)
-	{
-		while (is_space(*p))
-			p++;
-		if (dim == VECTOR_MAX_DIM)
-			CheckVectorDimCount(dim + 1);
-		if (dim == cap)
-		{
-			cap *= 2;
-			x = repalloc(x, sizeof(float) * cap);
-		}
-		x[dim++] = parse_element(str, &p);
-		while (is_space(*p))
-			p++;
-		if (*p == ']')
-			break;
-		if (*p != ',')
-			invalid_syntax(str, NULL);
-		p++;
-	}
-	p++;
-	while (is_space(*p))
-		p++;
-	if (*p != '\0')
-		invalid_syntax(str, "Junk after closing right bracket.");
+	dim = VectorParseText(str, x, &err);
+	if (dim < 0)
+		ReportParseError(&err, str);
 
 	CheckTypmod(dim, typmod);
 	v = InitVector(dim);
@@ -238,20 +225,9 @@ Datum
 vector_out(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
-	/* '[' + per element (sign, 9 digits, point, "e+38") + ',' + "]\0" */
-	char	   *buf = palloc(2 + (size_t) v->dim * (FLOAT_SHORTEST_DECIMAL_LEN + 1) + 1);
-	char	   *p = buf;
-	int			i;
+	char	   *buf = palloc(VECTOR_TEXT_BUFSIZE(v->dim));
 
-	*p++ = '[';
-	for (i = 0; i < v->dim; i++)
-	{
-		if (i > 0)
-			*p++ = ',';
-		p += float_to_shortest_decimal_bufn(v->x[i], p);
-	}
-	*p++ = ']';
-	*p = '\0';
+	VectorFormatText(v->x, v->dim, buf);
 	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_CSTRING(buf);
 }
@@ -319,37 +295,20 @@ vector_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
+	const char *data = buf->data + buf->cursor;
+	VectorParseError err;
 	int			dim;
-	int			reserved;
 	Vector	   *v;
-	int			i;
 
-	if (buf->len - buf->cursor < 4)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary vector: truncated header")));
-	dim = (int16) pq_getmsgint(buf, sizeof(int16));
-	reserved = (int16) pq_getmsgint(buf, sizeof(int16));
-	if (reserved != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary vector: reserved field is %d, not 0",
-						reserved)));
-	CheckVectorDimCount(dim);
-	if (buf->len - buf->cursor < (int) (dim * sizeof(float)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary vector: %d dimensions need %d bytes, %d left",
-						dim, (int) (dim * sizeof(float)),
-						buf->len - buf->cursor)));
+	dim = VectorParseBinaryHeader(data, buf->len - buf->cursor, &err);
+	if (dim < 0)
+		ReportParseError(&err, NULL);
 	CheckTypmod(dim, typmod);
 
 	v = InitVector(dim);
-	for (i = 0; i < dim; i++)
-	{
-		v->x[i] = pq_getmsgfloat4(buf);
-		CheckElement(v->x[i]);
-	}
+	if (!VectorParseBinaryElements(data, dim, v->x, &err))
+		ReportParseError(&err, NULL);
+	buf->cursor += VECTOR_BINARY_SIZE(dim);
 	PG_RETURN_VECTOR_P(v);
 }
 

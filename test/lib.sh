@@ -26,6 +26,10 @@ VI_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Packages every entry point needs (Debian 12 names).
 VI_BASE_PACKAGES=(postgresql-$VI_PG_MAJOR postgresql-server-dev-$VI_PG_MAJOR
 	libipc-run-perl perl build-essential gcc make python3 python3-numpy python3-psycopg)
+# test/fuzz/run: clang with libFuzzer and the sanitizer runtimes.
+VI_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
+# test/valgrind-regress: valgrind, and unpacking PostgreSQL's source.
+VI_VALGRIND_PACKAGES=(valgrind bzip2 xz-utils)
 
 VI_WORK=""			# scratch dir, set by vi_make_workdir
 VI_APT_UPDATED=0
@@ -153,6 +157,8 @@ vi_copy_source() {
 		--exclude=./tmp_check --exclude=./test/tmp_check \
 		--exclude=./regression.diffs --exclude=./regression.out \
 		--exclude=./test/unit/test_distance --exclude='./test/unit/fuzz_*' \
+		--exclude=./test/fuzz/work --exclude=./test/fuzz/fuzz_vector_text \
+		--exclude=./test/fuzz/fuzz_vector_binary \
 		--exclude=./bench/results --exclude=./bench/cache \
 		-cf - . | tar -C "$dest" -xf -
 }
