@@ -122,7 +122,10 @@ vi_ensure_packages() {
 		vi_as_root apt-get update -q || return 1
 		VI_APT_UPDATED=1
 	fi
+	# another apt-get (unattended-upgrades, a second test run) may hold the
+	# dpkg lock for a while: wait for it rather than fail
 	vi_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		-o DPkg::Lock::Timeout=600 \
 		--no-install-recommends "${missing[@]}" || return 1
 	return 0
 }
