@@ -26,6 +26,8 @@
  */
 #include "hnsw.h"
 
+#include "common/hashfn.h"
+
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "storage/freespace.h"
@@ -49,6 +51,20 @@ typedef struct HnswVacuumState
 	int64		needed;			/* live elements linking to empty ones */
 	int64		repaired;		/* ... whose links were repaired */
 	MemoryContext tmpctx;
+
+	/*
+	 * Vectors read by the repair pass, direct-mapped by key: neighbouring
+	 * elements are repaired from largely the same candidates, so most
+	 * vectors are needed many times.  A slot stamped with the current
+	 * repair's epoch is in use by it and is not overwritten.
+	 */
+	uint64	   *vc_keys;
+	uint32	   *vc_stamps;
+	float	   *vc_vecs;
+	uint32		vc_nslots;
+	uint32		vc_epoch;
+	int64		vc_hits;
+	int64		vc_misses;
 } HnswVacuumState;
 
 static bool
@@ -219,6 +235,68 @@ copy_element(HnswVacuumState *vs, uint64 key)
 	return copy;
 }
 
+/* Sets up the vector cache in up to half of maintenance_work_mem. */
+static void
+vcache_init(HnswVacuumState *vs)
+{
+	Size		slot = sizeof(uint64) + sizeof(uint32) + sizeof(float) * vs->info.dim;
+	Size		budget = (Size) maintenance_work_mem * 1024 / 2;
+	/* no more slots than the index could hold vectors */
+	Size		most = (Size) RelationGetNumberOfBlocks(vs->vinfo->index) *
+		Max(1, BLCKSZ / (sizeof(float) * vs->info.dim)) + 1;
+	Size		n = Min(Min(budget / slot, most), (Size) PG_INT32_MAX / 2);
+
+	vs->vc_nslots = (uint32) Max(n, 1);
+	vs->vc_keys = palloc_extended(sizeof(uint64) * vs->vc_nslots, MCXT_ALLOC_HUGE);
+	vs->vc_stamps = palloc_extended(sizeof(uint32) * vs->vc_nslots,
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vs->vc_vecs = palloc_extended(sizeof(float) * vs->info.dim * vs->vc_nslots,
+								  MCXT_ALLOC_HUGE);
+	/* no key is ever 0 (block 0 is the metapage) */
+	memset(vs->vc_keys, 0, sizeof(uint64) * vs->vc_nslots);
+	vs->vc_epoch = 1;
+}
+
+/*
+ * The vector of element key, from the cache or read into it (or, when its
+ * slot is taken by another vector of the current repair, into a palloc'd
+ * copy).  A vector changes only when an insert reuses a deleted element's
+ * slot; a stale copy could only make a repair choose a worse link.
+ */
+static const float *
+vcache_get(HnswVacuumState *vs, uint64 key)
+{
+	uint32		slot = (uint32) (hash_bytes_uint32((uint32) key ^
+												   (uint32) (key >> 32)) %
+								 vs->vc_nslots);
+	float	   *dst = vs->vc_vecs + (Size) slot * vs->info.dim;
+	BlockNumber blkno = hnsw_key_block(key);
+	Buffer		buf;
+	HnswElementTuple tup;
+
+	if (vs->vc_keys[slot] == key)
+	{
+		vs->vc_stamps[slot] = vs->vc_epoch;
+		vs->vc_hits++;
+		return dst;
+	}
+	vs->vc_misses++;
+	if (vs->vc_stamps[slot] == vs->vc_epoch)
+		dst = palloc(sizeof(float) * vs->info.dim);
+	else
+	{
+		vs->vc_keys[slot] = key;
+		vs->vc_stamps[slot] = vs->vc_epoch;
+	}
+	buf = hnsw_read_linked_page(vs->vinfo->index, blkno, vs->vinfo->strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	tup = hnsw_get_linked_element(&vs->info, BufferGetPage(buf), blkno,
+								  hnsw_key_offset(key));
+	memcpy(dst, HnswTupleVector(tup, vs->info.m), sizeof(float) * vs->info.dim);
+	UnlockReleaseBuffer(buf);
+	return dst;
+}
+
 static uint64
 link_key(const ItemPointerData *link)
 {
@@ -276,7 +354,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	int			count = HnswTupleCounts(x)[layer];
 	int			maxcand = cap * (cap + 1) * 2;
 	HnswNode   *cand = palloc(sizeof(HnswNode) * maxcand);
-	HnswElementTuple *tups = palloc(sizeof(HnswElementTuple) * maxcand);
+	const float **cvecs = palloc(sizeof(float *) * maxcand);
 	const float **vecs = palloc(sizeof(float *) * maxcand);
 	float	   *dists = palloc(sizeof(float) * maxcand);
 	int		   *sel = palloc(sizeof(int) * maxcand);
@@ -299,29 +377,41 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 			n = add_neighbours(vs, xkey, k, layer, cand, n, maxcand, true);
 	}
 
-	/* drop duplicates, then measure */
-	for (i = 0, j = 0; i < n; i++)
+	/* drop duplicates (an open-addressing set of keys; no key is 0) */
 	{
-		int			k;
-		bool		dup = false;
+		int			size = 1;
+		uint64	   *set;
 
-		for (k = 0; k < j && !dup; k++)
-			dup = cand[k].key == cand[i].key;
-		if (!dup)
-			cand[j++] = cand[i];
+		while (size < 2 * n)
+			size <<= 1;
+		set = palloc0(sizeof(uint64) * size);
+		for (i = 0, j = 0; i < n; i++)
+		{
+			uint32		h = hash_bytes_uint32((uint32) cand[i].key ^
+											  (uint32) (cand[i].key >> 32));
+
+			while (set[h & (size - 1)] != 0 && set[h & (size - 1)] != cand[i].key)
+				h++;
+			if (set[h & (size - 1)] == 0)
+			{
+				set[h & (size - 1)] = cand[i].key;
+				cand[j++] = cand[i];
+			}
+		}
+		n = j;
 	}
-	n = j;
+	vs->vc_epoch++;
 	for (i = 0; i < n; i++)
 	{
-		tups[i] = copy_element(vs, cand[i].key);
-		cand[i].level = i;		/* where its copy is, through the sort */
-		cand[i].dist = vs->info.distance(HnswTupleVector(x, m),
-										 HnswTupleVector(tups[i], m), vs->info.dim);
+		cvecs[i] = vcache_get(vs, cand[i].key);
+		cand[i].level = i;		/* where its vector is, through the sort */
+		cand[i].dist = vs->info.distance(HnswTupleVector(x, m), cvecs[i],
+										 vs->info.dim);
 	}
 	hnsw_sort_nodes(cand, n);
 	for (i = 0; i < n; i++)
 	{
-		vecs[i] = HnswTupleVector(tups[cand[i].level], m);
+		vecs[i] = cvecs[cand[i].level];
 		dists[i] = cand[i].dist;
 	}
 	hs.distance = vs->info.distance;
@@ -588,7 +678,8 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	memset(&vs, 0, sizeof(vs));
 	vs.vinfo = info;
 	hnsw_index_info(info->index, &vs.info, &vs.meta);
-	vs.maxempty = (int) Min((Size) maintenance_work_mem * 1024 / sizeof(uint64),
+	/* half of maintenance_work_mem; the other half caches vectors */
+	vs.maxempty = (int) Min((Size) maintenance_work_mem * 1024 / 2 / sizeof(uint64),
 							(Size) INT_MAX);
 	vs.capempty = Min(vs.maxempty, 1024);
 	vs.empty = palloc(sizeof(uint64) * vs.capempty);
@@ -599,14 +690,22 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	pass_remove(&vs, stats, callback, callback_state);
 	if (vs.nempty > 0 && vs.info.dim > 0)
 	{
+		vcache_init(&vs);
 		pass_repair(&vs);
 		move_entry_point(&vs);
 		pass_delete(&vs, stats);
 	}
-	elog(DEBUG1, "hnsw vacuum of \"%s\": %d elements emptied, %lld of %lld linking to them repaired",
+	elog(DEBUG1, "hnsw vacuum of \"%s\": %d elements emptied, %lld of %lld linking to them repaired; vector cache %u slots, %lld hits, %lld misses",
 		 RelationGetRelationName(info->index), vs.nempty, (long long) vs.repaired,
-		 (long long) vs.needed);
+		 (long long) vs.needed, vs.vc_nslots, (long long) vs.vc_hits,
+		 (long long) vs.vc_misses);
 	MemoryContextDelete(vs.tmpctx);
+	if (vs.vc_keys)
+	{
+		pfree(vs.vc_keys);
+		pfree(vs.vc_stamps);
+		pfree(vs.vc_vecs);
+	}
 	return stats;
 }
 
