@@ -248,6 +248,24 @@ hnsw_read_meta(Relation index, HnswMetaPageData *out)
 						RelationGetRelationName(index), meta->version,
 						HNSW_FORMAT_VERSION),
 				 errhint("REINDEX the index.")));
+
+	/*
+	 * Everything below sizes arrays and walks tuples by these values: a
+	 * damaged metapage must be an error, not an overrun.
+	 */
+	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M ||
+		meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION ||
+		meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION ||
+		meta->kind < HNSW_DIST_L2 || meta->kind > HNSW_DIST_L1 ||
+		meta->dimensions > VECTOR_MAX_DIM ||
+		meta->entry_level < -1 || meta->entry_level > HNSW_MAX_LEVEL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has an invalid metapage (m %u, ef_construction %u, kind %u, dimensions %u, entry level %d)",
+						RelationGetRelationName(index), meta->m,
+						meta->ef_construction, meta->kind, meta->dimensions,
+						meta->entry_level),
+				 errhint("REINDEX the index.")));
 	*out = *meta;
 	UnlockReleaseBuffer(buf);
 }

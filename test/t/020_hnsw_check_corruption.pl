@@ -86,8 +86,9 @@ $node->safe_psql(
 	CREATE INDEX c_a ON c USING hnsw (embedding vector_l2_ops);
 	CREATE INDEX c_b ON c USING hnsw (embedding vector_ip_ops);
 	CREATE INDEX c_c ON c USING hnsw (embedding vector_cosine_ops);
+	CREATE INDEX c_d ON c USING hnsw (embedding vector_l1_ops);
 });
-for my $idx (qw(c_a c_b c_c))
+for my $idx (qw(c_a c_b c_c c_d))
 {
 	($ret, $out, $err) =
 	  $node->psql('postgres', "SELECT hnsw_index_check('$idx', true)");
@@ -97,7 +98,7 @@ for my $idx (qw(c_a c_b c_c))
 my %file;
 $file{$_} = $node->data_dir . '/'
   . $node->safe_psql('postgres', "SELECT pg_relation_filepath('$_')")
-  for qw(c_a c_b c_c);
+  for qw(c_a c_b c_c c_d);
 $node->safe_psql('postgres', 'CHECKPOINT');
 $node->stop;
 
@@ -144,6 +145,15 @@ my $victim_tid;
 	open(my $fh, '+<', $file{c_b}) or die "open $file{c_b}: $!";
 	binmode $fh;
 	write_at($fh, 24, pack('V', 0xDEADBEEF));
+	close($fh);
+}
+
+# (d) the metapage of c_d says m = 0 (byte 24 + 10 of block 0), which
+# would size the link arrays of every tuple wrongly
+{
+	open(my $fh, '+<', $file{c_d}) or die "open $file{c_d}: $!";
+	binmode $fh;
+	write_at($fh, 24 + 10, pack('v', 0));
 	close($fh);
 }
 
@@ -194,6 +204,10 @@ check_fails(scan_near('<->', $victim_tid), qr/invalid block 4294967295/,
 	'(a) a scan reaching the bad link');
 check_fails(scan_near('<#>', '(0,1)'), qr/bad metapage magic/,
 	'(b) a scan of the index with the bad magic');
+check_fails(scan_near('<+>', '(0,1)'), qr/index "c_d" has an invalid metapage \(m 0,/,
+	'(d) a scan of the index whose metapage says m = 0');
+check_fails("SELECT hnsw_index_check('c_d')", qr/corrupted metapage: m is 0/,
+	'(d) check of the index whose metapage says m = 0');
 my ($r, $o, $e) = $node->psql('postgres', scan_near('<=>', '(0,1)'));
 note "(c) scan of the truncated index: ret $r, $e";
 ($r, $o, $e) = $node->psql('postgres',
