@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "access/genam.h"
+#include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "distance.h"
 #include "miscadmin.h"
@@ -621,4 +622,75 @@ hnsw_edit_abort(HnswPageEdit *edit)
 		GenericXLogAbort(edit->xlog);
 	edit->xlog = NULL;
 	edit->nbufs = 0;
+}
+
+/* ---------------------------------------------------------------------
+ * The vector cache (see HnswVectorCache)
+ * ---------------------------------------------------------------------
+ */
+
+/* Sets up a cache of at most `budget` bytes and `maxslots` vectors. */
+void
+hnsw_vcache_init(HnswVectorCache *vc, const HnswIndexInfo *info, Size budget,
+				 Size maxslots)
+{
+	Size		slot = sizeof(uint64) + sizeof(uint32) + sizeof(float) * info->dim;
+	Size		n = Min(Min(budget / slot, maxslots), (Size) PG_INT32_MAX / 2);
+
+	vc->nslots = (uint32) Max(n, 1);
+	vc->keys = palloc_extended(sizeof(uint64) * vc->nslots,
+							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vc->stamps = palloc_extended(sizeof(uint32) * vc->nslots,
+								 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vc->vecs = palloc_extended(sizeof(float) * info->dim * vc->nslots,
+							   MCXT_ALLOC_HUGE);
+	vc->epoch = 1;
+	vc->hits = vc->misses = 0;
+}
+
+void
+hnsw_vcache_free(HnswVectorCache *vc)
+{
+	pfree(vc->keys);
+	pfree(vc->stamps);
+	pfree(vc->vecs);
+}
+
+/*
+ * The vector of element key: from the cache, or read into it -- or, if its
+ * slot holds another vector looked up since hnsw_vcache_begin(), into a
+ * palloc'd copy in the current memory context.
+ */
+const float *
+hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info, uint64 key,
+				BufferAccessStrategy strategy)
+{
+	uint32		slot = hash_bytes_uint32((uint32) key ^ (uint32) (key >> 32)) %
+		vc->nslots;
+	float	   *dst = vc->vecs + (Size) slot * info->dim;
+	BlockNumber blkno = hnsw_key_block(key);
+	Buffer		buf;
+	HnswElementTuple tup;
+
+	if (vc->keys[slot] == key)
+	{
+		vc->stamps[slot] = vc->epoch;
+		vc->hits++;
+		return dst;
+	}
+	vc->misses++;
+	if (vc->stamps[slot] == vc->epoch)
+		dst = palloc(sizeof(float) * info->dim);
+	buf = hnsw_read_linked_page(info->index, blkno, strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	tup = hnsw_get_linked_element(info, BufferGetPage(buf), blkno,
+								  hnsw_key_offset(key));
+	memcpy(dst, HnswTupleVector(tup, info->m), sizeof(float) * info->dim);
+	UnlockReleaseBuffer(buf);
+	if (vc->stamps[slot] != vc->epoch)
+	{
+		vc->keys[slot] = key;
+		vc->stamps[slot] = vc->epoch;
+	}
+	return dst;
 }

@@ -52,19 +52,9 @@ typedef struct HnswVacuumState
 	int64		repaired;		/* ... whose links were repaired */
 	MemoryContext tmpctx;
 
-	/*
-	 * Vectors read by the repair pass, direct-mapped by key: neighbouring
-	 * elements are repaired from largely the same candidates, so most
-	 * vectors are needed many times.  A slot stamped with the current
-	 * repair's epoch is in use by it and is not overwritten.
-	 */
-	uint64	   *vc_keys;
-	uint32	   *vc_stamps;
-	float	   *vc_vecs;
-	uint32		vc_nslots;
-	uint32		vc_epoch;
-	int64		vc_hits;
-	int64		vc_misses;
+	HnswVectorCache vcache;		/* vectors read by the repair pass: nearby
+								 * elements are repaired from largely the
+								 * same candidates */
 } HnswVacuumState;
 
 static bool
@@ -235,68 +225,6 @@ copy_element(HnswVacuumState *vs, uint64 key)
 	return copy;
 }
 
-/* Sets up the vector cache in up to half of maintenance_work_mem. */
-static void
-vcache_init(HnswVacuumState *vs)
-{
-	Size		slot = sizeof(uint64) + sizeof(uint32) + sizeof(float) * vs->info.dim;
-	Size		budget = (Size) maintenance_work_mem * 1024 / 2;
-	/* no more slots than the index could hold vectors */
-	Size		most = (Size) RelationGetNumberOfBlocks(vs->vinfo->index) *
-		Max(1, BLCKSZ / (sizeof(float) * vs->info.dim)) + 1;
-	Size		n = Min(Min(budget / slot, most), (Size) PG_INT32_MAX / 2);
-
-	vs->vc_nslots = (uint32) Max(n, 1);
-	vs->vc_keys = palloc_extended(sizeof(uint64) * vs->vc_nslots, MCXT_ALLOC_HUGE);
-	vs->vc_stamps = palloc_extended(sizeof(uint32) * vs->vc_nslots,
-									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	vs->vc_vecs = palloc_extended(sizeof(float) * vs->info.dim * vs->vc_nslots,
-								  MCXT_ALLOC_HUGE);
-	/* no key is ever 0 (block 0 is the metapage) */
-	memset(vs->vc_keys, 0, sizeof(uint64) * vs->vc_nslots);
-	vs->vc_epoch = 1;
-}
-
-/*
- * The vector of element key, from the cache or read into it (or, when its
- * slot is taken by another vector of the current repair, into a palloc'd
- * copy).  A vector changes only when an insert reuses a deleted element's
- * slot; a stale copy could only make a repair choose a worse link.
- */
-static const float *
-vcache_get(HnswVacuumState *vs, uint64 key)
-{
-	uint32		slot = (uint32) (hash_bytes_uint32((uint32) key ^
-												   (uint32) (key >> 32)) %
-								 vs->vc_nslots);
-	float	   *dst = vs->vc_vecs + (Size) slot * vs->info.dim;
-	BlockNumber blkno = hnsw_key_block(key);
-	Buffer		buf;
-	HnswElementTuple tup;
-
-	if (vs->vc_keys[slot] == key)
-	{
-		vs->vc_stamps[slot] = vs->vc_epoch;
-		vs->vc_hits++;
-		return dst;
-	}
-	vs->vc_misses++;
-	if (vs->vc_stamps[slot] == vs->vc_epoch)
-		dst = palloc(sizeof(float) * vs->info.dim);
-	else
-	{
-		vs->vc_keys[slot] = key;
-		vs->vc_stamps[slot] = vs->vc_epoch;
-	}
-	buf = hnsw_read_linked_page(vs->vinfo->index, blkno, vs->vinfo->strategy);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	tup = hnsw_get_linked_element(&vs->info, BufferGetPage(buf), blkno,
-								  hnsw_key_offset(key));
-	memcpy(dst, HnswTupleVector(tup, vs->info.m), sizeof(float) * vs->info.dim);
-	UnlockReleaseBuffer(buf);
-	return dst;
-}
-
 static uint64
 link_key(const ItemPointerData *link)
 {
@@ -400,10 +328,11 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 		}
 		n = j;
 	}
-	vs->vc_epoch++;
+	hnsw_vcache_begin(&vs->vcache);
 	for (i = 0; i < n; i++)
 	{
-		cvecs[i] = vcache_get(vs, cand[i].key);
+		cvecs[i] = hnsw_vcache_get(&vs->vcache, &vs->info, cand[i].key,
+								   vs->vinfo->strategy);
 		cand[i].level = i;		/* where its vector is, through the sort */
 		cand[i].dist = vs->info.distance(HnswTupleVector(x, m), cvecs[i],
 										 vs->info.dim);
@@ -690,22 +619,22 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	pass_remove(&vs, stats, callback, callback_state);
 	if (vs.nempty > 0 && vs.info.dim > 0)
 	{
-		vcache_init(&vs);
+		/* half of maintenance_work_mem; the other half holds vs.empty */
+		hnsw_vcache_init(&vs.vcache, &vs.info,
+						 (Size) maintenance_work_mem * 1024 / 2,
+						 (Size) RelationGetNumberOfBlocks(info->index) *
+						 Max(1, BLCKSZ / (sizeof(float) * vs.info.dim)) + 1);
 		pass_repair(&vs);
 		move_entry_point(&vs);
 		pass_delete(&vs, stats);
 	}
 	elog(DEBUG1, "hnsw vacuum of \"%s\": %d elements emptied, %lld of %lld linking to them repaired; vector cache %u slots, %lld hits, %lld misses",
 		 RelationGetRelationName(info->index), vs.nempty, (long long) vs.repaired,
-		 (long long) vs.needed, vs.vc_nslots, (long long) vs.vc_hits,
-		 (long long) vs.vc_misses);
+		 (long long) vs.needed, vs.vcache.nslots, (long long) vs.vcache.hits,
+		 (long long) vs.vcache.misses);
 	MemoryContextDelete(vs.tmpctx);
-	if (vs.vc_keys)
-	{
-		pfree(vs.vc_keys);
-		pfree(vs.vc_stamps);
-		pfree(vs.vc_vecs);
-	}
+	if (vs.vcache.keys)
+		hnsw_vcache_free(&vs.vcache);
 	return stats;
 }
 
