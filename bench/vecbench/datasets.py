@@ -4,6 +4,7 @@
   fashion_mnist(...)             Fashion-MNIST train/test images (784-d)
   synthetic_clustered(n, dim)    Gaussian clusters, reproducible from a seed
   synthetic_clustered_chunks()   the same, generated piece by piece
+  synthetic_clustered_labels()   the cluster of each of those points
   load(name, rows, queries)      a Dataset: base vectors + query vectors
 
 Every array returned is C-contiguous float32 of shape (n, dim).
@@ -136,6 +137,17 @@ def synthetic_clustered_chunks(n: int, dim: int, chunk: int = 100000, clusters: 
         stop = min(n, start + chunk)
         noise = g_noise.normal(0.0, spread, size=(stop - start, dim))
         yield start, np.ascontiguousarray(centres[which[start:stop]] + noise, dtype=np.float32)
+
+
+def synthetic_clustered_labels(n: int, clusters: int = 32, seed: int = 42,
+                               stream: int = 0) -> np.ndarray:
+    """The cluster (0 .. clusters-1) of each of the n points of
+    synthetic_clustered(n, ..., clusters, seed, stream=stream), without
+    generating the points."""
+    if n < 0 or clusters < 1:
+        raise ValueError("need n >= 0, clusters >= 1")
+    return np.random.Generator(np.random.PCG64([seed, stream, 0])).integers(
+        0, clusters, size=n)
 
 
 @dataclasses.dataclass

@@ -13,7 +13,7 @@ int16 dim, int16 unused (0), then dim float4, all in network byte order.
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import psycopg
@@ -144,46 +144,58 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x0
 _COPY_TRAILER = b"\xff\xff"
 
 
-def _binary_rows(ids: np.ndarray, vectors: np.ndarray) -> bytes:
-    """Binary COPY tuples (int4 id, vector) for the given rows."""
+def _binary_rows(ids: np.ndarray, vectors: np.ndarray, ints=()) -> bytes:
+    """Binary COPY tuples (int4 id, vector, int4 per array of ints) for the
+    given rows."""
     n, dim = vectors.shape
     rec = np.empty(n, dtype=np.dtype([
         ("nfields", ">i2"), ("id_len", ">i4"), ("id", ">i4"),
         ("vec_len", ">i4"), ("dim", ">i2"), ("unused", ">i2"),
-        ("x", ">f4", (dim,))]))
-    rec["nfields"] = 2
+        ("x", ">f4", (dim,))]
+        + [(f, t) for j in range(len(ints)) for f, t in ((f"i{j}_len", ">i4"), (f"i{j}", ">i4"))]))
+    rec["nfields"] = 2 + len(ints)
     rec["id_len"] = 4
     rec["id"] = ids
     rec["vec_len"] = 4 + 4 * dim
     rec["dim"] = dim
     rec["unused"] = 0
     rec["x"] = vectors
+    for j, col in enumerate(ints):
+        rec[f"i{j}_len"] = 4
+        rec[f"i{j}"] = col
     return rec.tobytes()
 
 
-def _text_rows(ids: np.ndarray, vectors: np.ndarray) -> bytes:
+def _text_rows(ids: np.ndarray, vectors: np.ndarray, ints=()) -> bytes:
     integral = bool(np.all(vectors == np.rint(vectors))) and np.abs(vectors).max(initial=0) < 2**24
     lines = []
-    for i, v in zip(ids.tolist(), vectors):
+    for r, (i, v) in enumerate(zip(ids.tolist(), vectors)):
         if integral:
             body = ",".join(map(str, v.astype(np.int64).tolist()))
         else:
             body = ",".join(repr(x) for x in v.tolist())
-        lines.append(f"{i}\t[{body}]\n")
+        more = "".join(f"\t{int(col[r])}" for col in ints)
+        lines.append(f"{i}\t[{body}]{more}\n")
     return "".join(lines).encode()
 
 
 def copy_vectors(conn: psycopg.Connection, table: str, vectors: np.ndarray,
                  first_id: int = 1, columns: Iterable[str] = ("id", "embedding"),
-                 fmt: str = "auto", batch: int = 5000) -> int:
+                 fmt: str = "auto", batch: int = 5000,
+                 ints: Sequence[np.ndarray] = ()) -> int:
     """Loads vectors into table with COPY; row i gets id first_id + i.
 
     fmt: "binary", "text", or "auto" (binary if the type has binary I/O).
+    ints: integer arrays (one value per vector) for further int4 columns,
+    named after id and embedding in columns.
     Returns the number of rows loaded.
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2:
         raise ValueError("vectors must be a 2-d array (rows, dim)")
+    columns = list(columns)
+    if len(columns) != 2 + len(ints) or any(len(c) != len(vectors) for c in ints):
+        raise ValueError("need one column name per array, and one value per vector in each")
     if fmt == "auto":
         fmt = "binary" if has_binary_io(conn) else "text"
     if fmt not in ("binary", "text"):
@@ -200,7 +212,7 @@ def copy_vectors(conn: psycopg.Connection, table: str, vectors: np.ndarray,
             stop = min(n, start + batch)
             ids = np.arange(first_id + start, first_id + stop, dtype=np.int64)
             rows = _binary_rows if fmt == "binary" else _text_rows
-            copy.write(rows(ids, vectors[start:stop]))
+            copy.write(rows(ids, vectors[start:stop], [c[start:stop] for c in ints]))
         if fmt == "binary":
             copy.write(_COPY_TRAILER)
     return n

@@ -12,6 +12,15 @@ of --dsn (where CREATE EXTENSION vecindex must work):
   queries    for each hnsw.ef_search of the sweep, with 1 and 2 clients:
              queries/s, p50/p99 latency (client side), recall@k against exact
              ground truth (numpy brute force, cached under bench/cache/)
+  filtered   with --filtered: WHERE <column> < s ORDER BY ... LIMIT k on the
+             same index, for s = 1, 10, 50 (% of the rows) and each
+             hnsw.iterative_scan (off, relaxed_order, strict_order) at one
+             ef_search (40): rows returned, recall@k against the exact
+             filtered answer (numpy), p50/p99 latency and queries/s, 1 client.
+             The filter columns are loaded with the vectors: "category", a
+             random rank independent of the vector, and "category_by_label",
+             whole classes (Fashion-MNIST) or clusters (synthetic) first, so
+             that the rows kept lie far from many queries
   insert     single-row INSERTs (one per transaction) into the built index
   vacuum     DELETE of 10% of the rows, then VACUUM (timed); recall after it
 
@@ -37,6 +46,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import threading
 import time
@@ -57,6 +67,13 @@ INDEX = "items_embedding_hnsw"
 TRUTH_DEPTH = 100          # neighbours kept in the ground-truth cache
 DEFAULT_EF = "10,20,40,80,120,200,400"
 RECALL_TARGETS = (0.95, 0.99)
+FILTER_COLUMNS = {
+    "category": "random rank, independent of the vector",
+    "category_by_label": "labels in a random order, rows at random within a label: "
+                         "a filter keeps whole classes/clusters first",
+}
+FILTER_SEED = 4
+ITERATIVE_MODES = ("off", "relaxed_order", "strict_order")
 
 
 def say(*args) -> None:
@@ -79,6 +96,7 @@ class Data:
     extra: np.ndarray             # vectors for the insert step (ids n+1 ...)
     base: Optional[np.ndarray]    # filled while loading (kept for recall)
     chunks: object                # callable () -> iterator of (start, array)
+    labels: Optional[np.ndarray] = None   # class / cluster of each base row
 
 
 def parse_dataset(spec: str, nq: int, n_insert: int, chunk: int) -> Data:
@@ -86,14 +104,15 @@ def parse_dataset(spec: str, nq: int, n_insert: int, chunk: int) -> Data:
     if spec == "fashion-mnist":
         if not datasets.fashion_mnist_available():
             raise SystemExit("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
-        base, _ = datasets.fashion_mnist("train")
+        base, labels = datasets.fashion_mnist("train")
         if nq + n_insert > 10000:
             raise SystemExit("fashion-mnist: --queries + --inserts must be at most 10000 "
                              "(the t10k images)")
         test, _ = datasets.fashion_mnist("t10k", nq + n_insert)
         return Data("fashion-mnist", "Fashion-MNIST (60,000 x 784, L2)", len(base), base.shape[1],
                     test[:nq], test[nq:], base,
-                    lambda: ((s, base[s:s + chunk]) for s in range(0, len(base), chunk)))
+                    lambda: ((s, base[s:s + chunk]) for s in range(0, len(base), chunk)),
+                    labels)
     if spec.startswith("synthetic"):
         parts = spec.split(":")
         try:
@@ -108,7 +127,8 @@ def parse_dataset(spec: str, nq: int, n_insert: int, chunk: int) -> Data:
         return Data(f"synthetic-{n}x{dim}",
                     f"synthetic clustered ({n:,} x {dim}, 32 clusters, seed 42, L2)",
                     n, dim, q, extra, None,
-                    lambda: datasets.synthetic_clustered_chunks(n, dim, chunk=chunk, stream=0))
+                    lambda: datasets.synthetic_clustered_chunks(n, dim, chunk=chunk, stream=0),
+                    datasets.synthetic_clustered_labels(n, stream=0))
     raise SystemExit(f"unknown data set {spec!r} (fashion-mnist, synthetic:N:DIM)")
 
 
@@ -162,23 +182,58 @@ def brute_force(base: np.ndarray, queries: np.ndarray, depth: int,
     return out_i, out_d
 
 
-def ground_truth(data: Data, cache_dir: Path, depth: int = TRUTH_DEPTH):
-    h = hashlib.sha1(data.queries.tobytes()).hexdigest()[:12]
-    path = cache_dir / f"truth-{data.key}-q{len(data.queries)}-{h}-d{depth}.npz"
+def ground_truth(data: Data, cache_dir: Path, depth: int = TRUTH_DEPTH,
+                 rows: Optional[np.ndarray] = None, tag: str = ""):
+    """Exact neighbours of the queries among all base rows, or only among
+    `rows` (ascending 0-based indices, e.g. those a filter keeps; `tag` then
+    names them in the cache file).  Ids are the table's (1-based)."""
+    hs = hashlib.sha1(data.queries.tobytes())
+    if rows is not None:
+        hs.update(np.asarray(rows, dtype=np.int64).tobytes())
+    h = hs.hexdigest()[:12]
+    path = cache_dir / f"truth-{data.key}-q{len(data.queries)}-{h}{'-' + tag if tag else ''}-d{depth}.npz"
+    what = "ground truth" + (f" ({tag})" if tag else "")
     if path.exists():
         z = np.load(path)
-        say(f"  ground truth: cached ({path.relative_to(BENCH_DIR.parent) if path.is_relative_to(BENCH_DIR.parent) else path})")
+        say(f"  {what}: cached ({path.relative_to(BENCH_DIR.parent) if path.is_relative_to(BENCH_DIR.parent) else path})")
         return z["ids"], z["dist"]
-    say(f"  ground truth: numpy brute force, {len(data.queries):,} queries x "
-        f"{data.n:,} vectors ...")
+    n = data.n if rows is None else len(rows)
+    say(f"  {what}: numpy brute force, {len(data.queries):,} queries x "
+        f"{n:,} vectors ...")
     t0 = time.perf_counter()
-    ids, dist = brute_force(data.base, data.queries, depth)
+    if rows is None:
+        ids, dist = brute_force(data.base, data.queries, depth)
+    else:
+        ids, dist = brute_force(data.base[rows], data.queries, depth)
+        ids = np.asarray(rows, dtype=np.int64)[ids - 1] + 1
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, ids=ids, dist=dist)
     os.replace(tmp, path)
-    say(f"  ground truth: {time.perf_counter() - t0:.1f} s, cached in {path}")
+    say(f"  {what}: {time.perf_counter() - t0:.1f} s, cached in {path}")
     return ids, dist
+
+
+def filter_categories(data: Data, columns: Sequence[str]) -> Dict[str, np.ndarray]:
+    """Values 0..99 of the filter columns (see FILTER_COLUMNS), such that
+    `column < s` keeps s% of the rows (exactly when the row count is a
+    multiple of 100).  Both are reproducible (FILTER_SEED)."""
+    n = data.n
+    out: Dict[str, np.ndarray] = {}
+    for col in columns:
+        g = np.random.Generator(np.random.PCG64([FILTER_SEED, list(FILTER_COLUMNS).index(col)]))
+        if col == "category":
+            rank = g.permutation(n)
+        else:
+            if data.labels is None:
+                raise SystemExit(f"{data.key}: no labels, so no column {col}")
+            labels = np.asarray(data.labels, dtype=np.int64)
+            position = g.permutation(int(labels.max()) + 1)     # label -> place in the order
+            order = np.lexsort((g.random(n), position[labels]))
+            rank = np.empty(n, dtype=np.int64)
+            rank[order] = np.arange(n)
+        out[col] = (rank * 100 // n).astype(np.int32)
+    return out
 
 
 class Recall:
@@ -438,10 +493,17 @@ def at_recall(points: Sequence[Dict], target: float) -> Tuple[Optional[float], s
 
 # ---------------------------------------------------------------- steps
 
-def step_load(engines: List[Engine], data: Data) -> None:
-    say(f"\n== Load: {data.title}")
+def step_load(engines: List[Engine], data: Data,
+              cats: Optional[Dict[str, np.ndarray]] = None) -> None:
+    """COPY of the base vectors, with the filter columns of `cats` if any
+    (loaded with the rows: filling them in later would update every row)."""
+    cats = cats or {}
+    say(f"\n== Load: {data.title}" + (f"; columns {', '.join(cats)}" if cats else ""))
     for e in engines:
         pg.create_table(e.conn, TABLE, data.dim)
+        for col in cats:
+            e.x(sql.SQL("ALTER TABLE {} ADD COLUMN {} integer").format(
+                sql.Identifier(TABLE), sql.Identifier(col)))
         # No autovacuum: it could vacuum the deletes before the timed VACUUM.
         e.x(sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = false)").format(
             sql.Identifier(TABLE)))
@@ -456,7 +518,9 @@ def step_load(engines: List[Engine], data: Data) -> None:
             parts.append(chunk)
         for e in engines:
             t0 = time.perf_counter()
-            pg.copy_vectors(e.conn, TABLE, chunk, first_id=start + 1)
+            pg.copy_vectors(e.conn, TABLE, chunk, first_id=start + 1,
+                            columns=["id", "embedding"] + list(cats),
+                            ints=[c[start:start + len(chunk)] for c in cats.values()])
             e.r["load_seconds"] += time.perf_counter() - t0
         done = start + len(chunk)
         now = time.perf_counter()
@@ -575,6 +639,89 @@ def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
                 e.r["qps_at_recall"][f"{t}/{c}"] = {"qps": q, "note": note}
 
 
+def filtered_sql(column: str, pct: int, k: int) -> sql.Composed:
+    return sql.SQL("SELECT id FROM {} WHERE {} < {} ORDER BY embedding <-> %s LIMIT {}").format(
+        sql.Identifier(TABLE), sql.Identifier(column), sql.Literal(int(pct)), sql.Literal(int(k)))
+
+
+def short_plan(plan: Sequence[str]) -> List[str]:
+    """EXPLAIN lines with the query vector's literal elided."""
+    return [re.sub(r"'\[[^]]*\]'", "'[...]'", line) for line in plan]
+
+
+def uses_index(plan: Sequence[str]) -> bool:
+    return any("Index Scan" in line and INDEX in line for line in plan)
+
+
+def step_filtered(engines: List[Engine], data: Data, recall: Recall,
+                  cats: Dict[str, np.ndarray], a) -> None:
+    """Filtered k-NN on the index the sweep used: for each filter column,
+    selectivity and hnsw.iterative_scan mode, one client at ef_search
+    a.filtered_ef.  enable_seqscan is off so that every engine uses its hnsw
+    index (at 1% a planner may prefer the exact sequential scan); whether it
+    would have anyway is recorded (default_plan_uses_index)."""
+    ef, k, nq = a.filtered_ef, a.k, len(data.queries)
+    say(f"\n== Filtered: WHERE <column> < s ORDER BY embedding <-> q LIMIT {k}, {nq:,} queries, "
+        f"ef_search {ef}, 1 client, enable_seqscan off; s = "
+        f"{', '.join(f'{p}%' for p in a.filtered_pct)}; hnsw.iterative_scan "
+        f"{', '.join(ITERATIVE_MODES)}")
+    for e in engines:
+        e.r["filtered"] = []
+        e.r["filtered_settings"] = {g: e.one(sql.SQL("SHOW {}").format(
+            sql.Identifier(*g.split(".")))) for g in
+            ("hnsw.max_scan_tuples", "hnsw.scan_mem_multiplier", "work_mem")}
+    for col in cats:
+        for pct in a.filtered_pct:
+            mask = cats[col] < pct
+            kept = int(np.count_nonzero(mask))
+            if kept < k:
+                say(f"  {col} < {pct}: only {kept} rows match, fewer than k = {k}; skipped")
+                continue
+            _, t_d = ground_truth(data, Path(a.cache_dir), k, np.flatnonzero(mask),
+                                  f"{col}-lt{pct}")
+            thr = t_d[:, k - 1]
+            query = filtered_sql(col, pct, k)
+            for e in engines:
+                e.x("RESET enable_seqscan")
+                default_plan = measure.explain(e.conn, query, data.queries[0], analyze=False)
+                e.x("SET enable_seqscan = off")
+                plan = measure.explain(e.conn, query, data.queries[0], analyze=False)
+                e.r.setdefault("filtered_plans", {})[f"{col}<{pct}"] = {
+                    "default_plan_uses_index": uses_index(default_plan),
+                    "default_plan": short_plan(default_plan), "plan": short_plan(plan)}
+                if not uses_index(default_plan):
+                    say(f"  note: with enable_seqscan on, {e.label} would not use the index "
+                        f"for {col} < {pct}")
+                if not uses_index(plan):
+                    say(f"  WARNING: {e.label} does not use the index for {col} < {pct}:\n    "
+                        + "\n    ".join(plan))
+            for mode in ITERATIVE_MODES:
+                for e in engines:
+                    e.x("SELECT set_config('hnsw.iterative_scan', %s, false)", (mode,))
+                    ids, lat, qps = timed_queries(e, query, data.queries, ef, 1, a.warmup,
+                                                  a.min_seconds)
+                    st = measure.latency_stats(lat)
+                    got = np.array([len(f) for f in ids])
+                    bad = sum(int(np.count_nonzero(cats[col][np.asarray(f, dtype=np.int64) - 1]
+                                                   >= pct)) for f in ids if f)
+                    if bad:
+                        say(f"  ERROR: {e.label} returned {bad} rows with {col} >= {pct}")
+                    e.r["filtered"].append({
+                        "column": col, "pct": pct, "rows_kept": kept, "mode": mode,
+                        "ef_search": ef, "rows": float(got.mean()),
+                        "short_queries": int(np.count_nonzero(got < k)),
+                        "recall": recall(ids, thr), "qps": qps, "p50_ms": st["p50_ms"],
+                        "p99_ms": st["p99_ms"], "mean_ms": st["mean_ms"],
+                        "executions": st["count"], "wrong_rows": bad})
+                say(f"  {col} < {pct:<3} {mode:<14}" + "   ".join(
+                    f"{e.label}: rows {p['rows']:5.2f} recall {p['recall']:.4f} "
+                    f"{p['qps']:7,.0f} q/s p50 {p['p50_ms']:.2f} p99 {p['p99_ms']:.2f} ms"
+                    for e in engines for p in e.r["filtered"][-1:]))
+    for e in engines:
+        e.x("RESET hnsw.iterative_scan")
+        e.x("RESET enable_seqscan")
+
+
 def step_insert(engines: List[Engine], data: Data, recall: Recall, a) -> None:
     n = min(a.inserts, len(data.extra))
     if n <= 0:
@@ -688,6 +835,27 @@ def print_report(engines: List[Engine], a) -> List[str]:
         row(f"VACUUM after {100 / a.delete_every:.0f}% deleted (s)", "vacuum_seconds")
         row(f"recall after VACUUM (ef {a.post_vacuum_ef})",
             lambda e: e.r["after_vacuum"]["recall"], "{:.4f}")
+    if ours.r.get("filtered"):
+        out("")
+        out(f"== Filtered (WHERE column < s, LIMIT {a.k}, ef_search {a.filtered_ef}, 1 client"
+            + (f"; ratio = q/s {ours.label} / {other.label})" if other else ")"))
+        h = f"{'column':<18}{'s':>4} {'mode':<14}" + "".join(f"{'rows ' + n[:8]:>14}" for n in names)
+        h += "".join(f"{'recall ' + n[:8]:>16}" for n in names)
+        h += "".join(f"{'q/s ' + n[:8]:>13}" for n in names)
+        if other:
+            h += f"{'ratio':>7}"
+        h += "".join(f"{'p50/p99 ms ' + n[:8]:>23}" for n in names)
+        out(h)
+        for i, p in enumerate(ours.r["filtered"]):
+            ps = [e.r["filtered"][i] for e in engines]
+            s = f"{p['column']:<18}{str(p['pct']) + '%':>4} {p['mode']:<14}"
+            s += "".join(f"{q['rows']:>14.2f}" for q in ps)
+            s += "".join(f"{q['recall']:>16.4f}" for q in ps)
+            s += "".join(f"{q['qps']:>13,.0f}" for q in ps)
+            if other:
+                s += f"{ratio(ps[0]['qps'], ps[1]['qps']):>7}"
+            s += "".join(f"{q['p50_ms']:>11.2f}/{q['p99_ms']:<11.2f}" for q in ps)
+            out(s)
     out("")
     out("== Sweep (q/s ratio and latency ratio = " + (f"{ours.label} / {other.label})"
                                                        if other else "per extension)"))
@@ -783,6 +951,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--min-seconds", type=float, default=3.0,
                    help="repeat the query set until each measurement took this long (default 3)")
     p.add_argument("--chunk", type=int, default=50000, help="rows per COPY / generated chunk")
+    p.add_argument("--filtered", action="store_true",
+                   help="also measure filtered queries (loads two integer filter columns "
+                   "with the vectors; see 'filtered' above)")
+    p.add_argument("--filtered-pct", default="1,10,50",
+                   help="selectivities of the filtered step, in %% of the rows (default 1,10,50)")
+    p.add_argument("--filtered-columns", default=",".join(FILTER_COLUMNS),
+                   help=f"filter columns (default {','.join(FILTER_COLUMNS)})")
+    p.add_argument("--filtered-ef", type=int, default=40,
+                   help="hnsw.ef_search of the filtered step (default 40)")
     p.add_argument("--no-insert", action="store_true")
     p.add_argument("--no-vacuum", action="store_true")
     p.add_argument("--results-dir", default=str(BENCH_DIR / "results"))
@@ -803,6 +980,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--delete-every must be at least 2")
     if a.no_insert:
         a.inserts = 0
+    try:
+        a.filtered_pct = [int(x) for x in a.filtered_pct.split(",") if x]
+    except ValueError:
+        p.error("--filtered-pct takes comma-separated integers")
+    a.filtered_columns = [x for x in a.filtered_columns.split(",") if x]
+    if not a.filtered_pct or min(a.filtered_pct) < 1 or max(a.filtered_pct) > 100:
+        p.error("--filtered-pct needs integers 1..100")
+    if not a.filtered_columns or set(a.filtered_columns) - set(FILTER_COLUMNS):
+        p.error(f"--filtered-columns: choose from {', '.join(FILTER_COLUMNS)}")
+    if a.filtered_ef < 1:
+        p.error("--filtered-ef must be positive")
     return a
 
 
@@ -847,11 +1035,14 @@ def main(argv=None) -> int:
     for e in engines:
         e.r["rows"] = data.n
 
-    step_load(engines, data)
+    cats = filter_categories(data, a.filtered_columns) if a.filtered else {}
+    step_load(engines, data, cats)
     truth_ids, truth_d = ground_truth(data, Path(a.cache_dir))
     recall = Recall(data, truth_ids, truth_d, a.k)
     step_build(engines, a, opts)
     step_queries(engines, data, recall, a)
+    if cats:
+        step_filtered(engines, data, recall, cats, a)
     if a.inserts:
         step_insert(engines, data, recall, a)
     if not a.no_vacuum:
@@ -876,6 +1067,14 @@ def main(argv=None) -> int:
         "qps_definition": "executions / wall-clock seconds over all clients (the query "
                           "set repeated until --min-seconds); latency is client-side "
                           "execute + fetch of a prepared statement; recall from the first pass",
+        "filtered": None if not cats else {
+            "ef_search": a.filtered_ef, "pct": a.filtered_pct, "modes": list(ITERATIVE_MODES),
+            "columns": {c: FILTER_COLUMNS[c] for c in cats}, "clients": 1,
+            "query": f"SELECT id FROM {TABLE} WHERE <column> < <pct> ORDER BY embedding <-> $1 "
+                     f"LIMIT {a.k}",
+            "settings": "enable_seqscan = off (so the hnsw index is used at every selectivity)",
+            "recall_definition": "as above, against the exact answer among the rows the "
+                                 "filter keeps; missing rows count as misses"},
         "source": a.source, "server": server_facts(ours.conn), "machine": machine_facts(),
         "engines": {e.label: {"extension": e.ext, "version": e.version,
                               "database": e.conn.info.dbname, **e.r} for e in engines},
