@@ -95,3 +95,17 @@ RESET enable_seqscan;
 SELECT pg_stat_force_next_flush();
 SELECT idx_scan, idx_tup_read > 0 AS read_rows FROM pg_stat_user_indexes WHERE indexrelname = 'st_v_idx';
 DROP TABLE st;
+
+-- the planner avoids an hnsw scan that a selective filter would make read far
+-- past its first ef_search rows (without iterative scans they never come)
+CREATE TABLE pl (id int, cat int, v vector(3));
+INSERT INTO pl SELECT i, i % 100, ARRAY[sin(i), cos(i), sin(i * 0.7)]::real[] FROM generate_series(1, 5000) i;
+CREATE INDEX ON pl USING hnsw (v);
+ANALYZE pl;
+EXPLAIN (COSTS OFF) SELECT id FROM pl ORDER BY v <-> '[1,1,1]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM pl WHERE cat = 0 ORDER BY v <-> '[1,1,1]' LIMIT 5;
+SET hnsw.iterative_scan = relaxed_order;
+EXPLAIN (COSTS OFF) SELECT id FROM pl WHERE cat < 20 ORDER BY v <-> '[1,1,1]' LIMIT 5;
+RESET hnsw.iterative_scan;
+EXPLAIN (COSTS OFF) SELECT id FROM pl WHERE cat < 20 ORDER BY v <-> '[1,1,1]' LIMIT 5;
+DROP TABLE pl;
