@@ -19,6 +19,7 @@
 #include "storage/bufpage.h"
 #include "utils/relcache.h"
 
+#include "common/hashfn.h"
 #include "vector.h"
 
 /* ---------------------------------------------------------------------
@@ -386,6 +387,8 @@ extern HnswElementTuple hnsw_get_element(Relation index, Page page,
  */
 extern Buffer hnsw_read_linked_page(Relation index, BlockNumber blkno,
 									BufferAccessStrategy strategy);
+extern void hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
+							 BufferAccessStrategy strategy, float *dst);
 extern HnswElementTuple hnsw_get_linked_element(const HnswIndexInfo *info, Page page,
 												BlockNumber blkno, OffsetNumber off);
 extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno);
@@ -437,6 +440,13 @@ static inline OffsetNumber
 hnsw_key_offset(uint64 key)
 {
 	return (OffsetNumber) (key & 0xFFFF);
+}
+
+/* A well-mixed 32-bit hash of an element key, for hash tables of keys */
+static inline uint32
+hnsw_key_hash(uint64 key)
+{
+	return hash_bytes_uint32((uint32) key ^ (uint32) (key >> 32));
 }
 
 /* Page edits: generic WAL after a build, plain dirtying during one */

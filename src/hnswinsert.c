@@ -285,23 +285,6 @@ hnsw_form_element(const HnswIndexInfo *info, int level, const float *vec,
 	return tup;
 }
 
-/* Copies element `key`'s vector into dst and returns its level. */
-static int
-hnsw_copy_vector(HnswInsertState *st, uint64 key, float *dst)
-{
-	Buffer		buf = hnsw_read_linked_page(st->info->index, hnsw_key_block(key), NULL);
-	HnswElementTuple tup;
-	int			level;
-
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	tup = hnsw_get_linked_element(st->info, BufferGetPage(buf),
-								  hnsw_key_block(key), hnsw_key_offset(key));
-	memcpy(dst, HnswTupleVector(tup, st->info->m), sizeof(float) * st->info->dim);
-	level = tup->level;
-	UnlockReleaseBuffer(buf);
-	return level;
-}
-
 /*
  * A duplicate of an existing vector joins that element as one more heap TID,
  * if it has a free slot: a crowd of identical vectors would otherwise form
@@ -403,7 +386,7 @@ hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
 	{
 		float	   *v = palloc(sizeof(float) * info->dim);
 
-		hnsw_copy_vector(st, nodes[i].key, v);
+		hnsw_read_vector(st->info, nodes[i].key, NULL, v);
 		vecs[i] = v;
 		dists[i] = nodes[i].dist;
 	}
@@ -450,7 +433,7 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 		uint64		key = hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(&links[i]),
 									   ItemPointerGetOffsetNumberNoCheck(&links[i]));
 
-		hnsw_copy_vector(st, key, store + (Size) i * info->dim);
+		hnsw_read_vector(info, key, NULL, store + (Size) i * info->dim);
 		cand[i].key = key;
 		cand[i].dist = info->distance(nvec, store + (Size) i * info->dim, info->dim);
 		cand[i].level = i;		/* remember where its vector is */

@@ -7,7 +7,6 @@
 #include <math.h>
 
 #include "access/genam.h"
-#include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "distance.h"
 #include "miscadmin.h"
@@ -314,6 +313,22 @@ hnsw_read_linked_page(Relation index, BlockNumber blkno, BufferAccessStrategy st
 				 errmsg("index \"%s\" refers to an element in block %u",
 						RelationGetRelationName(index), blkno)));
 	return ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+}
+
+/* Copies the vector of element `key`, read under a share lock, into dst. */
+void
+hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
+				 BufferAccessStrategy strategy, float *dst)
+{
+	BlockNumber blkno = hnsw_key_block(key);
+	Buffer		buf = hnsw_read_linked_page(info->index, blkno, strategy);
+	HnswElementTuple tup;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	tup = hnsw_get_linked_element(info, BufferGetPage(buf), blkno,
+								  hnsw_key_offset(key));
+	memcpy(dst, HnswTupleVector(tup, info->m), sizeof(float) * info->dim);
+	UnlockReleaseBuffer(buf);
 }
 
 HnswElementTuple
@@ -665,12 +680,8 @@ const float *
 hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info, uint64 key,
 				BufferAccessStrategy strategy)
 {
-	uint32		slot = hash_bytes_uint32((uint32) key ^ (uint32) (key >> 32)) %
-		vc->nslots;
+	uint32		slot = hnsw_key_hash(key) % vc->nslots;
 	float	   *dst = vc->vecs + (Size) slot * info->dim;
-	BlockNumber blkno = hnsw_key_block(key);
-	Buffer		buf;
-	HnswElementTuple tup;
 
 	if (vc->keys[slot] == key)
 	{
@@ -681,12 +692,7 @@ hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info, uint64 key,
 	vc->misses++;
 	if (vc->stamps[slot] == vc->epoch)
 		dst = palloc(sizeof(float) * info->dim);
-	buf = hnsw_read_linked_page(info->index, blkno, strategy);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	tup = hnsw_get_linked_element(info, BufferGetPage(buf), blkno,
-								  hnsw_key_offset(key));
-	memcpy(dst, HnswTupleVector(tup, info->m), sizeof(float) * info->dim);
-	UnlockReleaseBuffer(buf);
+	hnsw_read_vector(info, key, strategy, dst);
 	if (vc->stamps[slot] != vc->epoch)
 	{
 		vc->keys[slot] = key;

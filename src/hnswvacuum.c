@@ -26,7 +26,6 @@
  */
 #include "hnsw.h"
 
-#include "common/hashfn.h"
 
 #include "commands/vacuum.h"
 #include "miscadmin.h"
@@ -321,8 +320,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 		set = palloc0(sizeof(uint64) * size);
 		for (i = 0, j = 0; i < n; i++)
 		{
-			uint32		h = hash_bytes_uint32((uint32) cand[i].key ^
-											  (uint32) (cand[i].key >> 32));
+			uint32		h = hnsw_key_hash(cand[i].key);
 
 			while (set[h & (size - 1)] != 0 && set[h & (size - 1)] != cand[i].key)
 				h++;
