@@ -22,6 +22,7 @@ OBJS = \
 	src/hnswcheck.o \
 	src/hnswmemgraph.o \
 	src/hnswparallel.o \
+	src/hnswreach.o \
 	src/hnswinsert.o \
 	src/hnswscan.o \
 	src/hnswsearch.o \

@@ -442,6 +442,26 @@ hnsw_key_offset(uint64 key)
 	return (OffsetNumber) (key & 0xFFFF);
 }
 
+/* The key of the element a link names */
+static inline uint64
+hnsw_link_key(const ItemPointerData *link)
+{
+	return hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(link),
+						ItemPointerGetOffsetNumberNoCheck(link));
+}
+
+/* How many heap TIDs (rows) an element holds; 0 once VACUUM emptied it */
+static inline int
+hnsw_tuple_ntids(HnswElementTuple tup)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < HNSW_HEAPTIDS; i++)
+		n += ItemPointerIsValid(&tup->heaptids[i]);
+	return n;
+}
+
 /* A well-mixed 32-bit hash of an element key, for hash tables of keys */
 static inline uint32
 hnsw_key_hash(uint64 key)
@@ -535,5 +555,8 @@ extern IndexBulkDeleteResult *hnswbulkdelete(IndexVacuumInfo *info,
 											 void *callback_state);
 extern IndexBulkDeleteResult *hnswvacuumcleanup(IndexVacuumInfo *info,
 												IndexBulkDeleteResult *stats);
+
+/* hnswreach.c */
+extern double hnsw_link_orphans(IndexVacuumInfo *vinfo);
 
 #endif							/* VECINDEX_HNSW_H */

@@ -18,6 +18,9 @@
  *	  space map: inserts overwrite a deleted element of the same size
  *	  instead of extending the index.
  *
+ * amvacuumcleanup then links in live elements left without in-links
+ * (hnswreach.c).
+ *
  * A crash between passes leaves empty elements still linked, which the next
  * VACUUM collects again; a link missed because an insert changed the list
  * meanwhile (the repair gives up after a few tries) points at a deleted or
@@ -63,17 +66,6 @@ is_element_page(Relation index, Page page, BlockNumber blkno)
 		return false;			/* extended, never initialised (crash) */
 	hnsw_check_page(index, page, blkno);
 	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) != 0;
-}
-
-static int
-tuple_ntids(HnswElementTuple tup)
-{
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < HNSW_HEAPTIDS; i++)
-		n += ItemPointerIsValid(&tup->heaptids[i]);
-	return n;
 }
 
 static bool
@@ -224,13 +216,6 @@ copy_element(HnswVacuumState *vs, uint64 key)
 	return copy;
 }
 
-static uint64
-link_key(const ItemPointerData *link)
-{
-	return hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(link),
-						ItemPointerGetOffsetNumberNoCheck(link));
-}
-
 /*
  * Adds the live neighbours of empty element k on a layer to cand (and,
  * once, the live neighbours of its empty neighbours: when many rows were
@@ -258,7 +243,7 @@ add_neighbours(HnswVacuumState *vs, uint64 xkey, uint64 k, int layer,
 
 		for (j = 0; j < HnswTupleCounts(e)[layer] && j < cap / 2 && n < maxcand; j++)
 		{
-			uint64		ek = link_key(&el[j]);
+			uint64		ek = hnsw_link_key(&el[j]);
 
 			if (ek == xkey || ek == k)
 				continue;
@@ -299,7 +284,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	/* candidate keys: live links, and the live links of the empty ones */
 	for (i = 0; i < count && i < cap; i++)
 	{
-		uint64		k = link_key(&links[i]);
+		uint64		k = hnsw_link_key(&links[i]);
 
 		if (!is_empty(vs, k))
 		{
@@ -386,7 +371,7 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 		int			l;
 		int			i;
 
-		if (x->deleted || tuple_ntids(x) == 0)
+		if (x->deleted || hnsw_tuple_ntids(x) == 0)
 			return;				/* emptied meanwhile: nothing to keep linked */
 		for (l = 0; l <= x->level; l++)
 		{
@@ -394,7 +379,7 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 
 			changed[l] = false;
 			for (i = 0; i < HnswTupleCounts(x)[l] && !changed[l]; i++)
-				changed[l] = is_empty(vs, link_key(&links[i]));
+				changed[l] = is_empty(vs, hnsw_link_key(&links[i]));
 			if (changed[l])
 				newcount[l] = repair_layer(vs, xkey, x, l, newlinks[l]);
 		}
@@ -445,7 +430,7 @@ page_needs_repair(HnswVacuumState *vs, Page page, BlockNumber blkno, uint64 *out
 		int			l;
 		int			i;
 
-		if (tup->deleted || tuple_ntids(tup) == 0)
+		if (tup->deleted || hnsw_tuple_ntids(tup) == 0)
 			continue;
 		if (tup->level > vs->best_level)
 		{
@@ -457,7 +442,7 @@ page_needs_repair(HnswVacuumState *vs, Page page, BlockNumber blkno, uint64 *out
 			ItemPointerData *links = HnswTupleLinks(tup, vs->info.m, l);
 
 			for (i = 0; i < HnswTupleCounts(tup)[l] && !needs; i++)
-				needs = is_empty(vs, link_key(&links[i]));
+				needs = is_empty(vs, hnsw_link_key(&links[i]));
 		}
 		if (needs)
 			out[n++] = key;
@@ -569,7 +554,7 @@ pass_delete(HnswVacuumState *vs, IndexBulkDeleteResult *stats)
 			HnswElementTuple tup = hnsw_get_element(index, page, blkno, off);
 
 			/* a duplicate insert may have given it a row meanwhile */
-			if (tup->deleted || tuple_ntids(tup) > 0)
+			if (tup->deleted || hnsw_tuple_ntids(tup) > 0)
 				continue;
 			tup->deleted = 1;
 			tup->version++;
@@ -642,48 +627,24 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	return stats;
 }
 
-/* Counts live heap TIDs when no bulk delete ran in this VACUUM. */
-static double
-count_live(IndexVacuumInfo *info)
-{
-	Relation	index = info->index;
-	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	BlockNumber blkno;
-	double		live = 0;
-
-	for (blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
-	{
-		Buffer		buf;
-		Page		page;
-
-		vacuum_delay_point();
-		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
-								 info->strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		if (is_element_page(index, page, blkno))
-		{
-			OffsetNumber off;
-
-			for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
-				live += tuple_ntids(hnsw_get_element(index, page, blkno, off));
-		}
-		UnlockReleaseBuffer(buf);
-	}
-	return live;
-}
-
 IndexBulkDeleteResult *
 hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
+	double		live;
+
 	if (info->analyze_only)
 		return stats;
+
+	/*
+	 * Once per VACUUM, whether or not rows were deleted: orphans also come
+	 * from inserts' back-link pruning, and from inserts that raced with an
+	 * earlier VACUUM's repair.
+	 */
+	live = hnsw_link_orphans(info);
 	if (stats == NULL)
-	{
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
-		stats->num_index_tuples = count_live(info);
-		stats->estimated_count = false;
-	}
+	stats->num_index_tuples = live;
+	stats->estimated_count = false;
 	stats->num_pages = RelationGetNumberOfBlocks(info->index);
 	return stats;
 }

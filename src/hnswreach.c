@@ -1,0 +1,397 @@
+/*
+ * hnswreach.c
+ *	  VACUUM's last pass: find the live elements a search cannot reach from
+ *	  the entry point over layer-0 links, and link each from one of its
+ *	  neighbours that can be reached, so that scans return its rows again.
+ *
+ * Such elements come from pruning and deleting.  An insert's back-link
+ * re-selects a full list with the heuristic and may drop an element from
+ * it; VACUUM's repair re-selects lists the same way; and when every element
+ * that linked to X is deleted, X loses its in-links at once (X's own links
+ * get repaired, but nothing links back to it).  A small group of mutual
+ * neighbours can be cut off the same way.  A scan can never return such an
+ * element's rows: for a committed row that is a wrong answer, not just
+ * lower recall.  The build links its orphans before write-out
+ * (hnsw_mem_link_orphans); this pass does it on pages, once per VACUUM,
+ * after the repair.
+ *
+ * It reads every page once (amvacuumcleanup read them all before, to count
+ * live rows, which this pass also does), keeping each element's layer-0
+ * links as slot numbers; walks the graph in memory from the entry point;
+ * and writes one WAL record per element it links.  Memory: about
+ * 4 * 2m + 6 bytes per element slot.  When that exceeds
+ * maintenance_work_mem it only links elements without any in-link (one
+ * byte per slot), and if even that does not fit it only counts rows.
+ */
+#include "hnsw.h"
+
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "utils/rel.h"
+
+#define NO_SLOT PG_UINT32_MAX
+
+typedef struct HnswReach
+{
+	IndexVacuumInfo *vinfo;
+	HnswIndexInfo info;
+	HnswMetaPageData meta;
+	BlockNumber nblocks;
+	int			perpage;		/* most elements a page can hold */
+	int			cap;			/* layer-0 list capacity, 2m */
+	int64		nslots;			/* nblocks * perpage */
+	uint8	   *indeg;			/* layer-0 in-links of each slot (saturates
+								 * at 255); NULL: count rows only */
+	uint8	   *live;			/* bitmap: slot holds a live element */
+	uint8	   *reached;		/* bitmap: reachable (NULL: in-degree only) */
+	uint32	   *adj;			/* cap layer-0 links per slot, NO_SLOT-padded */
+	uint32	   *queue;			/* of the walk, nslots long */
+	double		ntids;			/* live heap TIDs seen */
+	int64		cutoff;			/* live elements found unreachable */
+	int64		linked;			/* ... that got linked */
+} HnswReach;
+
+static inline bool
+bit_get(const uint8 *map, int64 s)
+{
+	return (map[s >> 3] & (1 << (s & 7))) != 0;
+}
+
+static inline void
+bit_set(uint8 *map, int64 s)
+{
+	map[s >> 3] |= 1 << (s & 7);
+}
+
+static inline uint64
+slot_key(const HnswReach *r, int64 s)
+{
+	return hnsw_tid_key(s / r->perpage, s % r->perpage + 1);
+}
+
+/* An element's slot in the arrays, or -1 if its key cannot be one of ours */
+static int64
+slot_of(const HnswReach *r, uint64 key)
+{
+	BlockNumber blkno = hnsw_key_block(key);
+	OffsetNumber off = hnsw_key_offset(key);
+
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= r->nblocks ||
+		off < FirstOffsetNumber || off > r->perpage)
+		return -1;
+	return (int64) blkno * r->perpage + (off - 1);
+}
+
+/* Counts one page's live rows and notes the layer-0 links its elements make. */
+static void
+count_page(HnswReach *r, Page page, BlockNumber blkno)
+{
+	OffsetNumber off;
+
+	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+	{
+		HnswElementTuple tup = hnsw_get_element(r->info.index, page, blkno, off);
+		int64		self = slot_of(r, hnsw_tid_key(blkno, off));
+		ItemPointerData *links;
+		int			ntids;
+		int			i;
+
+		if (tup->deleted)
+			continue;			/* unlinked: searches do not go on from it */
+		ntids = hnsw_tuple_ntids(tup);
+		r->ntids += ntids;
+		if (r->indeg == NULL || self < 0)
+			continue;
+		if (ntids > 0)
+			bit_set(r->live, self);
+		links = HnswTupleLinks(tup, r->info.m, 0);
+		for (i = 0; i < HnswTupleCounts(tup)[0] && i < r->cap; i++)
+		{
+			int64		t = slot_of(r, hnsw_link_key(&links[i]));
+
+			if (t < 0)
+				continue;
+			if (r->indeg[t] < PG_UINT8_MAX)
+				r->indeg[t]++;
+			if (r->adj)
+				r->adj[self * r->cap + i] = (uint32) t;
+		}
+	}
+}
+
+static void
+count_pass(HnswReach *r)
+{
+	BlockNumber blkno;
+
+	for (blkno = HNSW_METAPAGE_BLKNO + 1; blkno < r->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(r->info.index, MAIN_FORKNUM, blkno,
+								 RBM_NORMAL, r->vinfo->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		/* all-zero pages: extended, never initialised (crash) */
+		if (!PageIsNew(page))
+		{
+			hnsw_check_page(r->info.index, page, blkno);
+			if (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT)
+				count_page(r, page, blkno);
+		}
+		UnlockReleaseBuffer(buf);
+	}
+}
+
+/*
+ * Where orphan `okey` goes in neighbour n's layer-0 list: a free slot, or
+ * the farthest filler (in the second half of the list: the first half holds
+ * the heuristic's choices) whose element is linked from elsewhere too, so
+ * no new orphan is made.  -1 if neither; `already` if n links to it now.
+ */
+static int
+choose_slot(HnswReach *r, HnswElementTuple n, uint64 okey, bool *already)
+{
+	int			cap = HnswLayerCapacity(r->info.m, 0);
+	ItemPointerData *links = HnswTupleLinks(n, r->info.m, 0);
+	int			count = Min(HnswTupleCounts(n)[0], cap);
+	int			j;
+
+	*already = false;
+	for (j = 0; j < count; j++)
+		if (hnsw_link_key(&links[j]) == okey)
+			*already = true;
+	if (*already)
+		return -1;
+	if (count < cap)
+		return count;
+	for (j = count - 1; j >= cap / 2; j--)
+	{
+		int64		f = slot_of(r, hnsw_link_key(&links[j]));
+
+		if (f >= 0 && r->indeg[f] > 1 && r->indeg[f] < PG_UINT8_MAX)
+		{
+			r->indeg[f]--;
+			return j;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Tries to make neighbour nkey link to orphan okey; true once it does.  The
+ * list is read and changed under one exclusive lock, so a concurrent
+ * insert's back-link (which takes the same lock) is never lost.
+ */
+static bool
+link_from(HnswReach *r, uint64 nkey, uint64 okey)
+{
+	Relation	index = r->info.index;
+	BlockNumber blkno = hnsw_key_block(nkey);
+	Buffer		buf = hnsw_read_linked_page(index, blkno, r->vinfo->strategy);
+	HnswElementTuple n;
+	HnswPageEdit edit;
+	bool		already;
+	int			slot;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	n = hnsw_get_linked_element(&r->info, BufferGetPage(buf), blkno,
+								hnsw_key_offset(nkey));
+	if (n->deleted || hnsw_tuple_ntids(n) == 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	slot = choose_slot(r, n, okey, &already);
+	if (slot < 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return already;
+	}
+	hnsw_edit_begin(&edit, index, false);
+	n = hnsw_get_element(index, hnsw_edit_page(&edit, buf, false), blkno,
+						 hnsw_key_offset(nkey));
+	ItemPointerSet(&HnswTupleLinks(n, r->info.m, 0)[slot],
+				   hnsw_key_block(okey), hnsw_key_offset(okey));
+	if (slot == HnswTupleCounts(n)[0])
+		HnswTupleCounts(n)[0]++;
+	hnsw_edit_finish(&edit);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/* Marks s reached, and everything reachable from it that was not yet. */
+static void
+walk_from(HnswReach *r, int64 s)
+{
+	int64		head = 0;
+	int64		tail = 0;
+
+	if (bit_get(r->reached, s))
+		return;
+	bit_set(r->reached, s);
+	r->queue[tail++] = (uint32) s;
+	while (head < tail)
+	{
+		uint32	   *links = &r->adj[(int64) r->queue[head++] * r->cap];
+		int			i;
+
+		for (i = 0; i < r->cap && links[i] != NO_SLOT; i++)
+		{
+			if (!bit_get(r->reached, links[i]))
+			{
+				bit_set(r->reached, links[i]);
+				r->queue[tail++] = links[i];
+			}
+		}
+	}
+}
+
+/*
+ * Links element s from the nearest of its own layer-0 neighbours that can
+ * take it and that a search reaches (with no walk: that is live).  True if
+ * it did.
+ */
+static bool
+link_element(HnswReach *r, int64 s)
+{
+	uint64		okey = slot_key(r, s);
+	ItemPointerData links[2 * HNSW_MAX_M];
+	int			count = 0;
+	Buffer		buf;
+	HnswElementTuple o;
+	int			i;
+
+	buf = hnsw_read_linked_page(r->info.index, hnsw_key_block(okey),
+								r->vinfo->strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	o = hnsw_get_linked_element(&r->info, BufferGetPage(buf),
+								hnsw_key_block(okey), hnsw_key_offset(okey));
+	if (!o->deleted && hnsw_tuple_ntids(o) > 0)
+	{
+		count = Min(HnswTupleCounts(o)[0], r->cap);
+		memcpy(links, HnswTupleLinks(o, r->info.m, 0),
+			   sizeof(ItemPointerData) * count);
+	}
+	UnlockReleaseBuffer(buf);
+
+	/* its list is nearest first */
+	for (i = 0; i < count; i++)
+	{
+		uint64		nkey = hnsw_link_key(&links[i]);
+		int64		n = slot_of(r, nkey);
+
+		if (n < 0 || n == s || !bit_get(r->live, n) ||
+			(r->reached && !bit_get(r->reached, n)))
+			continue;
+		if (link_from(r, nkey, okey))
+		{
+			if (r->indeg[s] < PG_UINT8_MAX)
+				r->indeg[s]++;
+			r->linked++;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Links every live element a search cannot reach (or, without a walk, that
+ * has no in-link).  A cut-off group may have no reachable neighbour until
+ * another group is linked, so sweep again while a sweep links something.
+ */
+static void
+link_pass(HnswReach *r)
+{
+	int64		entry = -1;
+	int64		s;
+	bool		progress = true;
+	int			sweep;
+
+	if (r->meta.entry_level >= 0)
+		entry = slot_of(r, hnsw_tid_key(r->meta.entry_blkno, r->meta.entry_offno));
+	if (r->reached && entry >= 0)
+		walk_from(r, entry);
+
+	for (sweep = 0; sweep < 3 && progress; sweep++)
+	{
+		progress = false;
+		for (s = 0; s < r->nslots; s++)
+		{
+			if (!bit_get(r->live, s) || s == entry ||
+				(r->reached ? bit_get(r->reached, s) : r->indeg[s] != 0))
+				continue;
+			CHECK_FOR_INTERRUPTS();
+			vacuum_delay_point();
+			if (sweep == 0)
+				r->cutoff++;
+			if (link_element(r, s))
+			{
+				progress = true;
+				if (r->reached)
+					walk_from(r, s);
+			}
+		}
+	}
+}
+
+/*
+ * Links in the unreachable elements of vinfo's index; returns its live heap
+ * TIDs (for amvacuumcleanup's statistics).
+ */
+double
+hnsw_link_orphans(IndexVacuumInfo *vinfo)
+{
+	HnswReach	r;
+	Size		budget = (Size) maintenance_work_mem * 1024;
+
+	memset(&r, 0, sizeof(r));
+	r.vinfo = vinfo;
+	hnsw_index_info(vinfo->index, &r.info, &r.meta);
+	r.nblocks = RelationGetNumberOfBlocks(vinfo->index);
+	r.cap = HnswLayerCapacity(r.info.m, 0);
+	if (r.info.dim > 0)
+	{
+		Size		minsize = MAXALIGN(HnswElementTupleSize(0, r.info.m, r.info.dim)) +
+			sizeof(ItemIdData);
+		Size		bitmap;
+
+		r.perpage = (BLCKSZ - SizeOfPageHeaderData -
+					 MAXALIGN(sizeof(HnswPageOpaqueData))) / minsize;
+		r.nslots = (int64) r.nblocks * r.perpage;
+		bitmap = r.nslots / 8 + 1;
+		if ((Size) r.nslots * (1 + 4 + 4 * r.cap) + 2 * bitmap <= budget &&
+			r.nslots < NO_SLOT)
+		{
+			r.adj = palloc_extended(sizeof(uint32) * r.nslots * r.cap, MCXT_ALLOC_HUGE);
+			memset(r.adj, 0xFF, sizeof(uint32) * r.nslots * r.cap);	/* NO_SLOT */
+			r.queue = palloc_extended(sizeof(uint32) * r.nslots, MCXT_ALLOC_HUGE);
+			r.reached = palloc_extended(bitmap, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		}
+		if ((Size) r.nslots + bitmap <= budget)
+		{
+			r.indeg = palloc_extended(r.nslots + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+			r.live = palloc_extended(bitmap, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		}
+	}
+	count_pass(&r);
+	if (r.indeg != NULL)
+	{
+		link_pass(&r);
+		pfree(r.indeg);
+		pfree(r.live);
+	}
+	if (r.adj != NULL)
+	{
+		pfree(r.adj);
+		pfree(r.queue);
+		pfree(r.reached);
+	}
+	elog(DEBUG1, "hnsw vacuum of \"%s\": %lld live elements cut off from the entry point (%s), %lld linked",
+		 RelationGetRelationName(vinfo->index), (long long) r.cutoff,
+		 r.reached ? "walked" : r.indeg ? "no walk: in-degree only" : "not looked for",
+		 (long long) r.linked);
+	return r.ntids;
+}

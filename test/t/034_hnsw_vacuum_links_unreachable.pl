@@ -1,0 +1,68 @@
+# 034_hnsw_vacuum_links_unreachable.pl: VACUUM makes the rows a search
+# cannot reach reachable again, even when nothing was deleted.
+#
+# Under inner product on vectors of very different lengths the heuristic
+# gives the longest vectors most of the links, and a build leaves many
+# elements that no walk from the entry point reaches (their rows can never
+# be returned).  A VACUUM with no dead rows still runs amvacuumcleanup,
+# whose last pass links each of them from its nearest reachable neighbour:
+# afterwards hnsw_index_check's count of unreachable rows is (nearly) zero,
+# the index passes the checker, and the change survives a crash (WAL).
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('reach');
+$node->init;
+$node->append_conf('postgresql.conf', "autovacuum = off\njit = off\n");
+$node->start;
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION vecindex;
+	SELECT setseed(0.34);
+	CREATE TABLE items (id int PRIMARY KEY, embedding vector(32));
+	INSERT INTO items
+	SELECT i, ARRAY(SELECT (random() * 2 - 1) * (1 + i % 7)
+					FROM generate_series(1, 32) WHERE i > 0)::vector
+	FROM generate_series(1, 10000) i;
+	CREATE INDEX items_idx ON items USING hnsw (embedding vector_ip_ops);
+});
+
+# rows hnsw_index_check finds indexed but not reachable (its NOTICE)
+sub unreachable
+{
+	my ($rc, $out, $err) =
+	  $node->psql('postgres', q{SELECT hnsw_index_check('items_idx', true)});
+	is($rc, 0, 'the index passes hnsw_index_check');
+	return $err =~ /(\d+) of \d+ indexed rows are not reachable/ ? $1 : 0;
+}
+
+my $before = unreachable();
+cmp_ok($before, '>', 100,
+	'a build under inner product leaves rows unreachable (what this test repairs)');
+
+my ($rc, $out, $err) = $node->psql('postgres',
+	'SET client_min_messages = debug1; VACUUM items');
+like($err, qr/(\d+) live elements cut off from the entry point \(walked\), (\d+) linked/,
+	'VACUUM without dead rows walks the graph');
+my ($cut, $linked) = $err =~ /(\d+) live elements cut off .*?, (\d+) linked/;
+cmp_ok($linked, '>=', 0.95 * $cut, "VACUUM linked $linked of the $cut it found cut off");
+
+my $after = unreachable();
+cmp_ok($after, '<=', $before / 20,
+	"after VACUUM $after rows are unreachable (before: $before)");
+
+# the links are WAL-logged: a crash right after keeps them.  VACUUM has no
+# transaction id, so its commit does not flush WAL: a commit that writes
+# does (it flushes everything before it too).
+$node->safe_psql('postgres',
+	'CREATE TABLE wal_marker (x int); INSERT INTO wal_marker VALUES (1)');
+$node->stop('immediate');
+$node->start;
+is(unreachable(), $after, 'after a crash and recovery, the same rows are reachable');
+
+done_testing();
