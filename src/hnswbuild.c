@@ -151,9 +151,15 @@ mem_write(HnswBuildState *bs)
 	BlockNumber cur = InvalidBlockNumber;
 	Size		pos;
 	int64		done = 0;
+	int64		linked;
 
-	elog(DEBUG1, "hnsw build: linked " INT64_FORMAT " elements no other element linked to",
-		 hnsw_mem_link_orphans(g));
+	/*
+	 * Not inside elog's argument list: elog evaluates its arguments only
+	 * when the message is logged, so below DEBUG1 the linking never ran.
+	 */
+	linked = hnsw_mem_link_orphans(g);
+	elog(DEBUG1, "hnsw build: linked " INT64_FORMAT " elements a search could not reach",
+		 linked);
 	(void) mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
 

@@ -714,11 +714,12 @@ hnsw_index_check(PG_FUNCTION_ARGS)
 
 		/*
 		 * A row the index holds but a search cannot reach is not an error:
-		 * neighbour selection prunes links by a heuristic, and now and then
-		 * (rarely at L2 on ordinary data; often under inner product, where
-		 * the longest vectors draw the links) it leaves an element that no
-		 * other links to.  Such an index answers correctly for every other
-		 * row; the count says how much recall the graph loses this way.
+		 * neighbour selection prunes links by a heuristic, and inserts into
+		 * a built index now and then (rarely at L2 on ordinary data; often
+		 * under inner product, where the longest vectors draw the links)
+		 * cut an element off.  Such an index answers correctly for every
+		 * other row; the count says how many rows scans miss until the
+		 * next VACUUM links them in again (hnswreach.c).
 		 */
 		if (st.nunreachable > 0)
 			ereport(NOTICE,
@@ -726,7 +727,7 @@ hnsw_index_check(PG_FUNCTION_ARGS)
 							(long long) st.nunreachable, (long long) st.nrows),
 					 errdetail("Neighbour pruning can leave a few elements without links to them; "
 							   "index scans cannot return those rows."),
-					 errhint("REINDEX rebuilds the graph.")));
+					 errhint("VACUUM of the table links them in again.")));
 	}
 	hnsw_check_close(&st);
 	PG_RETURN_VOID();

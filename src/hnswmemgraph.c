@@ -468,25 +468,131 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 	return true;
 }
 
+/* The walk of hnsw_mem_link_orphans: elements reached, by record unit */
+typedef struct MemWalk
+{
+	uint8	   *reached;		/* bitmap by pos >> 3 */
+	uint32	   *queue;			/* one entry per element */
+} MemWalk;
+
+static inline bool
+mem_reached(const MemWalk *w, uint32 u)
+{
+	return (w->reached[u >> 3] & (1 << (u & 7))) != 0;
+}
+
+/* Marks the element at unit u reached, and all it leads to on layer 0. */
+static void
+mem_walk_from(HnswMemGraph *g, MemWalk *w, uint32 u)
+{
+	int64		head = 0;
+	int64		tail = 0;
+
+	if (mem_reached(w, u))
+		return;
+	w->reached[u >> 3] |= 1 << (u & 7);
+	w->queue[tail++] = u;
+	while (head < tail)
+	{
+		HnswMemElement *e = mem_element(g, (uint64) w->queue[head++] << 3);
+		HnswMemLayer *hd = mem_layer(g, e, 0);
+		int			i;
+
+		for (i = 0; i < hd->count; i++)
+		{
+			uint32		t = mem_links(g, e, 0)[i];
+
+			if (!mem_reached(w, t))
+			{
+				w->reached[t >> 3] |= 1 << (t & 7);
+				w->queue[tail++] = t;
+			}
+		}
+	}
+}
+
 /*
- * Gives elements that no other element links to on layer 0 an in-link:
- * a scan can never reach such an element, and the build leaves a few
- * (0.3% of 20,000 Fashion-MNIST vectors) -- back-links that later prunings
- * dropped from every neighbour's list.  Each orphan takes the place of the
- * farthest filler (never a heuristic choice) in the list of its nearest
- * neighbour that has one whose element is linked from elsewhere too, so no
- * new orphan is made.  Runs in one process after all inserts, before
- * write-out.  Returns the number of orphans linked.
+ * Links the element at pos from the nearest of its layer-0 neighbours that
+ * is reached and can take it: in a free slot, or in place of the farthest
+ * filler (never a heuristic choice) whose element is linked from elsewhere
+ * too, so no new orphan is made.  True if it did.
+ */
+static bool
+mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
+{
+	HnswMemElement *o = mem_element(g, pos);
+	HnswMemLayer *ohd = mem_layer(g, o, 0);
+	int			i;
+
+	for (i = 0; i < ohd->count; i++)
+	{
+		uint32		nu = mem_links(g, o, 0)[i];
+		HnswMemElement *n = mem_element(g, (uint64) nu << 3);
+		HnswMemLayer *hd = mem_layer(g, n, 0);
+		int			slot = -1;
+		int			j;
+
+		if (!mem_reached(w, nu))
+			continue;
+		if (hd->count < HnswLayerCapacity(g->m, 0))
+			slot = hd->count++;
+		else
+		{
+			for (j = hd->count - 1; j >= hd->nkept && slot < 0; j--)
+			{
+				HnswMemElement *f = mem_element(g, (uint64) mem_links(g, n, 0)[j] << 3);
+
+				if (f->indegree > 1 && f->indegree < PG_UINT16_MAX)
+				{
+					f->indegree--;
+					slot = j;
+				}
+			}
+		}
+		if (slot < 0)
+			continue;
+		mem_links(g, n, 0)[slot] = (uint32) (pos >> 3);
+		mem_dists(g, n, 0)[slot] = mem_dists(g, o, 0)[i];
+		mem_pruners(g, n, 0)[slot] = HNSW_NO_PRUNER;
+		o->indegree++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Makes every element reachable from the entry point over layer-0 links: a
+ * scan can never return the rows of one that is not.  Back-links that later
+ * prunings dropped from every neighbour's list leave a few such elements
+ * (0.3% of 20,000 Fashion-MNIST vectors); under inner product on vectors of
+ * very different lengths, where the longest draw the links, about 10%, many
+ * of them in small groups that link only to each other.  A walk from the
+ * entry point marks what is reached; each element it missed is linked from
+ * its nearest reached neighbour and the walk goes on from it, reaching the
+ * rest of its group.  Each sweep walks afresh (a filler given up for an
+ * element may have been its own group's only way in) and links what it
+ * missed; an element whose neighbours are all unreached waits for the next
+ * sweep; at most three.  Runs in one process after all inserts, before
+ * write-out.  Returns the number of elements linked.
  */
 int64
 hnsw_mem_link_orphans(HnswMemGraph *g)
 {
 	Size		used = g->shared->used;
 	Size		pos;
+	int64		n = 0;
 	int64		linked = 0;
+	bool		progress = true;
+	int			sweep;
+	MemWalk		w;
 
+	if (g->shared->entry < 0)
+		return 0;
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
+	{
 		mem_element(g, pos)->indegree = 0;
+		n++;
+	}
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
 	{
 		HnswMemElement *e = mem_element(g, pos);
@@ -502,45 +608,25 @@ hnsw_mem_link_orphans(HnswMemGraph *g)
 		}
 	}
 
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
+	w.reached = palloc_extended((used >> 3) / 8 + 1, MCXT_ALLOC_HUGE);
+	w.queue = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
+	for (sweep = 0; sweep < 3 && progress; sweep++)
 	{
-		HnswMemElement *o = mem_element(g, pos);
-		HnswMemLayer *ohd = mem_layer(g, o, 0);
-		int			i;
-
-		CHECK_FOR_INTERRUPTS();
-		if (o->indegree > 0 || (int64) pos == g->shared->entry)
-			continue;
-		for (i = 0; i < ohd->count && o->indegree == 0; i++)
+		/* afresh: a filler given up may have been its group's only way in */
+		memset(w.reached, 0, (used >> 3) / 8 + 1);
+		mem_walk_from(g, &w, (uint32) (g->shared->entry >> 3));
+		progress = false;
+		for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
 		{
-			HnswMemElement *n = mem_element(g, (uint64) mem_links(g, o, 0)[i] << 3);
-			HnswMemLayer *hd = mem_layer(g, n, 0);
-			int			slot = -1;
-			int			j;
-
-			if (hd->count < HnswLayerCapacity(g->m, 0))
-				slot = hd->count++;
-			else
-			{
-				for (j = hd->count - 1; j >= hd->nkept && slot < 0; j--)
-				{
-					HnswMemElement *f = mem_element(g, (uint64) mem_links(g, n, 0)[j] << 3);
-
-					if (f->indegree > 1 && f->indegree < PG_UINT16_MAX)
-					{
-						f->indegree--;
-						slot = j;
-					}
-				}
-			}
-			if (slot < 0)
+			CHECK_FOR_INTERRUPTS();
+			if (mem_reached(&w, (uint32) (pos >> 3)) || !mem_link_one(g, &w, pos))
 				continue;
-			mem_links(g, n, 0)[slot] = (uint32) (pos >> 3);
-			mem_dists(g, n, 0)[slot] = mem_dists(g, o, 0)[i];
-			mem_pruners(g, n, 0)[slot] = HNSW_NO_PRUNER;
-			o->indegree = 1;
 			linked++;
+			progress = true;
+			mem_walk_from(g, &w, (uint32) (pos >> 3));
 		}
 	}
+	pfree(w.reached);
+	pfree(w.queue);
 	return linked;
 }

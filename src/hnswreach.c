@@ -215,6 +215,8 @@ link_from(HnswReach *r, uint64 nkey, uint64 okey)
 						 hnsw_key_offset(nkey));
 	ItemPointerSet(&HnswTupleLinks(n, r->info.m, 0)[slot],
 				   hnsw_key_block(okey), hnsw_key_offset(okey));
+	if (r->adj)
+		r->adj[slot_of(r, nkey) * r->cap + slot] = (uint32) slot_of(r, okey);
 	if (slot == HnswTupleCounts(n)[0])
 		HnswTupleCounts(n)[0]++;
 	hnsw_edit_finish(&edit);
@@ -299,8 +301,10 @@ link_element(HnswReach *r, int64 s)
 
 /*
  * Links every live element a search cannot reach (or, without a walk, that
- * has no in-link).  A cut-off group may have no reachable neighbour until
- * another group is linked, so sweep again while a sweep links something.
+ * has no in-link).  Each sweep walks afresh from the entry point (a filler
+ * given up for an element may have been its own group's only way in) and
+ * links what it missed; a cut-off group with no reached neighbour waits for
+ * the next sweep; at most three.
  */
 static void
 link_pass(HnswReach *r)
@@ -312,11 +316,16 @@ link_pass(HnswReach *r)
 
 	if (r->meta.entry_level >= 0)
 		entry = slot_of(r, hnsw_tid_key(r->meta.entry_blkno, r->meta.entry_offno));
-	if (r->reached && entry >= 0)
-		walk_from(r, entry);
 
 	for (sweep = 0; sweep < 3 && progress; sweep++)
 	{
+		/* afresh: a filler given up may have been its group's only way in */
+		if (r->reached)
+		{
+			memset(r->reached, 0, r->nslots / 8 + 1);
+			if (entry >= 0)
+				walk_from(r, entry);
+		}
 		progress = false;
 		for (s = 0; s < r->nslots; s++)
 		{
