@@ -38,7 +38,8 @@ typedef struct HnswMemElement
 	uint32		size;			/* bytes of this record */
 	uint8		level;
 	uint8		ntids;
-	uint16		indegree;		/* layer-0 links to it, counted (saturating)
+	uint16		indegree;		/* layer-0 links to it from elements reached
+								 * from the entry point, counted (saturating)
 								 * before write-out by hnsw_mem_link_orphans */
 	ItemPointerData tid;		/* position assigned at write-out */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];

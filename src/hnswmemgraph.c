@@ -473,6 +473,7 @@ typedef struct MemWalk
 {
 	uint8	   *reached;		/* bitmap by pos >> 3 */
 	uint32	   *queue;			/* one entry per element */
+	bool		free_only;		/* link only into free slots (last sweep) */
 } MemWalk;
 
 static inline bool
@@ -513,9 +514,10 @@ mem_walk_from(HnswMemGraph *g, MemWalk *w, uint32 u)
 
 /*
  * Links the element at pos from the nearest of its layer-0 neighbours that
- * is reached and can take it: in a free slot, or in place of the farthest
- * filler (never a heuristic choice) whose element is linked from elsewhere
- * too, so no new orphan is made.  True if it did.
+ * is reached and can take it: in a free slot, or (except in the last sweep)
+ * in place of the farthest filler (never a heuristic choice) whose element
+ * has another in-link from a reached element, so giving it up cuts nothing
+ * off.  True if it did.
  */
 static bool
 mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
@@ -536,7 +538,7 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 			continue;
 		if (hd->count < HnswLayerCapacity(g->m, 0))
 			slot = hd->count++;
-		else
+		else if (!w->free_only)
 		{
 			for (j = hd->count - 1; j >= hd->nkept && slot < 0; j--)
 			{
@@ -554,10 +556,44 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 		mem_links(g, n, 0)[slot] = (uint32) (pos >> 3);
 		mem_dists(g, n, 0)[slot] = mem_dists(g, o, 0)[i];
 		mem_pruners(g, n, 0)[slot] = HNSW_NO_PRUNER;
-		o->indegree++;
+		if (o->indegree < PG_UINT16_MAX)
+			o->indegree++;
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Walks afresh from the entry point and counts each element's layer-0
+ * links from reached elements: only those keep a filler reachable once an
+ * element takes its place.
+ */
+static void
+mem_walk_and_count(HnswMemGraph *g, MemWalk *w)
+{
+	Size		used = g->shared->used;
+	Size		pos;
+
+	memset(w->reached, 0, (used >> 3) / 8 + 1);
+	mem_walk_from(g, w, (uint32) (g->shared->entry >> 3));
+	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
+		mem_element(g, pos)->indegree = 0;
+	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
+	{
+		HnswMemElement *e = mem_element(g, pos);
+		HnswMemLayer *hd = mem_layer(g, e, 0);
+		int			i;
+
+		if (!mem_reached(w, (uint32) (pos >> 3)))
+			continue;
+		for (i = 0; i < hd->count; i++)
+		{
+			HnswMemElement *t = mem_element(g, (uint64) mem_links(g, e, 0)[i] << 3);
+
+			if (t->indegree < PG_UINT16_MAX)
+				t->indegree++;
+		}
+	}
 }
 
 /*
@@ -569,11 +605,12 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
  * of them in small groups that link only to each other.  A walk from the
  * entry point marks what is reached; each element it missed is linked from
  * its nearest reached neighbour and the walk goes on from it, reaching the
- * rest of its group.  Each sweep walks afresh (a filler given up for an
- * element may have been its own group's only way in) and links what it
- * missed; an element whose neighbours are all unreached waits for the next
- * sweep; at most three.  Runs in one process after all inserts, before
- * write-out.  Returns the number of elements linked.
+ * rest of its group.  Each sweep walks afresh (a filler given up may, rarely,
+ * have been the only way into a group whose other in-links came from inside
+ * it) and links what it missed; an element whose neighbours are all
+ * unreached waits for the next sweep.  The third and last sweep uses free
+ * slots only, so it cuts nothing off.  Runs in one process after all
+ * inserts, before write-out.  Returns the number of elements linked.
  */
 int64
 hnsw_mem_link_orphans(HnswMemGraph *g)
@@ -589,32 +626,13 @@ hnsw_mem_link_orphans(HnswMemGraph *g)
 	if (g->shared->entry < 0)
 		return 0;
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-	{
-		mem_element(g, pos)->indegree = 0;
 		n++;
-	}
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-	{
-		HnswMemElement *e = mem_element(g, pos);
-		HnswMemLayer *hd = mem_layer(g, e, 0);
-		int			i;
-
-		for (i = 0; i < hd->count; i++)
-		{
-			HnswMemElement *t = mem_element(g, (uint64) mem_links(g, e, 0)[i] << 3);
-
-			if (t->indegree < PG_UINT16_MAX)
-				t->indegree++;
-		}
-	}
-
 	w.reached = palloc_extended((used >> 3) / 8 + 1, MCXT_ALLOC_HUGE);
 	w.queue = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
 	for (sweep = 0; sweep < 3 && progress; sweep++)
 	{
-		/* afresh: a filler given up may have been its group's only way in */
-		memset(w.reached, 0, (used >> 3) / 8 + 1);
-		mem_walk_from(g, &w, (uint32) (g->shared->entry >> 3));
+		mem_walk_and_count(g, &w);
+		w.free_only = (sweep == 2);
 		progress = false;
 		for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
 		{

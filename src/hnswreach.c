@@ -41,7 +41,8 @@ typedef struct HnswReach
 	int			cap;			/* layer-0 list capacity, 2m */
 	int64		nslots;			/* nblocks * perpage */
 	uint8	   *indeg;			/* layer-0 in-links of each slot (saturates
-								 * at 255); NULL: count rows only */
+								 * at 255), with a walk only those from
+								 * reached elements; NULL: count rows only */
 	uint8	   *live;			/* bitmap: slot holds a live element */
 	uint8	   *reached;		/* bitmap: reachable (NULL: in-degree only) */
 	uint32	   *adj;			/* cap layer-0 links per slot, NO_SLOT-padded */
@@ -49,6 +50,8 @@ typedef struct HnswReach
 	double		ntids;			/* live heap TIDs seen */
 	int64		cutoff;			/* live elements found unreachable */
 	int64		linked;			/* ... that got linked */
+	int64		left;			/* live elements still unreached at the end */
+	bool		free_only;		/* link only into free slots (last sweep) */
 } HnswReach;
 
 static inline bool
@@ -90,14 +93,17 @@ count_page(HnswReach *r, Page page, BlockNumber blkno)
 
 	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
 	{
-		HnswElementTuple tup = hnsw_get_element(r->info.index, page, blkno, off);
+		/* checked to be as long as its level needs: we read its links */
+		HnswElementTuple tup = hnsw_get_linked_element(&r->info, page, blkno, off);
 		int64		self = slot_of(r, hnsw_tid_key(blkno, off));
 		ItemPointerData *links;
 		int			ntids;
 		int			i;
 
 		if (tup->deleted)
-			continue;			/* unlinked: searches do not go on from it */
+			continue;			/* unlinked; a search that meets one through
+								 * a stale link goes on from it, but nothing
+								 * should depend on that */
 		ntids = hnsw_tuple_ntids(tup);
 		r->ntids += ntids;
 		if (r->indeg == NULL || self < 0)
@@ -147,9 +153,12 @@ count_pass(HnswReach *r)
 
 /*
  * Where orphan `okey` goes in neighbour n's layer-0 list: a free slot, or
- * the farthest filler (in the second half of the list: the first half holds
- * the heuristic's choices) whose element is linked from elsewhere too, so
- * no new orphan is made.  -1 if neither; `already` if n links to it now.
+ * else the farthest-back slot in the second half of the list whose element
+ * keeps another in-link (with a walk: one from a reached element), so that
+ * giving it up cuts nothing off.  A list starts with the heuristic's
+ * choices, nearest first, and inserts append back-links behind them, so the
+ * back is mostly fillers.  -1 if there is no such slot; `already` if n
+ * links to okey now.
  */
 static int
 choose_slot(HnswReach *r, HnswElementTuple n, uint64 okey, bool *already)
@@ -167,6 +176,8 @@ choose_slot(HnswReach *r, HnswElementTuple n, uint64 okey, bool *already)
 		return -1;
 	if (count < cap)
 		return count;
+	if (r->free_only)
+		return -1;
 	for (j = count - 1; j >= cap / 2; j--)
 	{
 		int64		f = slot_of(r, hnsw_link_key(&links[j]));
@@ -240,9 +251,10 @@ walk_from(HnswReach *r, int64 s)
 		uint32	   *links = &r->adj[(int64) r->queue[head++] * r->cap];
 		int			i;
 
-		for (i = 0; i < r->cap && links[i] != NO_SLOT; i++)
+		/* holes where a link named no slot of ours: go past them */
+		for (i = 0; i < r->cap; i++)
 		{
-			if (!bit_get(r->reached, links[i]))
+			if (links[i] != NO_SLOT && !bit_get(r->reached, links[i]))
 			{
 				bit_set(r->reached, links[i]);
 				r->queue[tail++] = links[i];
@@ -279,7 +291,7 @@ link_element(HnswReach *r, int64 s)
 	}
 	UnlockReleaseBuffer(buf);
 
-	/* its list is nearest first */
+	/* its heuristic's choices come first, nearest first */
 	for (i = 0; i < count; i++)
 	{
 		uint64		nkey = hnsw_link_key(&links[i]);
@@ -300,11 +312,41 @@ link_element(HnswReach *r, int64 s)
 }
 
 /*
+ * Walks afresh from the entry point and counts, for each slot, the links
+ * to it from reached elements: only those keep a filler reachable once an
+ * element takes its place.
+ */
+static void
+walk_and_count(HnswReach *r, int64 entry)
+{
+	int64		s;
+
+	memset(r->reached, 0, r->nslots / 8 + 1);
+	if (entry >= 0)
+		walk_from(r, entry);
+	memset(r->indeg, 0, r->nslots);
+	for (s = 0; s < r->nslots; s++)
+	{
+		uint32	   *links = &r->adj[s * r->cap];
+		int			i;
+
+		if (!bit_get(r->reached, s))
+			continue;
+		for (i = 0; i < r->cap; i++)
+			if (links[i] != NO_SLOT && r->indeg[links[i]] < PG_UINT8_MAX)
+				r->indeg[links[i]]++;
+	}
+}
+
+/*
  * Links every live element a search cannot reach (or, without a walk, that
- * has no in-link).  Each sweep walks afresh from the entry point (a filler
- * given up for an element may have been its own group's only way in) and
- * links what it missed; a cut-off group with no reached neighbour waits for
- * the next sweep; at most three.
+ * has no in-link).  Each sweep walks afresh (an element linked in a sweep
+ * makes its whole group reached; a filler given up may, rarely, have been
+ * the only way into a group whose other in-links came from inside it) and
+ * links what it missed; a group with no reached neighbour waits for the
+ * next sweep.  The third and last sweep uses free slots only, so that it
+ * cannot cut anything off that no later sweep would see; what is still
+ * unreached after it is counted for the log and waits for the next VACUUM.
  */
 static void
 link_pass(HnswReach *r)
@@ -319,13 +361,9 @@ link_pass(HnswReach *r)
 
 	for (sweep = 0; sweep < 3 && progress; sweep++)
 	{
-		/* afresh: a filler given up may have been its group's only way in */
 		if (r->reached)
-		{
-			memset(r->reached, 0, r->nslots / 8 + 1);
-			if (entry >= 0)
-				walk_from(r, entry);
-		}
+			walk_and_count(r, entry);
+		r->free_only = (sweep == 2);
 		progress = false;
 		for (s = 0; s < r->nslots; s++)
 		{
@@ -343,6 +381,13 @@ link_pass(HnswReach *r)
 					walk_from(r, s);
 			}
 		}
+	}
+	if (r->reached)
+	{
+		walk_and_count(r, entry);
+		for (s = 0; s < r->nslots; s++)
+			if (bit_get(r->live, s) && s != entry && !bit_get(r->reached, s))
+				r->left++;
 	}
 }
 
@@ -371,7 +416,8 @@ hnsw_link_orphans(IndexVacuumInfo *vinfo)
 					 MAXALIGN(sizeof(HnswPageOpaqueData))) / minsize;
 		r.nslots = (int64) r.nblocks * r.perpage;
 		bitmap = r.nslots / 8 + 1;
-		if ((Size) r.nslots * (1 + 4 + 4 * r.cap) + 2 * bitmap <= budget &&
+		/* in double: a Size product could wrap on 32-bit machines */
+		if ((double) r.nslots * (1 + 4 + 4 * r.cap) + 2.0 * bitmap <= (double) budget &&
 			r.nslots < NO_SLOT)
 		{
 			r.adj = palloc_extended(sizeof(uint32) * r.nslots * r.cap, MCXT_ALLOC_HUGE);
@@ -379,7 +425,7 @@ hnsw_link_orphans(IndexVacuumInfo *vinfo)
 			r.queue = palloc_extended(sizeof(uint32) * r.nslots, MCXT_ALLOC_HUGE);
 			r.reached = palloc_extended(bitmap, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		}
-		if ((Size) r.nslots + bitmap <= budget)
+		if ((double) r.nslots + bitmap <= (double) budget)
 		{
 			r.indeg = palloc_extended(r.nslots + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 			r.live = palloc_extended(bitmap, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
@@ -398,9 +444,9 @@ hnsw_link_orphans(IndexVacuumInfo *vinfo)
 		pfree(r.queue);
 		pfree(r.reached);
 	}
-	elog(DEBUG1, "hnsw vacuum of \"%s\": %lld live elements cut off from the entry point (%s), %lld linked",
+	elog(DEBUG1, "hnsw vacuum of \"%s\": %lld live elements cut off from the entry point (%s), %lld linked, %lld left",
 		 RelationGetRelationName(vinfo->index), (long long) r.cutoff,
 		 r.reached ? "walked" : r.indeg ? "no walk: in-degree only" : "not looked for",
-		 (long long) r.linked);
+		 (long long) r.linked, (long long) r.left);
 	return r.ntids;
 }
