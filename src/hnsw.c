@@ -249,6 +249,8 @@ hnswbuildphasename(int64 phasenum)
 			return "building graph";
 		case 3:
 			return "writing pages";
+		case 4:
+			return "inserting into pages";
 		default:
 			return NULL;
 	}
@@ -276,7 +278,9 @@ hnswhandler(PG_FUNCTION_ARGS)
 	am->ampredlocks = false;
 	am->amcanparallel = false;
 	am->amcaninclude = false;
-	am->amusemaintenanceworkmem = false;
+	/* VACUUM sizes its lists, vector cache and walk by it: parallel
+	 * VACUUM then shares maintenance_work_mem among the workers */
+	am->amusemaintenanceworkmem = true;
 	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
 	am->amkeytype = InvalidOid;
 

@@ -210,6 +210,10 @@ switch_to_disk(HnswBuildState *bs)
 	bs->graph.base = NULL;
 	bs->on_disk = true;
 	hnsw_insert_init(&bs->ins, &bs->info, true);
+	/* the rest goes through the insert path: its own phase, counting on */
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 4);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+								 (int64) bs->indtuples);
 }
 
 /*

@@ -1,7 +1,8 @@
 # 014_hnsw_build_memory.pl: a build larger than maintenance_work_mem.
 #
 # With maintenance_work_mem far below the graph's size the build says so,
-# finishes, and gives an index as good as one built in memory; the index
+# shows the rest of the rows being inserted into pages as its own phase in
+# pg_stat_progress_create_index, finishes, and gives an index as good as one built in memory; the index
 # is WAL-logged like any other (it survives a crash right after the build).
 
 use strict;
@@ -20,9 +21,21 @@ install_recall($node);
 create_clustered($node, 'items', 20000, 16, 0.11);
 create_clustered($node, 'queries', 100, 16, 0.12);
 
-my ($ret, $out, $err) = $node->psql('postgres',
-	"SET maintenance_work_mem = '1MB'; CREATE INDEX small_idx ON items USING hnsw (embedding)");
-is($ret, 0, 'the build within 1MB of maintenance_work_mem succeeds');
+# the build runs in the background while its progress is watched
+my ($out, $err) = ('', '');
+my $build = IPC::Run::start(
+	[
+		'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'),
+		'-c', "SET maintenance_work_mem = '1MB'; CREATE INDEX small_idx ON items USING hnsw (embedding)"
+	],
+	'>', \$out, '2>', \$err);
+ok( $node->poll_query_until(
+		'postgres', q{
+		SELECT count(*) > 0 FROM pg_stat_progress_create_index
+		WHERE phase = 'building index: inserting into pages' AND tuples_done > 0}),
+	'pg_stat_progress_create_index shows the rows that outgrew memory being inserted');
+$build->finish;
+is($build->result(0), 0, 'the build within 1MB of maintenance_work_mem succeeds');
 like($err, qr/no longer fits into maintenance_work_mem/,
 	'the build says the graph outgrew maintenance_work_mem');
 my $small = recall_at_10($node, 'items', '<->', 'queries', 100);
@@ -33,6 +46,7 @@ my $after = recall_at_10($node, 'items', '<->', 'queries', 100);
 is($after, $small, 'the index built on disk survives a crash unchanged');
 $node->safe_psql('postgres', 'DROP INDEX small_idx');
 
+my $ret;
 ($ret, $out, $err) = $node->psql('postgres',
 	"SET maintenance_work_mem = '256MB'; CREATE INDEX big_idx ON items USING hnsw (embedding)");
 is($err, '', 'the build within 256MB says nothing');
