@@ -33,18 +33,18 @@
 #define PAGE_ROOM_EMPTY \
 	(BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(HnswPageOpaqueData)))
 
-/* Assigns each element its page position, in record order. */
+/* Assigns each element its page position, in the given order. */
 static BlockNumber
-mem_assign_tids(HnswMemGraph *g, BlockNumber first)
+mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n)
 {
 	BlockNumber blkno = first;
 	OffsetNumber off = InvalidOffsetNumber;
 	Size		room = 0;
-	Size		pos;
+	int64		k;
 
-	for (pos = 0; pos < g->shared->used; pos += mem_element(g, pos)->size)
+	for (k = 0; k < n; k++)
 	{
-		HnswMemElement *e = mem_element(g, pos);
+		HnswMemElement *e = mem_element(g, (uint64) order[k] << 3);
 		Size		need = MAXALIGN(HnswElementTupleSize(e->level, g->m, g->dim)) +
 			sizeof(ItemIdData);
 
@@ -141,7 +141,7 @@ write_meta(HnswBuildState *bs, bool rewrite)
 		write_page(index, image.data, HNSW_METAPAGE_BLKNO);
 }
 
-/* Writes every element of the memory graph to pages, in record order. */
+/* Writes every element of the memory graph to pages, in layout order. */
 static void
 mem_write(HnswBuildState *bs)
 {
@@ -149,7 +149,9 @@ mem_write(HnswBuildState *bs)
 	Relation	index = bs->info.index;
 	PGAlignedBlock image;
 	BlockNumber cur = InvalidBlockNumber;
-	Size		pos;
+	uint32	   *order;
+	int64		n;
+	int64		k;
 	int64		done = 0;
 	int64		linked;
 
@@ -160,12 +162,13 @@ mem_write(HnswBuildState *bs)
 	linked = hnsw_mem_link_orphans(g);
 	elog(DEBUG1, "hnsw build: linked " INT64_FORMAT " elements a search could not reach",
 		 linked);
-	(void) mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1);
+	order = hnsw_mem_layout_order(g, &n);
+	(void) mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1, order, n);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
 
-	for (pos = 0; pos < g->shared->used; pos += mem_element(g, pos)->size)
+	for (k = 0; k < n; k++)
 	{
-		HnswMemElement *e = mem_element(g, pos);
+		HnswMemElement *e = mem_element(g, (uint64) order[k] << 3);
 		HnswElementTuple tup;
 		Size		size;
 		OffsetNumber off;
@@ -190,6 +193,7 @@ mem_write(HnswBuildState *bs)
 	}
 	if (cur != InvalidBlockNumber)
 		write_page(index, image.data, cur);
+	pfree(order);
 	write_meta(bs, true);
 }
 

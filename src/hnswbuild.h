@@ -168,6 +168,7 @@ extern const HnswGraphOps hnsw_mem_ops;
 extern int	hnsw_mem_lwlock_tranche;
 extern bool hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid);
 extern int64 hnsw_mem_link_orphans(HnswMemGraph *g);
+extern uint32 *hnsw_mem_layout_order(HnswMemGraph *g, int64 *n);
 
 /* hnswbuild.c */
 extern void hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index);

@@ -482,15 +482,17 @@ mem_reached(const MemWalk *w, uint32 u)
 	return (w->reached[u >> 3] & (1 << (u & 7))) != 0;
 }
 
-/* Marks the element at unit u reached, and all it leads to on layer 0. */
-static void
-mem_walk_from(HnswMemGraph *g, MemWalk *w, uint32 u)
+/*
+ * Marks the element at unit u reached, and all it leads to on layer 0, in
+ * breadth-first order at w->queue[tail...]; returns the new tail.
+ */
+static int64
+mem_walk_from(HnswMemGraph *g, MemWalk *w, uint32 u, int64 tail)
 {
-	int64		head = 0;
-	int64		tail = 0;
+	int64		head = tail;
 
 	if (mem_reached(w, u))
-		return;
+		return tail;
 	w->reached[u >> 3] |= 1 << (u & 7);
 	w->queue[tail++] = u;
 	while (head < tail)
@@ -510,6 +512,7 @@ mem_walk_from(HnswMemGraph *g, MemWalk *w, uint32 u)
 			}
 		}
 	}
+	return tail;
 }
 
 /*
@@ -575,7 +578,7 @@ mem_walk_and_count(HnswMemGraph *g, MemWalk *w)
 	Size		pos;
 
 	memset(w->reached, 0, (used >> 3) / 8 + 1);
-	mem_walk_from(g, w, (uint32) (g->shared->entry >> 3));
+	(void) mem_walk_from(g, w, (uint32) (g->shared->entry >> 3), 0);
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
 		mem_element(g, pos)->indegree = 0;
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
@@ -641,10 +644,43 @@ hnsw_mem_link_orphans(HnswMemGraph *g)
 				continue;
 			linked++;
 			progress = true;
-			mem_walk_from(g, &w, (uint32) (pos >> 3));
+			(void) mem_walk_from(g, &w, (uint32) (pos >> 3), 0);
 		}
 	}
 	pfree(w.reached);
 	pfree(w.queue);
 	return linked;
+}
+
+/*
+ * The order in which to lay the elements out on pages: breadth-first over
+ * layer 0 from the entry point (then any element not reached, in record
+ * order), so that an element's neighbours -- those it was the first to
+ * reach -- share pages with each other.  A search visits an element's
+ * unvisited neighbours together, in key order (hnswsearch.c), and a page
+ * already pinned is pinned again without a buffer-mapping lookup
+ * (hnswutils.c).  Returns a palloc'd array of record units (offset >> 3),
+ * one per element; *n is their number.
+ */
+uint32 *
+hnsw_mem_layout_order(HnswMemGraph *g, int64 *n)
+{
+	Size		used = g->shared->used;
+	Size		pos;
+	int64		tail = 0;
+	MemWalk		w;
+
+	*n = 0;
+	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
+		(*n)++;
+	w.reached = palloc_extended((used >> 3) / 8 + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	w.queue = palloc_extended(sizeof(uint32) * Max(*n, 1), MCXT_ALLOC_HUGE);
+	if (g->shared->entry >= 0)
+		tail = mem_walk_from(g, &w, (uint32) (g->shared->entry >> 3), 0);
+	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
+		if (!mem_reached(&w, (uint32) (pos >> 3)))
+			tail = mem_walk_from(g, &w, (uint32) (pos >> 3), tail);
+	Assert(tail == *n);
+	pfree(w.reached);
+	return w.queue;
 }

@@ -276,7 +276,23 @@ unvisited_links(HnswSearch *s, uint64 key, int layer)
 			s->linkbuf[n++] = s->linkbuf[i];
 	}
 	if (n > 0 && s->ops->prefetch)
+	{
+		/*
+		 * In key (block) order: neighbours laid out together by the build
+		 * then come one after another, and the graph pins each page once.
+		 * Which order they are measured in does not matter to the search.
+		 */
+		for (i = 1; i < n; i++)
+		{
+			uint64		k = s->linkbuf[i];
+			int			j = i;
+
+			for (; j > 0 && s->linkbuf[j - 1] > k; j--)
+				s->linkbuf[j] = s->linkbuf[j - 1];
+			s->linkbuf[j] = k;
+		}
 		s->ops->prefetch(s->ctx, s->linkbuf, n);
+	}
 	return n;
 }
 

@@ -421,9 +421,27 @@ disk_pin_ahead(HnswDiskGraph *g, int i)
 
 	if (blkno != InvalidBlockNumber && blkno != HNSW_METAPAGE_BLKNO)
 	{
+		Buffer		prev = i > g->pf_pos ? g->pf_bufs[(i - 1) % HNSW_PREFETCH_DEPTH] : InvalidBuffer;
 		Page		page;
 
-		buf = ReadBuffer(g->info->index, blkno);
+		/*
+		 * A page pinned already (the previous announced element's, or the
+		 * one last visited) takes one more pin without a buffer-mapping
+		 * lookup: announced elements come in block order, and the build
+		 * lays neighbours out together.
+		 */
+		if (BufferIsValid(prev) && BufferGetBlockNumber(prev) == blkno)
+		{
+			IncrBufferRefCount(prev);
+			buf = prev;
+		}
+		else if (BufferIsValid(g->buf) && BufferGetBlockNumber(g->buf) == blkno)
+		{
+			IncrBufferRefCount(g->buf);
+			buf = g->buf;
+		}
+		else
+			buf = ReadBuffer(g->info->index, blkno);
 		page = BufferGetPage(buf);
 		/* the header, the special space and the line pointer are checked */
 		hnsw_prefetch(page);
