@@ -389,6 +389,9 @@ extern Buffer hnsw_read_linked_page(Relation index, BlockNumber blkno,
 									BufferAccessStrategy strategy);
 extern void hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
 							 BufferAccessStrategy strategy, float *dst);
+extern HnswElementTuple hnsw_copy_element(const HnswIndexInfo *info, uint64 key,
+										  BufferAccessStrategy strategy);
+extern bool hnsw_is_element_page(Relation index, Page page, BlockNumber blkno);
 extern HnswElementTuple hnsw_get_linked_element(const HnswIndexInfo *info, Page page,
 												BlockNumber blkno, OffsetNumber off);
 extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno);

@@ -140,13 +140,8 @@ count_pass(HnswReach *r)
 								 RBM_NORMAL, r->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		/* all-zero pages: extended, never initialised (crash) */
-		if (!PageIsNew(page))
-		{
-			hnsw_check_page(r->info.index, page, blkno);
-			if (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT)
-				count_page(r, page, blkno);
-		}
+		if (hnsw_is_element_page(r->info.index, page, blkno))
+			count_page(r, page, blkno);
 		UnlockReleaseBuffer(buf);
 	}
 }
@@ -272,27 +267,17 @@ static bool
 link_element(HnswReach *r, int64 s)
 {
 	uint64		okey = slot_key(r, s);
-	ItemPointerData links[2 * HNSW_MAX_M];
+	HnswElementTuple o = hnsw_copy_element(&r->info, okey, r->vinfo->strategy);
+	ItemPointerData *links = HnswTupleLinks(o, r->info.m, 0);
 	int			count = 0;
-	Buffer		buf;
-	HnswElementTuple o;
+	bool		done = false;
 	int			i;
 
-	buf = hnsw_read_linked_page(r->info.index, hnsw_key_block(okey),
-								r->vinfo->strategy);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	o = hnsw_get_linked_element(&r->info, BufferGetPage(buf),
-								hnsw_key_block(okey), hnsw_key_offset(okey));
 	if (!o->deleted && hnsw_tuple_ntids(o) > 0)
-	{
 		count = Min(HnswTupleCounts(o)[0], r->cap);
-		memcpy(links, HnswTupleLinks(o, r->info.m, 0),
-			   sizeof(ItemPointerData) * count);
-	}
-	UnlockReleaseBuffer(buf);
 
 	/* its heuristic's choices come first, nearest first */
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count && !done; i++)
 	{
 		uint64		nkey = hnsw_link_key(&links[i]);
 		int64		n = slot_of(r, nkey);
@@ -305,10 +290,11 @@ link_element(HnswReach *r, int64 s)
 			if (r->indeg[s] < PG_UINT8_MAX)
 				r->indeg[s]++;
 			r->linked++;
-			return true;
+			done = true;
 		}
 	}
-	return false;
+	pfree(o);
+	return done;
 }
 
 /*

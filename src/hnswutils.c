@@ -315,6 +315,42 @@ hnsw_read_linked_page(Relation index, BlockNumber blkno, BufferAccessStrategy st
 	return ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
 }
 
+/* A palloc'd copy of element `key`, read under a share lock. */
+HnswElementTuple
+hnsw_copy_element(const HnswIndexInfo *info, uint64 key,
+				  BufferAccessStrategy strategy)
+{
+	BlockNumber blkno = hnsw_key_block(key);
+	Buffer		buf = hnsw_read_linked_page(info->index, blkno, strategy);
+	Page		page;
+	HnswElementTuple tup;
+	HnswElementTuple copy;
+	Size		size;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	tup = hnsw_get_linked_element(info, page, blkno, hnsw_key_offset(key));
+	size = ItemIdGetLength(PageGetItemId(page, hnsw_key_offset(key)));
+	copy = palloc(size);
+	memcpy(copy, tup, size);
+	UnlockReleaseBuffer(buf);
+	return copy;
+}
+
+/*
+ * Whether a page read by a pass over the whole index holds elements: false
+ * for the metapage and for an all-zero page (extended, never initialised:
+ * a crash); an error for a page that is not ours.
+ */
+bool
+hnsw_is_element_page(Relation index, Page page, BlockNumber blkno)
+{
+	if (PageIsNew(page))
+		return false;
+	hnsw_check_page(index, page, blkno);
+	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) != 0;
+}
+
 /* Copies the vector of element `key`, read under a share lock, into dst. */
 void
 hnsw_read_vector(const HnswIndexInfo *info, uint64 key,

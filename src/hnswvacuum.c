@@ -60,15 +60,6 @@ typedef struct HnswVacuumState
 } HnswVacuumState;
 
 static bool
-is_element_page(Relation index, Page page, BlockNumber blkno)
-{
-	if (PageIsNew(page))
-		return false;			/* extended, never initialised (crash) */
-	hnsw_check_page(index, page, blkno);
-	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) != 0;
-}
-
-static bool
 is_empty(HnswVacuumState *vs, uint64 key)
 {
 	int			lo = 0;
@@ -169,7 +160,7 @@ pass_remove(HnswVacuumState *vs, IndexBulkDeleteResult *stats,
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		if (!is_element_page(index, BufferGetPage(buf), blkno))
+		if (!hnsw_is_element_page(index, BufferGetPage(buf), blkno))
 		{
 			UnlockReleaseBuffer(buf);
 			continue;
@@ -194,28 +185,6 @@ pass_remove(HnswVacuumState *vs, IndexBulkDeleteResult *stats,
  * ---------------------------------------------------------------------
  */
 
-/* A palloc'd copy of element `key`, read under a share lock. */
-static HnswElementTuple
-copy_element(HnswVacuumState *vs, uint64 key)
-{
-	Relation	index = vs->vinfo->index;
-	BlockNumber blkno = hnsw_key_block(key);
-	Buffer		buf = hnsw_read_linked_page(index, blkno, vs->vinfo->strategy);
-	Page		page;
-	HnswElementTuple tup;
-	HnswElementTuple copy;
-	Size		size;
-
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	tup = hnsw_get_linked_element(&vs->info, page, blkno, hnsw_key_offset(key));
-	size = ItemIdGetLength(PageGetItemId(page, hnsw_key_offset(key)));
-	copy = palloc(size);
-	memcpy(copy, tup, size);
-	UnlockReleaseBuffer(buf);
-	return copy;
-}
-
 /*
  * Adds the live neighbours of empty element k on a layer to cand (and,
  * once, the live neighbours of its empty neighbours: when many rows were
@@ -234,7 +203,7 @@ add_neighbours(HnswVacuumState *vs, uint64 xkey, uint64 k, int layer,
 {
 	int			m = vs->info.m;
 	int			cap = HnswLayerCapacity(m, layer);
-	HnswElementTuple e = copy_element(vs, k);
+	HnswElementTuple e = hnsw_copy_element(&vs->info, k, vs->vinfo->strategy);
 	int			j;
 
 	if (e->level >= layer && !e->deleted)
@@ -361,7 +330,7 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 
 	for (attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++)
 	{
-		HnswElementTuple x = copy_element(vs, xkey);
+		HnswElementTuple x = hnsw_copy_element(&vs->info, xkey, vs->vinfo->strategy);
 		ItemPointerData newlinks[HNSW_MAX_LEVEL + 1][2 * HNSW_MAX_M];
 		int			newcount[HNSW_MAX_LEVEL + 1];
 		bool		changed[HNSW_MAX_LEVEL + 1];
@@ -468,7 +437,7 @@ pass_repair(HnswVacuumState *vs)
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		if (is_element_page(index, BufferGetPage(buf), blkno))
+		if (hnsw_is_element_page(index, BufferGetPage(buf), blkno))
 			n = page_needs_repair(vs, BufferGetPage(buf), blkno, keys);
 		UnlockReleaseBuffer(buf);
 		vs->needed += n;
