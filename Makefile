@@ -27,6 +27,7 @@ OBJS = \
 	src/hnswscan.o \
 	src/hnswsearch.o \
 	src/hnswstats.o \
+	src/hnswpinned.o \
 	src/hnswutils.o \
 	src/hnswvacuum.o
 

@@ -360,6 +360,35 @@ typedef struct HnswSelect
 
 extern int	hnsw_select_neighbors(HnswSelect *sel);
 
+/*
+ * A link list as the heuristic leaves it: its choices (the first nkept),
+ * nearest first, then the fillers it passed over, nearest first, each with
+ * the index of the choice that pruned it.  Knowing that lets a back-link
+ * update the list with a few distances (hnsw_list_add) instead of
+ * re-running the heuristic over all of it.
+ */
+typedef struct HnswList
+{
+	int			count;
+	int			nkept;
+	uint64		keys[2 * HNSW_MAX_M];
+	float		dists[2 * HNSW_MAX_M];	/* to the list's owner */
+	uint8		pruners[2 * HNSW_MAX_M];	/* fillers' (0 for choices) */
+} HnswList;
+
+/* How hnsw_list_add reads vectors: at most two are in use at a time */
+typedef struct HnswListGraph
+{
+	const float *(*vector) (void *ctx, uint64 key);
+	void	   *ctx;
+	HnswDistanceFn distance;
+	int			dim;
+	int			cap;			/* the list's capacity */
+} HnswListGraph;
+
+extern void hnsw_list_add(HnswList *list, const HnswListGraph *lg,
+						  uint64 newkey, float newdist);
+
 /* ---------------------------------------------------------------------
  * Utilities (hnswutils.c)
  * ---------------------------------------------------------------------
@@ -379,6 +408,8 @@ extern void hnsw_init_metapage(Page page, const HnswIndexInfo *info);
 extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
 extern HnswElementTuple hnsw_get_element(Relation index, Page page,
 										 BlockNumber blkno, OffsetNumber off);
+extern HnswElementTuple hnsw_page_element(Relation index, Page page,
+										  BlockNumber blkno, OffsetNumber off);
 /*
  * For an element reached through a link (which may be corrupt): the page's
  * buffer (refusing InvalidBlockNumber, which ReadBuffer takes as "extend",
@@ -394,6 +425,8 @@ extern HnswElementTuple hnsw_copy_element(const HnswIndexInfo *info, uint64 key,
 extern bool hnsw_is_element_page(Relation index, Page page, BlockNumber blkno);
 extern HnswElementTuple hnsw_get_linked_element(const HnswIndexInfo *info, Page page,
 												BlockNumber blkno, OffsetNumber off);
+extern HnswElementTuple hnsw_page_linked_element(const HnswIndexInfo *info, Page page,
+												 BlockNumber blkno, OffsetNumber off);
 extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno);
 extern void hnsw_sort_nodes(HnswNode *nodes, int n);
 extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
@@ -409,10 +442,43 @@ extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 /* How many announced elements' pages a disk graph pins ahead of visits */
 #define HNSW_PREFETCH_DEPTH 6
 
+/* The pages of an index being built, pinned for good (hnswpinned.c) */
+typedef struct HnswPinnedPages
+{
+	Relation	index;
+	Buffer	   *bufs;			/* by block number; InvalidBuffer: not yet */
+	BlockNumber cap;			/* blocks below this may be pinned */
+	BlockNumber npinned;		/* valid entries of bufs */
+	/* layer-0 lists as the heuristic left them, by element slot */
+	MemoryContext ctx;			/* where lists is (re)allocated */
+	char	   *lists;			/* entries of list_size bytes */
+	Size		list_size;
+	int			list_cap;		/* links per layer-0 list (2m) */
+	uint32		perpage;		/* slots per block */
+	uint64		nlists;			/* entries allocated */
+	uint64		maxlists;		/* entries the memory budget allows */
+} HnswPinnedPages;
+
+extern void hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info,
+							 Size budget);
+extern bool hnsw_pinned_list_get(HnswPinnedPages *pp, uint64 key,
+								 const ItemPointerData *links, int count,
+								 HnswList *list);
+extern void hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key,
+								 const HnswList *list);
+extern void hnsw_pinned_release(HnswPinnedPages *pp);
+extern Buffer hnsw_pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno);
+extern const float *hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info,
+									   uint64 key, float *scratch);
+extern Buffer hnsw_pinned_read(HnswPinnedPages *pp, Relation index, BlockNumber blkno);
+
 typedef struct HnswDiskGraph
 {
 	HnswIndexInfo *info;
 	Buffer		buf;			/* last pinned buffer, kept to skip re-pins */
+	bool		locked;			/* the last read share-locked buf */
+	HnswPinnedPages *pinned;	/* a build's pinned pages, read unlocked;
+								 * NULL outside builds */
 	bool		want_tids;		/* scans need heap TIDs of visited nodes */
 	/* elements announced by hnsw_disk_ops.prefetch, visited in order */
 	const uint64 *pf_keys;
@@ -528,6 +594,7 @@ typedef struct HnswInsertState
 	bool		building;		/* inside CREATE INDEX: skip WAL */
 	HnswSearch *search;
 	HnswDiskGraph graph;
+	HnswPinnedPages pinned;		/* building: graph.pinned points here */
 	MemoryContext tmpctx;		/* reset after each insert */
 } HnswInsertState;
 

@@ -141,9 +141,39 @@ write_meta(HnswBuildState *bs, bool rewrite)
 		write_page(index, image.data, HNSW_METAPAGE_BLKNO);
 }
 
-/* Writes every element of the memory graph to pages, in layout order. */
+/*
+ * Records an element's layer-0 list, with its distances and pruners, for
+ * the inserts into pages that follow (see hnswpinned.c).
+ */
 static void
-mem_write(HnswBuildState *bs)
+mem_record_list(HnswMemGraph *g, HnswMemElement *e, HnswPinnedPages *lists)
+{
+	HnswMemLayer *hd = mem_layer(g, e, 0);
+	HnswList	list;
+	int			i;
+
+	list.count = hd->count;
+	list.nkept = hd->nkept;
+	for (i = 0; i < hd->count; i++)
+	{
+		ItemPointer tid = &mem_element(g, (uint64) mem_links(g, e, 0)[i] << 3)->tid;
+
+		list.keys[i] = hnsw_tid_key(ItemPointerGetBlockNumber(tid),
+									ItemPointerGetOffsetNumber(tid));
+		list.dists[i] = mem_dists(g, e, 0)[i];
+		list.pruners[i] = mem_pruners(g, e, 0)[i];
+	}
+	hnsw_pinned_list_set(lists, hnsw_tid_key(ItemPointerGetBlockNumber(&e->tid),
+											 ItemPointerGetOffsetNumber(&e->tid)),
+						 &list);
+}
+
+/*
+ * Writes every element of the memory graph to pages, in layout order; with
+ * `lists`, records their layer-0 lists there too.
+ */
+static void
+mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 {
 	HnswMemGraph *g = &bs->graph;
 	Relation	index = bs->info.index;
@@ -188,6 +218,8 @@ mem_write(HnswBuildState *bs)
 			elog(ERROR, "hnsw build: element landed at offset %u, expected %u",
 				 off, ItemPointerGetOffsetNumber(&e->tid));
 		pfree(tup);
+		if (lists)
+			mem_record_list(g, e, lists);
 		if (++done % 1000 == 0)
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
 	}
@@ -208,12 +240,12 @@ switch_to_disk(HnswBuildState *bs)
 					(double) bs->graph.shared->nelements),
 			 errdetail("Building will take significantly more time."),
 			 errhint("Increase maintenance_work_mem to speed up builds.")));
-	mem_write(bs);
+	hnsw_insert_init(&bs->ins, &bs->info, true);
+	mem_write(bs, bs->ins.graph.pinned);
 	if (!bs->graph.parallel)
 		pfree(bs->graph.base);
 	bs->graph.base = NULL;
 	bs->on_disk = true;
-	hnsw_insert_init(&bs->ins, &bs->info, true);
 	/* the rest goes through the insert path: its own phase, counting on */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 4);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
@@ -347,7 +379,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (bs.on_disk)
 		hnsw_insert_end(&bs.ins);
 	else
-		mem_write(&bs);
+		mem_write(&bs, NULL);
 	if (bs.pstate)
 		hnsw_parallel_destroy(&bs);
 

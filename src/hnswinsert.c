@@ -29,6 +29,12 @@ hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building)
 	st->info = info;
 	st->building = building;
 	hnsw_disk_graph_init(&st->graph, info, false);
+	if (building)
+	{
+		/* the list table may use the memory the build's graph had */
+		hnsw_pinned_init(&st->pinned, info, (Size) maintenance_work_mem * 1024);
+		st->graph.pinned = &st->pinned;
+	}
 	st->search = hnsw_search_create(&hnsw_disk_ops, &st->graph, info->m);
 	st->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -38,6 +44,8 @@ void
 hnsw_insert_end(HnswInsertState *st)
 {
 	hnsw_disk_graph_release(&st->graph);
+	if (st->graph.pinned)
+		hnsw_pinned_release(st->graph.pinned);
 	hnsw_search_free(st->search);
 	MemoryContextDelete(st->tmpctx);
 }
@@ -363,8 +371,10 @@ live_candidates(HnswNode *nodes, int n)
 typedef struct HnswLayerChoice
 {
 	int			n;				/* links chosen */
+	int			nkept;			/* the first nkept are the heuristic's */
 	uint64	   *keys;			/* the chosen elements */
 	float	   *dists;			/* their distances to the new element */
+	uint8	   *pruners;		/* fillers' pruners (see HnswList) */
 } HnswLayerChoice;
 
 /*
@@ -384,10 +394,7 @@ hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
 
 	for (i = 0; i < n; i++)
 	{
-		float	   *v = palloc(sizeof(float) * info->dim);
-
-		hnsw_read_vector(st->info, nodes[i].key, NULL, v);
-		vecs[i] = v;
+		vecs[i] = hnsw_pinned_vector(st->graph.pinned, info, nodes[i].key, NULL);
 		dists[i] = nodes[i].dist;
 	}
 	hs.distance = info->distance;
@@ -397,14 +404,19 @@ hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
 	hs.dists = dists;
 	hs.cap = HnswLayerCapacity(info->m, layer);
 	hs.selected = sel;
-	hs.pruner = NULL;
+	/* a build records the heuristic's view of layer-0 lists */
+	hs.pruner = st->graph.pinned ? palloc(Max(n, 1)) : NULL;
 	choice->n = hnsw_select_neighbors(&hs);
+	choice->nkept = hs.nkept;
 	choice->keys = palloc(sizeof(uint64) * Max(choice->n, 1));
 	choice->dists = palloc(sizeof(float) * Max(choice->n, 1));
+	choice->pruners = hs.pruner;
 	for (i = 0; i < choice->n; i++)
 	{
 		choice->keys[i] = nodes[sel[i]].key;
 		choice->dists[i] = nodes[sel[i]].dist;
+		if (hs.pruner && i < hs.nkept)
+			choice->pruners[i] = 0;
 	}
 }
 
@@ -423,19 +435,18 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 	const float **vecs = palloc(sizeof(float *) * (count + 1));
 	float	   *dists = palloc(sizeof(float) * (count + 1));
 	int		   *sel = palloc(sizeof(int) * (count + 1));
-	float	   *store = palloc(sizeof(float) * info->dim * count);
+	const float **lvecs = palloc(sizeof(float *) * Max(count, 1));
 	HnswSelect	hs;
 	bool		kept = false;
 	int			i;
 
 	for (i = 0; i < count; i++)
 	{
-		uint64		key = hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(&links[i]),
-									   ItemPointerGetOffsetNumberNoCheck(&links[i]));
+		uint64		key = hnsw_link_key(&links[i]);
 
-		hnsw_read_vector(info, key, NULL, store + (Size) i * info->dim);
+		lvecs[i] = hnsw_pinned_vector(st->graph.pinned, info, key, NULL);
 		cand[i].key = key;
-		cand[i].dist = info->distance(nvec, store + (Size) i * info->dim, info->dim);
+		cand[i].dist = info->distance(nvec, lvecs[i], info->dim);
 		cand[i].level = i;		/* remember where its vector is */
 	}
 	cand[count].key = newkey;
@@ -445,8 +456,7 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 
 	for (i = 0; i <= count; i++)
 	{
-		vecs[i] = cand[i].level == count ? newvec :
-			store + (Size) cand[i].level * info->dim;
+		vecs[i] = cand[i].level == count ? newvec : lvecs[cand[i].level];
 		dists[i] = cand[i].dist;
 	}
 	hs.distance = info->distance;
@@ -465,6 +475,56 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 		kept |= (key == newkey);
 		ItemPointerSet(&out[i], hnsw_key_block(key), hnsw_key_offset(key));
 	}
+	return kept;
+}
+
+/* Vectors for hnsw_list_add in a build: in place, or one of two copies */
+typedef struct BuildListCtx
+{
+	HnswInsertState *st;
+	float	   *scratch[2];
+	int			next;
+} BuildListCtx;
+
+static const float *
+build_list_vector(void *ctx, uint64 key)
+{
+	BuildListCtx *c = ctx;
+
+	c->next ^= 1;
+	return hnsw_pinned_vector(c->st->graph.pinned, c->st->info, key,
+							  c->scratch[c->next]);
+}
+
+/*
+ * Adds newkey to a build's layer-0 list recorded with its distances and
+ * pruners (hnsw_list_add, as the memory graph does).  Returns false if the
+ * newcomer does not make the cut (the list is then unchanged); else the
+ * new list is in out[0..*nout-1] and in list.
+ */
+static bool
+build_list_add(HnswInsertState *st, HnswList *list, uint64 newkey,
+			   float newdist, ItemPointerData *out, int *nout)
+{
+	HnswIndexInfo *info = st->info;
+	BuildListCtx c = {st, {NULL, NULL}, 0};
+	HnswListGraph lg = {build_list_vector, &c, info->distance, info->dim,
+	HnswLayerCapacity(info->m, 0)};
+	bool		kept = false;
+	int			i;
+
+	c.scratch[0] = palloc(sizeof(float) * info->dim);
+	c.scratch[1] = palloc(sizeof(float) * info->dim);
+	hnsw_list_add(list, &lg, newkey, newdist);
+	for (i = 0; i < list->count; i++)
+	{
+		kept |= (list->keys[i] == newkey);
+		ItemPointerSet(&out[i], hnsw_key_block(list->keys[i]),
+					   hnsw_key_offset(list->keys[i]));
+	}
+	*nout = list->count;
+	pfree(c.scratch[0]);
+	pfree(c.scratch[1]);
 	return kept;
 }
 
@@ -493,11 +553,14 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 
 	for (attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++)
 	{
-		Buffer		buf = ReadBuffer(index, hnsw_key_block(nkey));
+		Buffer		buf = hnsw_pinned_read(st->graph.pinned, index,
+										   hnsw_key_block(nkey));
 		HnswElementTuple tup;
 		int			count;
 		int			npruned = 0;
 		bool		full;
+		bool		listed = true;
+		HnswList	list;
 		int			i;
 
 		/* read the current list */
@@ -522,11 +585,26 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 			}
 
 		full = (count >= cap);
-		if (full && !hnsw_prune_links(st, nvec, seen, count, newkey, newvec,
-									  newdist, cap, pruned, &npruned))
+		if (layer == 0 && st->graph.pinned &&
+			hnsw_pinned_list_get(st->graph.pinned, nkey, seen, count, &list))
 		{
-			ReleaseBuffer(buf);
-			return;				/* the newcomer does not make the cut */
+			/* a build's list, updated incrementally; always rewritten */
+			if (!build_list_add(st, &list, newkey, newdist, pruned, &npruned))
+			{
+				ReleaseBuffer(buf);
+				return;			/* the newcomer does not make the cut */
+			}
+			full = true;
+		}
+		else
+		{
+			listed = false;
+			if (full && !hnsw_prune_links(st, nvec, seen, count, newkey, newvec,
+										  newdist, cap, pruned, &npruned))
+			{
+				ReleaseBuffer(buf);
+				return;			/* the newcomer does not make the cut */
+			}
 		}
 
 		/* write it if nothing changed meanwhile */
@@ -557,6 +635,9 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 			}
 			hnsw_edit_finish(&edit);
 			UnlockReleaseBuffer(buf);
+			/* a list changed otherwise no longer matches what was recorded */
+			if (layer == 0 && st->graph.pinned)
+				hnsw_pinned_list_set(st->graph.pinned, nkey, listed ? &list : NULL);
 			return;
 		}
 		UnlockReleaseBuffer(buf);
@@ -620,6 +701,27 @@ hnsw_insert_first(HnswInsertState *st, const float *vec, ItemPointer heaptid)
 	}
 	UnlockReleaseBuffer(metabuf);
 	return empty;
+}
+
+/* A build records the new element's layer-0 list as the heuristic made it. */
+static void
+record_new_list(HnswInsertState *st, ItemPointer tid, const HnswLayerChoice *c)
+{
+	HnswList	list;
+	int			i;
+
+	list.count = c->n;
+	list.nkept = c->nkept;
+	for (i = 0; i < c->n; i++)
+	{
+		list.keys[i] = c->keys[i];
+		list.dists[i] = c->dists[i];
+		list.pruners[i] = c->pruners[i];
+	}
+	hnsw_pinned_list_set(st->graph.pinned,
+						 hnsw_tid_key(ItemPointerGetBlockNumber(tid),
+									  ItemPointerGetOffsetNumber(tid)),
+						 &list);
 }
 
 /*
@@ -706,6 +808,8 @@ hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
 	}
 	tup = hnsw_form_element(info, level, vec, heaptid, linkkeys, nlinks, &size);
 	tid = hnsw_place_element(st, tup, size, InvalidBuffer);
+	if (st->graph.pinned)
+		record_new_list(st, &tid, &choice[0]);
 
 	for (l = top; l >= 0; l--)
 		for (i = 0; i < choice[l].n; i++)

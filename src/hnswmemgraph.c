@@ -133,107 +133,17 @@ mem_set_links(HnswMemGraph *g, HnswMemElement *e, int layer,
 	hd->nkept = hs->nkept;
 }
 
-/* One entry of a list being re-selected by mem_add_backlink. */
-typedef struct MemLink
+static const float *
+mem_list_vector(void *ctx, uint64 key)
 {
-	uint32		link;			/* element offset / 8 */
-	float		dist;			/* to the list's owner */
-	int16		old_kept;		/* index among the old choices, or -1 */
-	int16		pruner;			/* a filler's pruner: old choice index, or
-								 * HNSW_NO_PRUNER; then new choice index */
-} MemLink;
+	HnswMemGraph *g = ctx;
 
-static inline const float *
-mem_link_vector(HnswMemGraph *g, uint32 link)
-{
-	return mem_vector(g, mem_element(g, (uint64) link << 3));
+	return mem_vector(g, mem_element(g, key << 3));
 }
 
 /*
- * Index of the first choice in kept[0..nk-1] nearer to x than x's distance
- * to the base, or -1.  Choices flagged in skip[] are known not to prune x.
- */
-static int
-mem_find_pruner(HnswMemGraph *g, const MemLink *x, const MemLink *kept,
-				int nk, const bool *skip)
-{
-	const float *xv = mem_link_vector(g, x->link);
-	int			j;
-
-	for (j = 0; j < nk; j++)
-	{
-		if (skip && skip[j])
-			continue;
-		if (g->distance(xv, mem_link_vector(g, kept[j].link), g->dim) < x->dist)
-			return j;
-	}
-	return -1;
-}
-
-/*
- * Merges the owner's list (choices, then fillers, each nearest first) and
- * the newcomer into one run, nearest first; returns its length.
- */
-static int
-mem_merge_list(HnswMemGraph *g, HnswMemElement *n, int layer, MemLink c,
-			   MemLink *out)
-{
-	HnswMemLayer *hd = mem_layer(g, n, layer);
-	uint32	   *links = mem_links(g, n, layer);
-	float	   *dists = mem_dists(g, n, layer);
-	uint8	   *pruners = mem_pruners(g, n, layer);
-	int			a = 0;			/* next choice */
-	int			b = hd->nkept;	/* next filler */
-	int			k = 0;
-	bool		c_done = false;
-
-	while (a < hd->nkept || b < hd->count || !c_done)
-	{
-		MemLink		l;
-		int			which;		/* 0 choice, 1 filler, 2 newcomer */
-
-		if (a < hd->nkept && (b >= hd->count ||
-							  hnsw_node_precedes(dists[a], links[a],
-												 dists[b], links[b])))
-			which = 0;
-		else if (b < hd->count)
-			which = 1;
-		else
-			which = 2;
-		if (!c_done && (which == 2 ||
-						hnsw_node_precedes(c.dist, c.link,
-										   which == 0 ? dists[a] : dists[b],
-										   which == 0 ? links[a] : links[b])))
-		{
-			out[k++] = c;
-			c_done = true;
-			continue;
-		}
-		if (which == 0)
-		{
-			l = (MemLink) {links[a], dists[a], (int16) a, 0};
-			a++;
-		}
-		else
-		{
-			l = (MemLink) {links[b], dists[b], -1, pruners[b]};
-			b++;
-		}
-		out[k++] = l;
-	}
-	return k;
-}
-
-/*
- * Gives element `noff` a link to `newoff` at distance d: the result of
- * re-running the heuristic (hnsw_select_neighbors) over the list plus the
- * newcomer, computed incrementally.  Walking the merged list nearest
- * first, an old choice stays a choice unless a new one (the newcomer, or
- * a promoted filler) prunes it; a filler whose pruner is still a choice
- * stays a filler; only the newcomer and fillers whose pruner was demoted
- * are checked against all choices.  That is a few distances per back-link,
- * where the full heuristic costs up to cap^2/2 -- and back-links are most
- * of a build's distance computations.  The farthest fillers make room.
+ * Gives element `noff` a link to `newoff` at distance d (hnsw_list_add;
+ * list keys are element offsets / 8, as links are stored).
  *
  * Runs under the element's lock: it reads only vectors, which never
  * change, so no other lock is needed meanwhile.
@@ -243,65 +153,36 @@ mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d
 {
 	HnswMemElement *n = mem_element(g, noff);
 	HnswMemLayer *hd;
-	int			cap = HnswLayerCapacity(g->m, layer);
-	MemLink		all[2 * HNSW_MAX_M + 1];
-	MemLink		kept[2 * HNSW_MAX_M + 1];
-	MemLink		fill[2 * HNSW_MAX_M + 1];
-	bool		old_choice[2 * HNSW_MAX_M + 1];	/* kept[j] was a choice */
-	int16		new_index[2 * HNSW_MAX_M + 1];	/* old choice -> kept[], or -1 */
-	int			nall;
-	int			nk = 0;
-	int			nf = 0;
+	HnswListGraph lg = {mem_list_vector, g, g->distance, g->dim,
+	HnswLayerCapacity(g->m, layer)};
+	HnswList	list;
+	uint32	   *links;
+	float	   *dists;
+	uint8	   *pruners;
 	int			i;
 
-	for (i = 0; i < lengthof(new_index); i++)
-		new_index[i] = -1;
 	elem_lock(g, n, LW_EXCLUSIVE);
 	hd = mem_layer(g, n, layer);
-	nall = mem_merge_list(g, n, layer,
-						  (MemLink) {(uint32) (newoff >> 3), d, -1, HNSW_NO_PRUNER},
-						  all);
-	for (i = 0; i < nall && nk < cap; i++)
+	links = mem_links(g, n, layer);
+	dists = mem_dists(g, n, layer);
+	pruners = mem_pruners(g, n, layer);
+	list.count = hd->count;
+	list.nkept = hd->nkept;
+	for (i = 0; i < hd->count; i++)
 	{
-		MemLink		x = all[i];
-		int			p;
-
-		if (x.old_kept >= 0)
-			p = mem_find_pruner(g, &x, kept, nk, old_choice);
-		else if (x.pruner != HNSW_NO_PRUNER && new_index[x.pruner] >= 0)
-			p = new_index[x.pruner];
-		else
-			p = mem_find_pruner(g, &x, kept, nk, NULL);
-		if (x.old_kept >= 0)
-			new_index[x.old_kept] = p < 0 ? nk : -1;
-		if (p < 0)
-		{
-			old_choice[nk] = x.old_kept >= 0;
-			kept[nk++] = x;
-		}
-		else
-		{
-			x.pruner = (int16) p;
-			fill[nf++] = x;
-		}
+		list.keys[i] = links[i];
+		list.dists[i] = dists[i];
+		list.pruners[i] = pruners[i];
 	}
-	/* entries after the choices filled the list: they are dropped */
-	nf = Min(nf, cap - nk);
-
-	for (i = 0; i < nk; i++)
+	hnsw_list_add(&list, &lg, newoff >> 3, d);
+	for (i = 0; i < list.count; i++)
 	{
-		mem_links(g, n, layer)[i] = kept[i].link;
-		mem_dists(g, n, layer)[i] = kept[i].dist;
-		mem_pruners(g, n, layer)[i] = 0;
+		links[i] = (uint32) list.keys[i];
+		dists[i] = list.dists[i];
+		pruners[i] = list.pruners[i];
 	}
-	for (i = 0; i < nf; i++)
-	{
-		mem_links(g, n, layer)[nk + i] = fill[i].link;
-		mem_dists(g, n, layer)[nk + i] = fill[i].dist;
-		mem_pruners(g, n, layer)[nk + i] = (uint8) fill[i].pruner;
-	}
-	hd->count = nk + nf;
-	hd->nkept = nk;
+	hd->count = list.count;
+	hd->nkept = list.nkept;
 	elem_unlock(g, n);
 }
 

@@ -619,3 +619,157 @@ hnsw_select_neighbors(HnswSelect *sel)
 	}
 	return nsel;
 }
+
+/* ---------------------------------------------------------------------
+ * Adding a back-link to a list the heuristic made (HnswList)
+ * ---------------------------------------------------------------------
+ */
+
+/* One entry of a list being re-selected by hnsw_list_add */
+typedef struct ListEntry
+{
+	uint64		key;
+	float		dist;			/* to the list's owner */
+	int16		old_kept;		/* index among the old choices, or -1 */
+	int16		pruner;			/* a filler's pruner: old choice index, or
+								 * HNSW_NO_PRUNER; then new choice index */
+} ListEntry;
+
+/*
+ * Index of the first choice in kept[0..nk-1] nearer to x than x's distance
+ * to the base, or -1.  Choices flagged in skip[] are known not to prune x.
+ */
+static int
+list_find_pruner(const HnswListGraph *lg, const ListEntry *x,
+				 const ListEntry *kept, int nk, const bool *skip)
+{
+	const float *xv = lg->vector(lg->ctx, x->key);
+	int			j;
+
+	for (j = 0; j < nk; j++)
+	{
+		if (skip && skip[j])
+			continue;
+		if (lg->distance(xv, lg->vector(lg->ctx, kept[j].key), lg->dim) < x->dist)
+			return j;
+	}
+	return -1;
+}
+
+/*
+ * Merges the list (choices, then fillers, each nearest first) and the
+ * newcomer into one run, nearest first; returns its length.
+ */
+static int
+list_merge(const HnswList *list, ListEntry c, ListEntry *out)
+{
+	int			a = 0;			/* next choice */
+	int			b = list->nkept;	/* next filler */
+	int			k = 0;
+	bool		c_done = false;
+
+	while (a < list->nkept || b < list->count || !c_done)
+	{
+		int			which;		/* 0 choice, 1 filler, 2 newcomer */
+
+		if (a < list->nkept && (b >= list->count ||
+								hnsw_node_precedes(list->dists[a], list->keys[a],
+												   list->dists[b], list->keys[b])))
+			which = 0;
+		else if (b < list->count)
+			which = 1;
+		else
+			which = 2;
+		if (!c_done && (which == 2 ||
+						hnsw_node_precedes(c.dist, c.key,
+										   which == 0 ? list->dists[a] : list->dists[b],
+										   which == 0 ? list->keys[a] : list->keys[b])))
+		{
+			out[k++] = c;
+			c_done = true;
+		}
+		else if (which == 0)
+		{
+			out[k++] = (ListEntry) {list->keys[a], list->dists[a], (int16) a, 0};
+			a++;
+		}
+		else
+		{
+			out[k++] = (ListEntry) {list->keys[b], list->dists[b], -1, list->pruners[b]};
+			b++;
+		}
+	}
+	return k;
+}
+
+/*
+ * Gives the list a link to `newkey` at distance newdist: the result of
+ * re-running the heuristic (hnsw_select_neighbors) over the list plus the
+ * newcomer, computed incrementally.  Walking the merged list nearest
+ * first, an old choice stays a choice unless a new one (the newcomer, or
+ * a promoted filler) prunes it; a filler whose pruner is still a choice
+ * stays a filler; only the newcomer and fillers whose pruner was demoted
+ * are checked against all choices.  That is a few distances per back-link,
+ * where the full heuristic costs up to cap^2/2 -- and back-links are most
+ * of a build's distance computations.  The farthest fillers make room.
+ */
+void
+hnsw_list_add(HnswList *list, const HnswListGraph *lg, uint64 newkey,
+			  float newdist)
+{
+	ListEntry	all[2 * HNSW_MAX_M + 1];
+	ListEntry	kept[2 * HNSW_MAX_M + 1];
+	ListEntry	fill[2 * HNSW_MAX_M + 1];
+	bool		old_choice[2 * HNSW_MAX_M + 1];	/* kept[j] was a choice */
+	int16		new_index[2 * HNSW_MAX_M + 1];	/* old choice -> kept[], or -1 */
+	int			nall;
+	int			nk = 0;
+	int			nf = 0;
+	int			i;
+
+	Assert(list->count <= lg->cap && list->nkept <= list->count);
+	for (i = 0; i < lengthof(new_index); i++)
+		new_index[i] = -1;
+	nall = list_merge(list, (ListEntry) {newkey, newdist, -1, HNSW_NO_PRUNER}, all);
+	for (i = 0; i < nall && nk < lg->cap; i++)
+	{
+		ListEntry	x = all[i];
+		int			p;
+
+		if (x.old_kept >= 0)
+			p = list_find_pruner(lg, &x, kept, nk, old_choice);
+		else if (x.pruner != HNSW_NO_PRUNER && new_index[x.pruner] >= 0)
+			p = new_index[x.pruner];
+		else
+			p = list_find_pruner(lg, &x, kept, nk, NULL);
+		if (x.old_kept >= 0)
+			new_index[x.old_kept] = p < 0 ? nk : -1;
+		if (p < 0)
+		{
+			old_choice[nk] = x.old_kept >= 0;
+			kept[nk++] = x;
+		}
+		else
+		{
+			x.pruner = (int16) p;
+			fill[nf++] = x;
+		}
+	}
+	/* entries after the choices filled the list: they are dropped */
+	nf = Min(nf, lg->cap - nk);
+
+	for (i = 0; i < nk; i++)
+	{
+		list->keys[i] = kept[i].key;
+		list->dists[i] = kept[i].dist;
+		list->pruners[i] = 0;
+	}
+	for (i = 0; i < nf; i++)
+	{
+		list->keys[nk + i] = fill[i].key;
+		list->dists[nk + i] = fill[i].dist;
+		list->pruners[nk + i] = (uint8) fill[i].pruner;
+	}
+	list->count = nk + nf;
+	list->nkept = nk;
+}

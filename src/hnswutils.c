@@ -270,6 +270,18 @@ hnsw_read_meta(Relation index, HnswMetaPageData *out)
 	UnlockReleaseBuffer(buf);
 }
 
+/* The page must be one of our element pages to hold element (blkno, off) */
+static void
+check_element_page(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
+{
+	hnsw_check_page(index, page, blkno);
+	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has no valid element at (%u,%u)",
+						RelationGetRelationName(index), blkno, off)));
+}
+
 /*
  * Returns the element tuple at (blkno, off) of a locked page, checking that
  * it is a well-formed element; a bad one is reported as corruption.
@@ -277,12 +289,21 @@ hnsw_read_meta(Relation index, HnswMetaPageData *out)
 HnswElementTuple
 hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 {
+	check_element_page(index, page, blkno, off);
+	return hnsw_page_element(index, page, blkno, off);
+}
+
+/*
+ * Returns the element tuple at (blkno, off) of an element page checked
+ * already (hnsw_get_element checks the page too), checking the tuple.
+ */
+HnswElementTuple
+hnsw_page_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
+{
 	ItemId		iid;
 	HnswElementTuple tup;
 
-	hnsw_check_page(index, page, blkno);
-	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) ||
-		off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
 		goto bad;
 	iid = PageGetItemId(page, off);
 	if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < HNSW_ELEMENT_HEADER_SIZE)
@@ -371,7 +392,16 @@ HnswElementTuple
 hnsw_get_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
 						OffsetNumber off)
 {
-	HnswElementTuple tup = hnsw_get_element(info->index, page, blkno, off);
+	check_element_page(info->index, page, blkno, off);
+	return hnsw_page_linked_element(info, page, blkno, off);
+}
+
+/* hnsw_get_linked_element on an element page checked already */
+HnswElementTuple
+hnsw_page_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
+						 OffsetNumber off)
+{
+	HnswElementTuple tup = hnsw_page_element(info->index, page, blkno, off);
 	Size		len = ItemIdGetLength(PageGetItemId(page, off));
 
 	if (tup->dim != info->dim ||
@@ -439,6 +469,8 @@ hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info, bool want_tids)
 {
 	g->info = info;
 	g->buf = InvalidBuffer;
+	g->locked = false;
+	g->pinned = NULL;
 	g->want_tids = want_tids;
 	g->pf_keys = NULL;
 	g->pf_n = g->pf_pos = g->pf_next = 0;
@@ -524,6 +556,12 @@ disk_prefetch(void *ctx, const uint64 *keys, int n)
 {
 	HnswDiskGraph *g = ctx;
 
+	/*
+	 * A build's pages are pinned already (hnswpinned.c).  Prefetching their
+	 * cache lines ahead (page head, then tuple) measured no faster there.
+	 */
+	if (g->pinned)
+		return;
 	Assert(g->pf_pos == g->pf_n);	/* the last batch was all visited */
 	g->pf_keys = keys;
 	g->pf_n = n;
@@ -561,10 +599,15 @@ disk_take_prefetched(HnswDiskGraph *g, uint64 key)
 	return true;
 }
 
+/*
+ * The element `key`, on a page share-locked (g->locked) or, in a build,
+ * pinned for good and read without a lock (see hnswpinned.c).
+ */
 static HnswElementTuple
 disk_lock_element(HnswDiskGraph *g, uint64 key)
 {
 	BlockNumber blkno = hnsw_key_block(key);
+	Buffer		pinned = g->pinned ? hnsw_pinned_buffer(g->pinned, blkno) : InvalidBuffer;
 	Page		page;
 	HnswElementTuple tup;
 	Size		len;
@@ -575,16 +618,25 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" refers to an element in invalid block %u",
 						RelationGetRelationName(g->info->index), blkno)));
-	if (!disk_take_prefetched(g, key) &&
-		(!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno))
+	g->locked = !BufferIsValid(pinned);
+	if (!g->locked)
 	{
-		if (BufferIsValid(g->buf))
-			ReleaseBuffer(g->buf);
-		g->buf = ReadBuffer(g->info->index, blkno);
+		page = BufferGetPage(pinned);
+		tup = hnsw_page_element(g->info->index, page, blkno, hnsw_key_offset(key));
 	}
-	LockBuffer(g->buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(g->buf);
-	tup = hnsw_get_element(g->info->index, page, blkno, hnsw_key_offset(key));
+	else
+	{
+		if (!disk_take_prefetched(g, key) &&
+			(!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno))
+		{
+			if (BufferIsValid(g->buf))
+				ReleaseBuffer(g->buf);
+			g->buf = ReadBuffer(g->info->index, blkno);
+		}
+		LockBuffer(g->buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(g->buf);
+		tup = hnsw_get_element(g->info->index, page, blkno, hnsw_key_offset(key));
+	}
 
 	/*
 	 * Links and the vector are found from level, m and dim: a tuple shorter
@@ -598,6 +650,14 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 						RelationGetRelationName(g->info->index), blkno,
 						hnsw_key_offset(key), len, tup->level, tup->dim)));
 	return tup;
+}
+
+static inline void
+disk_unlock_element(HnswDiskGraph *g)
+{
+	if (g->locked)
+		LockBuffer(g->buf, BUFFER_LOCK_UNLOCK);
+	g->locked = false;
 }
 
 static int
@@ -624,7 +684,7 @@ disk_links(void *ctx, uint64 key, int layer, uint64 *out)
 			out[n++] = hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(&links[i]),
 									ItemPointerGetOffsetNumberNoCheck(&links[i]));
 	}
-	LockBuffer(g->buf, BUFFER_LOCK_UNLOCK);
+	disk_unlock_element(g);
 	return n;
 }
 
@@ -656,7 +716,7 @@ disk_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 			node->heaptids[node->ntids] = tup->heaptids[i];
 		node->ntids++;
 	}
-	LockBuffer(g->buf, BUFFER_LOCK_UNLOCK);
+	disk_unlock_element(g);
 	return true;
 }
 
@@ -691,66 +751,4 @@ hnsw_edit_abort(HnswPageEdit *edit)
 		GenericXLogAbort(edit->xlog);
 	edit->xlog = NULL;
 	edit->nbufs = 0;
-}
-
-/* ---------------------------------------------------------------------
- * The vector cache (see HnswVectorCache)
- * ---------------------------------------------------------------------
- */
-
-/* Sets up a cache of at most `budget` bytes and `maxslots` vectors. */
-void
-hnsw_vcache_init(HnswVectorCache *vc, const HnswIndexInfo *info, Size budget,
-				 Size maxslots)
-{
-	Size		slot = sizeof(uint64) + sizeof(uint32) + sizeof(float) * info->dim;
-	Size		n = Min(Min(budget / slot, maxslots), (Size) PG_INT32_MAX / 2);
-
-	vc->nslots = (uint32) Max(n, 1);
-	vc->keys = palloc_extended(sizeof(uint64) * vc->nslots,
-							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	vc->stamps = palloc_extended(sizeof(uint32) * vc->nslots,
-								 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	vc->vecs = palloc_extended(sizeof(float) * info->dim * vc->nslots,
-							   MCXT_ALLOC_HUGE);
-	vc->epoch = 1;
-	vc->hits = vc->misses = 0;
-}
-
-void
-hnsw_vcache_free(HnswVectorCache *vc)
-{
-	pfree(vc->keys);
-	pfree(vc->stamps);
-	pfree(vc->vecs);
-}
-
-/*
- * The vector of element key: from the cache, or read into it -- or, if its
- * slot holds another vector looked up since hnsw_vcache_begin(), into a
- * palloc'd copy in the current memory context.
- */
-const float *
-hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info, uint64 key,
-				BufferAccessStrategy strategy)
-{
-	uint32		slot = hnsw_key_hash(key) % vc->nslots;
-	float	   *dst = vc->vecs + (Size) slot * info->dim;
-
-	if (vc->keys[slot] == key)
-	{
-		vc->stamps[slot] = vc->epoch;
-		vc->hits++;
-		return dst;
-	}
-	vc->misses++;
-	if (vc->stamps[slot] == vc->epoch)
-		dst = palloc(sizeof(float) * info->dim);
-	hnsw_read_vector(info, key, strategy, dst);
-	if (vc->stamps[slot] != vc->epoch)
-	{
-		vc->keys[slot] = key;
-		vc->stamps[slot] = vc->epoch;
-	}
-	return dst;
 }

@@ -617,3 +617,65 @@ hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	stats->num_pages = RelationGetNumberOfBlocks(info->index);
 	return stats;
 }
+
+/* ---------------------------------------------------------------------
+ * The vector cache (see HnswVectorCache), for the repair's reads
+ * ---------------------------------------------------------------------
+ */
+
+/* Sets up a cache of at most `budget` bytes and `maxslots` vectors. */
+void
+hnsw_vcache_init(HnswVectorCache *vc, const HnswIndexInfo *info, Size budget,
+				 Size maxslots)
+{
+	Size		slot = sizeof(uint64) + sizeof(uint32) + sizeof(float) * info->dim;
+	Size		n = Min(Min(budget / slot, maxslots), (Size) PG_INT32_MAX / 2);
+
+	vc->nslots = (uint32) Max(n, 1);
+	vc->keys = palloc_extended(sizeof(uint64) * vc->nslots,
+							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vc->stamps = palloc_extended(sizeof(uint32) * vc->nslots,
+								 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vc->vecs = palloc_extended(sizeof(float) * info->dim * vc->nslots,
+							   MCXT_ALLOC_HUGE);
+	vc->epoch = 1;
+	vc->hits = vc->misses = 0;
+}
+
+void
+hnsw_vcache_free(HnswVectorCache *vc)
+{
+	pfree(vc->keys);
+	pfree(vc->stamps);
+	pfree(vc->vecs);
+}
+
+/*
+ * The vector of element key: from the cache, or read into it -- or, if its
+ * slot holds another vector looked up since hnsw_vcache_begin(), into a
+ * palloc'd copy in the current memory context.
+ */
+const float *
+hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info, uint64 key,
+				BufferAccessStrategy strategy)
+{
+	uint32		slot = hnsw_key_hash(key) % vc->nslots;
+	float	   *dst = vc->vecs + (Size) slot * info->dim;
+
+	if (vc->keys[slot] == key)
+	{
+		vc->stamps[slot] = vc->epoch;
+		vc->hits++;
+		return dst;
+	}
+	vc->misses++;
+	if (vc->stamps[slot] == vc->epoch)
+		dst = palloc(sizeof(float) * info->dim);
+	hnsw_read_vector(info, key, strategy, dst);
+	if (vc->stamps[slot] != vc->epoch)
+	{
+		vc->keys[slot] = key;
+		vc->stamps[slot] = vc->epoch;
+	}
+	return dst;
+}

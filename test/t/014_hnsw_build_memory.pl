@@ -4,6 +4,10 @@
 # shows the rest of the rows being inserted into pages as its own phase in
 # pg_stat_progress_create_index, finishes, and gives an index as good as one built in memory; the index
 # is WAL-logged like any other (it survives a crash right after the build).
+# The rows inserted into pages read pages the build keeps pinned, up to half
+# of the buffer pool (of the local buffers for a temporary table): the pools
+# here are small enough that both builds go past that, so pages beyond it
+# are read the ordinary way within the same build.
 
 use strict;
 use warnings;
@@ -15,6 +19,7 @@ use VecindexTest;
 
 my $node = PostgreSQL::Test::Cluster->new('buildmem');
 $node->init;
+$node->append_conf('postgresql.conf', "shared_buffers = '4MB'");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
 install_recall($node);
@@ -39,6 +44,32 @@ is($build->result(0), 0, 'the build within 1MB of maintenance_work_mem succeeds'
 like($err, qr/no longer fits into maintenance_work_mem/,
 	'the build says the graph outgrew maintenance_work_mem');
 my $small = recall_at_10($node, 'items', '<->', 'queries', 100);
+my $ret;
+my $pages = $node->safe_psql('postgres',
+	q{SELECT pg_relation_size('small_idx') / current_setting('block_size')::int});
+cmp_ok($pages, '>', 512 / 2,
+	'the index has more pages than the build may keep pinned (half of 512 buffers)');
+($ret, $out, $err) =
+  $node->psql('postgres', "SELECT hnsw_index_check('small_idx', true)");
+is($ret, 0, 'the index built beyond memory passes hnsw_index_check with heapallindexed')
+  or diag($err);
+
+# a temporary table's build pins local buffers (temp_buffers 1MB: 128)
+my $temp = $node->safe_psql(
+	'postgres', q{
+	SET temp_buffers = '1MB';
+	CREATE TEMP TABLE titems AS SELECT * FROM items;
+	SET client_min_messages = warning;
+	SET maintenance_work_mem = '1MB';
+	CREATE INDEX titems_idx ON titems USING hnsw (embedding);
+	SELECT hnsw_index_check('titems_idx', true);
+	SELECT pg_relation_size('titems_idx') / current_setting('block_size')::int > 64,
+		   recall_at_10('titems', '<->', 'queries', 100);
+	});
+my ($temp_big, $temp_recall) = split /\|/, (split /\n/, $temp)[-1];
+is($temp_big, 't', 'the temporary index has more pages than half of temp_buffers');
+cmp_ok($temp_recall, '>=', 0.90,
+	'the temporary index built beyond memory passes hnsw_index_check and has recall@10 >= 0.90');
 
 $node->stop('immediate');
 $node->start;
@@ -46,7 +77,6 @@ my $after = recall_at_10($node, 'items', '<->', 'queries', 100);
 is($after, $small, 'the index built on disk survives a crash unchanged');
 $node->safe_psql('postgres', 'DROP INDEX small_idx');
 
-my $ret;
 ($ret, $out, $err) = $node->psql('postgres',
 	"SET maintenance_work_mem = '256MB'; CREATE INDEX big_idx ON items USING hnsw (embedding)");
 is($err, '', 'the build within 256MB says nothing');

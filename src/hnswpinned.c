@@ -1,0 +1,231 @@
+/*
+ * hnswpinned.c
+ *	  The pages of an index being built, pinned once and read without locks.
+ *
+ * A build that outgrows maintenance_work_mem inserts the remaining rows
+ * into the pages (hnswinsert.c).  Each insert reads a few thousand elements;
+ * through ReadBuffer and a share lock per read, the buffer mapping lookups,
+ * pins and lock cycles cost more than the distances themselves.  During a
+ * build no other backend reads or writes the index (it is not yet usable,
+ * or REINDEX holds it exclusively), so this backend is its only writer:
+ * reading a page without the content lock is safe, and a page that stays
+ * pinned cannot be evicted, so its address stays valid for the whole build.
+ * Writes still take the exclusive lock (MarkBufferDirty wants it, and the
+ * checkpointer may be writing the page out under a share lock).
+ *
+ * At most half of the buffer pool (of the local buffers for a temporary
+ * index) is pinned, so other backends keep room; blocks beyond that are
+ * read the ordinary way.  Elements never move on a page during a build (no
+ * slot is reused, nothing is compacted), so a pointer into a pinned page
+ * stays valid as later elements are added.
+ */
+#include "hnsw.h"
+
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+
+/*
+ * A list entry: count (0xFF: unknown), nkept, then dists[list_cap] and
+ * pruners[list_cap].
+ */
+#define LIST_UNKNOWN	0xFF
+
+typedef struct ListHead
+{
+	uint8		count;
+	uint8		nkept;
+} ListHead;
+
+#define LIST_DISTS(e)	((float *) ((char *) (e) + sizeof(float)))
+
+/*
+ * Sets up the pins and the list table.  budget: bytes the list table may
+ * take (the build's memory graph has been freed by then).
+ */
+void
+hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info, Size budget)
+{
+	Relation	index = info->index;
+	int			pool = RelationUsesLocalBuffers(index) ? num_temp_buffers : NBuffers;
+	Size		room = BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(HnswPageOpaqueData));
+
+	StaticAssertStmt(2 * HNSW_MAX_M < LIST_UNKNOWN, "list count must fit below LIST_UNKNOWN");
+	pp->index = index;
+	pp->cap = (BlockNumber) Max(pool / 2, 0);
+	pp->bufs = pp->cap > 0 ? palloc0(sizeof(Buffer) * pp->cap) : NULL;
+	pp->npinned = 0;
+
+	pp->ctx = CurrentMemoryContext;
+	pp->list_cap = HnswLayerCapacity(info->m, 0);
+	pp->list_size = MAXALIGN(sizeof(float) + pp->list_cap * (sizeof(float) + 1));
+	/* the most elements a page can hold: all of level 0 */
+	pp->perpage = room / (MAXALIGN(HnswElementTupleSize(0, info->m, info->dim)) +
+						  sizeof(ItemIdData));
+	pp->lists = NULL;
+	pp->nlists = 0;
+	pp->maxlists = info->dim > 0 ? budget / pp->list_size : 0;
+}
+
+/* The list entry of element `key`, growing the table if `add`; or NULL. */
+static ListHead *
+list_entry(HnswPinnedPages *pp, uint64 key, bool add)
+{
+	OffsetNumber off = hnsw_key_offset(key);
+	uint64		slot;
+
+	if (off < FirstOffsetNumber || off > pp->perpage)
+		return NULL;
+	slot = (uint64) hnsw_key_block(key) * pp->perpage + off - 1;
+	if (slot >= pp->maxlists)
+		return NULL;
+	if (slot >= pp->nlists)
+	{
+		uint64		n;
+		uint64		i;
+
+		if (!add)
+			return NULL;
+		n = Min(Max(slot + 1, pp->nlists * 2), pp->maxlists);
+		if (pp->lists == NULL)
+			pp->lists = MemoryContextAllocHuge(pp->ctx, n * pp->list_size);
+		else
+			pp->lists = repalloc_huge(pp->lists, n * pp->list_size);
+		for (i = pp->nlists; i < n; i++)
+			((ListHead *) (pp->lists + i * pp->list_size))->count = LIST_UNKNOWN;
+		pp->nlists = n;
+	}
+	return (ListHead *) (pp->lists + slot * pp->list_size);
+}
+
+/*
+ * Loads element `key`'s layer-0 list: its links (as on the page) with the
+ * distances and pruners recorded for them.  False if none are recorded for
+ * a list of this length.
+ */
+bool
+hnsw_pinned_list_get(HnswPinnedPages *pp, uint64 key,
+					 const ItemPointerData *links, int count, HnswList *list)
+{
+	ListHead   *e = list_entry(pp, key, false);
+	int			i;
+
+	if (e == NULL || e->count != count || e->nkept > count)
+		return false;
+	list->count = count;
+	list->nkept = e->nkept;
+	for (i = 0; i < count; i++)
+	{
+		list->keys[i] = hnsw_link_key(&links[i]);
+		list->dists[i] = LIST_DISTS(e)[i];
+		list->pruners[i] = ((uint8 *) (LIST_DISTS(e) + pp->list_cap))[i];
+	}
+	return true;
+}
+
+/* Records element `key`'s layer-0 list (NULL: forgets it), if there is room. */
+void
+hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key, const HnswList *list)
+{
+	ListHead   *e = list_entry(pp, key, list != NULL);
+
+	if (e == NULL)
+		return;
+	if (list == NULL || list->count > pp->list_cap)
+	{
+		e->count = LIST_UNKNOWN;
+		return;
+	}
+	e->count = (uint8) list->count;
+	e->nkept = (uint8) list->nkept;
+	memcpy(LIST_DISTS(e), list->dists, sizeof(float) * list->count);
+	memcpy(LIST_DISTS(e) + pp->list_cap, list->pruners, list->count);
+}
+
+void
+hnsw_pinned_release(HnswPinnedPages *pp)
+{
+	BlockNumber blkno;
+
+	for (blkno = 0; blkno < pp->cap && pp->npinned > 0; blkno++)
+		if (BufferIsValid(pp->bufs[blkno]))
+		{
+			ReleaseBuffer(pp->bufs[blkno]);
+			pp->bufs[blkno] = InvalidBuffer;
+			pp->npinned--;
+		}
+	if (pp->bufs)
+		pfree(pp->bufs);
+	if (pp->lists)
+		pfree(pp->lists);
+	pp->bufs = NULL;
+	pp->lists = NULL;
+	pp->cap = 0;
+	pp->nlists = pp->maxlists = 0;
+}
+
+/*
+ * The pinned buffer of an element page, pinning it on first use; or
+ * InvalidBuffer if the block is beyond what may be pinned.  The page is
+ * checked once, when it is pinned.
+ */
+Buffer
+hnsw_pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno)
+{
+	Buffer		buf;
+
+	if (blkno >= pp->cap)
+		return InvalidBuffer;
+	buf = pp->bufs[blkno];
+	if (!BufferIsValid(buf))
+	{
+		buf = hnsw_read_linked_page(pp->index, blkno, NULL);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		if (!hnsw_is_element_page(pp->index, BufferGetPage(buf), blkno))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" refers to an element in block %u, which holds none",
+							RelationGetRelationName(pp->index), blkno)));
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		pp->bufs[blkno] = buf;
+		pp->npinned++;
+	}
+	return buf;
+}
+
+/*
+ * The vector of element `key`: in place on its pinned page, else copied
+ * under a share lock into scratch (dim floats; NULL: palloc'd).
+ */
+const float *
+hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key,
+				   float *scratch)
+{
+	BlockNumber blkno = hnsw_key_block(key);
+	Buffer		buf = pp ? hnsw_pinned_buffer(pp, blkno) : InvalidBuffer;
+
+	if (BufferIsValid(buf))
+		return HnswTupleVector(hnsw_page_linked_element(info, BufferGetPage(buf),
+														blkno, hnsw_key_offset(key)),
+							   info->m);
+	if (scratch == NULL)
+		scratch = palloc(sizeof(float) * info->dim);
+	hnsw_read_vector(info, key, NULL, scratch);
+	return scratch;
+}
+
+/*
+ * A pin of its own on the page of blkno (released with ReleaseBuffer as
+ * any other): a second pin of a pinned page needs no buffer mapping lookup.
+ */
+Buffer
+hnsw_pinned_read(HnswPinnedPages *pp, Relation index, BlockNumber blkno)
+{
+	Buffer		buf = pp ? hnsw_pinned_buffer(pp, blkno) : InvalidBuffer;
+
+	if (!BufferIsValid(buf))
+		return hnsw_read_linked_page(index, blkno, NULL);
+	IncrBufferRefCount(buf);
+	return buf;
+}
