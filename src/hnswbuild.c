@@ -238,7 +238,7 @@ switch_to_disk(HnswBuildState *bs)
 	ereport(NOTICE,
 			(errmsg("hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
 					(double) bs->graph.shared->nelements),
-			 errdetail("Building will take significantly more time."),
+			 errdetail("The remaining rows are inserted into the index pages, which is slower per row."),
 			 errhint("Increase maintenance_work_mem to speed up builds.")));
 	hnsw_insert_init(&bs->ins, &bs->info, true);
 	mem_write(bs, bs->ins.graph.pinned);

@@ -18,6 +18,20 @@
  * read the ordinary way.  Elements never move on a page during a build (no
  * slot is reused, nothing is compacted), so a pointer into a pinned page
  * stays valid as later elements are added.
+ *
+ * The other half of an insert's cost was its back-links: pruning a full
+ * list re-ran the heuristic over it, with every distance recomputed, where
+ * the memory graph keeps each link's distance and which choice pruned each
+ * filler, and updates a list with a few distances (hnsw_list_add).  The page
+ * format stores neither, so a build keeps them here, for layer-0 lists (the
+ * upper layers' are few): one entry per element slot, slot = block *
+ * (the most elements a page holds) + offset - 1, filled when the memory
+ * graph is written out and when an element is added, updated with every
+ * back-link.  The table grows to at most maintenance_work_mem (which the
+ * memory graph no longer uses); it exists alongside the graph while the
+ * graph is written out, by an entry of 4 + 5 * 2m bytes per element.
+ * Elements beyond it, and lists changed another way, are pruned as by
+ * aminsert (their entry is marked unknown).
  */
 #include "hnsw.h"
 
