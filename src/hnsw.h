@@ -449,6 +449,9 @@ typedef struct HnswPinnedPages
 	Buffer	   *bufs;			/* by block number; InvalidBuffer: not yet */
 	BlockNumber cap;			/* blocks below this may be pinned */
 	BlockNumber npinned;		/* valid entries of bufs */
+	/* tuple offsets of elements on pinned pages checked once, by slot */
+	uint16	   *offsets;		/* 0: not looked up yet */
+	uint64		noffsets;		/* entries allocated */
 	/* layer-0 lists as the heuristic left them, by element slot */
 	MemoryContext ctx;			/* where lists is (re)allocated */
 	char	   *lists;			/* entries of list_size bytes */
@@ -468,6 +471,10 @@ extern void hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key,
 								 const HnswList *list);
 extern void hnsw_pinned_release(HnswPinnedPages *pp);
 extern Buffer hnsw_pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno);
+extern HnswElementTuple hnsw_pinned_tuple(HnswPinnedPages *pp,
+										  const HnswIndexInfo *info, uint64 key);
+extern void hnsw_pinned_prefetch(HnswPinnedPages *pp, const HnswIndexInfo *info,
+								 const uint64 *keys, int n);
 extern const float *hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info,
 									   uint64 key, float *scratch);
 extern Buffer hnsw_pinned_read(HnswPinnedPages *pp, Relation index, BlockNumber blkno);

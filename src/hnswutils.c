@@ -556,12 +556,12 @@ disk_prefetch(void *ctx, const uint64 *keys, int n)
 {
 	HnswDiskGraph *g = ctx;
 
-	/*
-	 * A build's pages are pinned already (hnswpinned.c).  Prefetching their
-	 * cache lines ahead (page head, then tuple) measured no faster there.
-	 */
+	/* a build's pages are pinned already (hnswpinned.c) */
 	if (g->pinned)
+	{
+		hnsw_pinned_prefetch(g->pinned, g->info, keys, n);
 		return;
+	}
 	Assert(g->pf_pos == g->pf_n);	/* the last batch was all visited */
 	g->pf_keys = keys;
 	g->pf_n = n;
@@ -607,7 +607,6 @@ static HnswElementTuple
 disk_lock_element(HnswDiskGraph *g, uint64 key)
 {
 	BlockNumber blkno = hnsw_key_block(key);
-	Buffer		pinned = g->pinned ? hnsw_pinned_buffer(g->pinned, blkno) : InvalidBuffer;
 	Page		page;
 	HnswElementTuple tup;
 	Size		len;
@@ -618,25 +617,22 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" refers to an element in invalid block %u",
 						RelationGetRelationName(g->info->index), blkno)));
-	g->locked = !BufferIsValid(pinned);
+	/* a build's pinned page: checked at the first lookup, read unlocked */
+	tup = g->pinned ? hnsw_pinned_tuple(g->pinned, g->info, key) : NULL;
+	g->locked = (tup == NULL);
 	if (!g->locked)
+		return tup;
+
+	if (!disk_take_prefetched(g, key) &&
+		(!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno))
 	{
-		page = BufferGetPage(pinned);
-		tup = hnsw_page_element(g->info->index, page, blkno, hnsw_key_offset(key));
+		if (BufferIsValid(g->buf))
+			ReleaseBuffer(g->buf);
+		g->buf = ReadBuffer(g->info->index, blkno);
 	}
-	else
-	{
-		if (!disk_take_prefetched(g, key) &&
-			(!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno))
-		{
-			if (BufferIsValid(g->buf))
-				ReleaseBuffer(g->buf);
-			g->buf = ReadBuffer(g->info->index, blkno);
-		}
-		LockBuffer(g->buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(g->buf);
-		tup = hnsw_get_element(g->info->index, page, blkno, hnsw_key_offset(key));
-	}
+	LockBuffer(g->buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(g->buf);
+	tup = hnsw_get_element(g->info->index, page, blkno, hnsw_key_offset(key));
 
 	/*
 	 * Links and the vector are found from level, m and dim: a tuple shorter

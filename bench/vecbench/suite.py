@@ -568,10 +568,16 @@ def step_build(engines: List[Engine], a, opts: str) -> None:
     runs = []
     if a.parallel_workers:
         runs.append(("parallel", a.parallel_workers))
+    if a.low_memory_build:
+        runs.append(("lowmem", 0))
     runs.append(("serial", 0))           # last: the index the queries use
     for kind, w in runs:
         for e in engines:
-            say(f"  {e.label}: {kind} build" + (f" ({w} workers requested)" if w else "") + " ...")
+            say(f"  {e.label}: {kind} build" + (f" ({w} workers requested)" if w else "")
+                + (f" (maintenance_work_mem {a.low_memory_build})" if kind == "lowmem" else "")
+                + " ...")
+            e.x("SELECT set_config('maintenance_work_mem', %s, false)",
+                (a.low_memory_build if kind == "lowmem" else mwm,))
             dt, size, seen = build_index(e, opts, w)
             e.r[f"build_{kind}_seconds"] = dt
             e.r[f"index_bytes_{kind}"] = size
@@ -820,6 +826,10 @@ def print_report(engines: List[Engine], a) -> List[str]:
     if a.parallel_workers:
         row(f"build, parallel {a.parallel_workers} workers (s)", "build_parallel_seconds")
     row("build, serial (s)", "build_serial_seconds")
+    if a.low_memory_build:
+        row(f"build, serial, mwm {a.low_memory_build} (s)", "build_lowmem_seconds")
+        row("  that / in-memory serial build", lambda e: e.r["build_lowmem_seconds"]
+            / e.r["build_serial_seconds"])
     row("index size (MB)", lambda e: e.r.get("index_bytes", 0) / 2**20, "{:.1f}")
     for c in a.clients:
         for t in RECALL_TARGETS:
@@ -936,6 +946,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ef-search", default=DEFAULT_EF,
                    help=f"comma-separated sweep (default {DEFAULT_EF})")
     p.add_argument("--clients", default="1,2", help="client counts (default 1,2)")
+    p.add_argument("--low-memory-build", metavar="SIZE", default="",
+                   help="also time a serial build with maintenance_work_mem = SIZE (e.g. 52MB), "
+                   "before the in-memory one, and report the ratio of the two")
     p.add_argument("--parallel-workers", type=int, default=0,
                    help="also time a parallel build with this many workers")
     p.add_argument("--compare", metavar="EXT",
