@@ -376,10 +376,14 @@ typedef struct HnswList
 	uint8		pruners[2 * HNSW_MAX_M];	/* fillers' (0 for choices) */
 } HnswList;
 
-/* How hnsw_list_add reads vectors: at most two are in use at a time */
+/*
+ * How hnsw_list_add reads vectors.  `which` is 0 for the entry being
+ * placed and 1 for the choice it is compared with: a vector returned for
+ * one must stay valid while the other is fetched (a copy per role will do).
+ */
 typedef struct HnswListGraph
 {
-	const float *(*vector) (void *ctx, uint64 key);
+	const float *(*vector) (void *ctx, uint64 key, int which);
 	void	   *ctx;
 	HnswDistanceFn distance;
 	int			dim;
@@ -464,6 +468,7 @@ typedef struct HnswPinnedPages
 
 extern void hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info,
 							 Size budget);
+extern void hnsw_pinned_reserve(HnswPinnedPages *pp, BlockNumber nblocks);
 extern bool hnsw_pinned_list_get(HnswPinnedPages *pp, uint64 key,
 								 const ItemPointerData *links, int count,
 								 HnswList *list);
@@ -473,6 +478,8 @@ extern void hnsw_pinned_release(HnswPinnedPages *pp);
 extern Buffer hnsw_pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno);
 extern HnswElementTuple hnsw_pinned_tuple(HnswPinnedPages *pp,
 										  const HnswIndexInfo *info, uint64 key);
+extern HnswElementTuple hnsw_build_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info,
+										 uint64 key, Page page);
 extern void hnsw_pinned_prefetch(HnswPinnedPages *pp, const HnswIndexInfo *info,
 								 const uint64 *keys, int n);
 extern const float *hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info,

@@ -143,15 +143,32 @@ write_meta(HnswBuildState *bs, bool rewrite)
 
 /*
  * Records an element's layer-0 list, with its distances and pruners, for
- * the inserts into pages that follow (see hnswpinned.c).
+ * the inserts into pages that follow (see hnswpinned.c).  A list the
+ * reachability pass changed (hnsw_mem_link_orphans puts a link where there
+ * is room, with no pruner) is no longer in the heuristic's order, which
+ * hnsw_list_add relies on: it is recorded as unknown, and pruned in full
+ * the first time it overflows.
  */
 static void
 mem_record_list(HnswMemGraph *g, HnswMemElement *e, HnswPinnedPages *lists)
 {
 	HnswMemLayer *hd = mem_layer(g, e, 0);
+	float	   *dists = mem_dists(g, e, 0);
+	uint8	   *pruners = mem_pruners(g, e, 0);
 	HnswList	list;
 	int			i;
 
+	for (i = 0; i < hd->count; i++)
+		if ((i >= hd->nkept && pruners[i] >= hd->nkept) ||
+			(i > 0 && i != hd->nkept && dists[i] < dists[i - 1]))
+			break;
+	if (i < hd->count)
+	{
+		hnsw_pinned_list_set(lists, hnsw_tid_key(ItemPointerGetBlockNumber(&e->tid),
+												 ItemPointerGetOffsetNumber(&e->tid)),
+							 NULL);
+		return;
+	}
 	list.count = hd->count;
 	list.nkept = hd->nkept;
 	for (i = 0; i < hd->count; i++)
@@ -184,6 +201,7 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 	int64		k;
 	int64		done = 0;
 	int64		linked;
+	BlockNumber nblocks;
 
 	/*
 	 * Not inside elog's argument list: elog evaluates its arguments only
@@ -193,7 +211,9 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 	elog(DEBUG1, "hnsw build: linked " INT64_FORMAT " elements a search could not reach",
 		 linked);
 	order = hnsw_mem_layout_order(g, &n);
-	(void) mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1, order, n);
+	nblocks = mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1, order, n);
+	if (lists)
+		hnsw_pinned_reserve(lists, nblocks);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
 
 	for (k = 0; k < n; k++)

@@ -478,22 +478,20 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 	return kept;
 }
 
-/* Vectors for hnsw_list_add in a build: in place, or one of two copies */
+/* Vectors for hnsw_list_add in a build: in place, or a copy per role */
 typedef struct BuildListCtx
 {
 	HnswInsertState *st;
 	float	   *scratch[2];
-	int			next;
 } BuildListCtx;
 
 static const float *
-build_list_vector(void *ctx, uint64 key)
+build_list_vector(void *ctx, uint64 key, int which)
 {
 	BuildListCtx *c = ctx;
 
-	c->next ^= 1;
 	return hnsw_pinned_vector(c->st->graph.pinned, c->st->info, key,
-							  c->scratch[c->next]);
+							  c->scratch[which]);
 }
 
 /*
@@ -507,7 +505,7 @@ build_list_add(HnswInsertState *st, HnswList *list, uint64 newkey,
 			   float newdist, ItemPointerData *out, int *nout)
 {
 	HnswIndexInfo *info = st->info;
-	BuildListCtx c = {st, {NULL, NULL}, 0};
+	BuildListCtx c = {st, {NULL, NULL}};
 	HnswListGraph lg = {build_list_vector, &c, info->distance, info->dim,
 	HnswLayerCapacity(info->m, 0)};
 	bool		kept = false;

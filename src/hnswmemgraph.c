@@ -134,7 +134,7 @@ mem_set_links(HnswMemGraph *g, HnswMemElement *e, int layer,
 }
 
 static const float *
-mem_list_vector(void *ctx, uint64 key)
+mem_list_vector(void *ctx, uint64 key, int which)
 {
 	HnswMemGraph *g = ctx;
 

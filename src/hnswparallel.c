@@ -27,6 +27,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "optimizer/paths.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "miscadmin.h"
@@ -332,6 +333,7 @@ hnsw_parallel_replay_spill(HnswBuildState *bs)
 {
 	int			nfiles = bs->pstate->pcxt->nworkers_launched + 1;
 	float	   *vec = palloc(sizeof(float) * bs->info.dim);
+	MemoryContext oldctx;
 	int			i;
 
 	for (i = 0; i < nfiles; i++)
@@ -351,7 +353,11 @@ hnsw_parallel_replay_spill(HnswBuildState *bs)
 				sizeof(float) * bs->info.dim)
 				elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
 			CHECK_FOR_INTERRUPTS();
+			/* what an insert allocates is freed row by row, as in a scan */
+			oldctx = MemoryContextSwitchTo(bs->tmpctx);
 			hnsw_insert_vector(&bs->ins, vec, bs->info.dim, &tid);
+			MemoryContextSwitchTo(oldctx);
+			MemoryContextReset(bs->tmpctx);
 		}
 		BufFileClose(file);
 	}

@@ -13,9 +13,9 @@
  * Writes still take the exclusive lock (MarkBufferDirty wants it, and the
  * checkpointer may be writing the page out under a share lock).
  *
- * At most half of the buffer pool (of the local buffers for a temporary
- * index) is pinned, so other backends keep room; blocks beyond that are
- * read the ordinary way.  Elements never move on a page during a build (no
+ * At most a quarter of the buffer pool (of the local buffers for a
+ * temporary index) is pinned, so that other backends -- and another such
+ * build -- keep room; blocks beyond that are read the ordinary way.  Elements never move on a page during a build (no
  * slot is reused, nothing is compacted), so a pointer into a pinned page
  * stays valid as later elements are added.
  *
@@ -28,8 +28,9 @@
  * (the most elements a page holds) + offset - 1, filled when the memory
  * graph is written out and when an element is added, updated with every
  * back-link.  The table grows to at most maintenance_work_mem (which the
- * memory graph no longer uses); it exists alongside the graph while the
- * graph is written out, by an entry of 4 + 5 * 2m bytes per element.
+ * memory graph no longer uses), MAXALIGN(4 + 10m) bytes per slot; while
+ * the graph is written out it exists alongside it, sized once for the
+ * graph's blocks (hnsw_pinned_reserve).
  * Elements beyond it, and lists changed another way, are pruned as by
  * aminsert (their entry is marked unknown).
  *
@@ -73,7 +74,7 @@ hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info, Size budget)
 
 	StaticAssertStmt(2 * HNSW_MAX_M < LIST_UNKNOWN, "list count must fit below LIST_UNKNOWN");
 	pp->index = index;
-	pp->cap = (BlockNumber) Max(pool / 2, 0);
+	pp->cap = (BlockNumber) Max(pool / 4, 0);
 	pp->bufs = pp->cap > 0 ? palloc0(sizeof(Buffer) * pp->cap) : NULL;
 	pp->npinned = 0;
 	pp->offsets = NULL;
@@ -90,6 +91,35 @@ hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info, Size budget)
 	pp->maxlists = info->dim > 0 ? budget / pp->list_size : 0;
 }
 
+/* Grows the list table to n entries (at most maxlists), new ones unknown. */
+static void
+lists_grow(HnswPinnedPages *pp, uint64 n)
+{
+	uint64		i;
+
+	n = Min(n, pp->maxlists);
+	if (n <= pp->nlists)
+		return;
+	if (pp->lists == NULL)
+		pp->lists = MemoryContextAllocHuge(pp->ctx, n * pp->list_size);
+	else
+		pp->lists = repalloc_huge(pp->lists, n * pp->list_size);
+	for (i = pp->nlists; i < n; i++)
+		((ListHead *) (pp->lists + i * pp->list_size))->count = LIST_UNKNOWN;
+	pp->nlists = n;
+}
+
+/*
+ * Sizes the list table for the first nblocks blocks at once: the memory
+ * graph's write-out records its lists while the graph still takes its
+ * memory, so the table should not also be doubling then.
+ */
+void
+hnsw_pinned_reserve(HnswPinnedPages *pp, BlockNumber nblocks)
+{
+	lists_grow(pp, (uint64) nblocks * pp->perpage);
+}
+
 /* The list entry of element `key`, growing the table if `add`; or NULL. */
 static ListHead *
 list_entry(HnswPinnedPages *pp, uint64 key, bool add)
@@ -104,19 +134,9 @@ list_entry(HnswPinnedPages *pp, uint64 key, bool add)
 		return NULL;
 	if (slot >= pp->nlists)
 	{
-		uint64		n;
-		uint64		i;
-
 		if (!add)
 			return NULL;
-		n = Min(Max(slot + 1, pp->nlists * 2), pp->maxlists);
-		if (pp->lists == NULL)
-			pp->lists = MemoryContextAllocHuge(pp->ctx, n * pp->list_size);
-		else
-			pp->lists = repalloc_huge(pp->lists, n * pp->list_size);
-		for (i = pp->nlists; i < n; i++)
-			((ListHead *) (pp->lists + i * pp->list_size))->count = LIST_UNKNOWN;
-		pp->nlists = n;
+		lists_grow(pp, Max(slot + 1, pp->nlists * 2));
 	}
 	return (ListHead *) (pp->lists + slot * pp->list_size);
 }
@@ -232,35 +252,31 @@ element_slot(const HnswPinnedPages *pp, uint64 key)
 }
 
 /*
- * Element `key` on its pinned page, or NULL if its block is beyond what
- * may be pinned.  The first lookup checks the element as a read through a
- * link does (hnsw_page_linked_element) and remembers where the tuple is:
- * later ones go straight to it, without touching the page header and line
- * pointers -- one dependent cache miss less per visit.
+ * The tuple of element `key` on `page`, a copy of its block.  The first
+ * lookup checks the element as a read through a link does (the page too,
+ * unless page_checked) and remembers where the tuple is: later ones go
+ * straight to it, without touching the page header and line pointers --
+ * one dependent cache miss less per visit.  Tuples do not move during a
+ * build, so the offset holds for any later copy of the block.
  */
-HnswElementTuple
-hnsw_pinned_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key)
+static HnswElementTuple
+tuple_on_page(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key,
+			  Page page, bool page_checked)
 {
 	BlockNumber blkno = hnsw_key_block(key);
-	int64		slot;
-	Buffer		buf;
+	int64		slot = element_slot(pp, key);
 	HnswElementTuple tup;
 
-	if (blkno >= pp->cap)
-		return NULL;
-	slot = element_slot(pp, key);
 	if (slot >= 0 && slot < pp->noffsets && pp->offsets[slot] != 0)
-		return (HnswElementTuple) (BufferGetPage(pp->bufs[blkno]) + pp->offsets[slot]);
-
-	buf = hnsw_pinned_buffer(pp, blkno);
-	tup = hnsw_page_linked_element(info, BufferGetPage(buf), blkno,
-								   hnsw_key_offset(key));
+		return (HnswElementTuple) (page + pp->offsets[slot]);
+	tup = page_checked ?
+		hnsw_page_linked_element(info, page, blkno, hnsw_key_offset(key)) :
+		hnsw_get_linked_element(info, page, blkno, hnsw_key_offset(key));
 	if (slot >= 0)
 	{
 		if (slot >= pp->noffsets)
 		{
-			uint64		n = Min(Max(slot + 1, pp->noffsets * 2),
-								(uint64) pp->cap * pp->perpage);
+			uint64		n = Max(slot + 1, pp->noffsets * 2);
 
 			if (pp->offsets == NULL)
 				pp->offsets = MemoryContextAllocHuge(pp->ctx, n * sizeof(uint16));
@@ -270,9 +286,36 @@ hnsw_pinned_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key)
 				   (n - pp->noffsets) * sizeof(uint16));
 			pp->noffsets = n;
 		}
-		pp->offsets[slot] = (uint16) ((char *) tup - (char *) BufferGetPage(buf));
+		pp->offsets[slot] = (uint16) ((char *) tup - (char *) page);
 	}
 	return tup;
+}
+
+/*
+ * Element `key` on its pinned page, or NULL if its block is beyond what
+ * may be pinned.
+ */
+HnswElementTuple
+hnsw_pinned_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key)
+{
+	BlockNumber blkno = hnsw_key_block(key);
+
+	if (blkno >= pp->cap)
+		return NULL;
+	return tuple_on_page(pp, info, key, BufferGetPage(hnsw_pinned_buffer(pp, blkno)),
+						 true);
+}
+
+/*
+ * Element `key` on a page beyond the pin budget, which the caller has
+ * pinned (for as long as it uses the tuple) but not locked: in a build,
+ * reads need no lock (see the top of this file).
+ */
+HnswElementTuple
+hnsw_build_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key,
+				 Page page)
+{
+	return tuple_on_page(pp, info, key, page, false);
 }
 
 /*
@@ -297,7 +340,8 @@ hnsw_pinned_prefetch(HnswPinnedPages *pp, const HnswIndexInfo *info,
 			continue;
 		tup = BufferGetPage(pp->bufs[blkno]) + pp->offsets[slot];
 		hnsw_prefetch(tup);
-		hnsw_prefetch(HnswTupleVector((HnswElementTuple) tup, info->m));
+		/* where a layer-0 element's vector starts (reading the level would wait) */
+		hnsw_prefetch(tup + HnswVectorOffset(0, info->m));
 	}
 }
 

@@ -643,14 +643,14 @@ static int
 list_find_pruner(const HnswListGraph *lg, const ListEntry *x,
 				 const ListEntry *kept, int nk, const bool *skip)
 {
-	const float *xv = lg->vector(lg->ctx, x->key);
+	const float *xv = lg->vector(lg->ctx, x->key, 0);
 	int			j;
 
 	for (j = 0; j < nk; j++)
 	{
 		if (skip && skip[j])
 			continue;
-		if (lg->distance(xv, lg->vector(lg->ctx, kept[j].key), lg->dim) < x->dist)
+		if (lg->distance(xv, lg->vector(lg->ctx, kept[j].key, 1), lg->dim) < x->dist)
 			return j;
 	}
 	return -1;

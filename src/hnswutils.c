@@ -618,9 +618,9 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 				 errmsg("index \"%s\" refers to an element in invalid block %u",
 						RelationGetRelationName(g->info->index), blkno)));
 	/* a build's pinned page: checked at the first lookup, read unlocked */
+	g->locked = false;
 	tup = g->pinned ? hnsw_pinned_tuple(g->pinned, g->info, key) : NULL;
-	g->locked = (tup == NULL);
-	if (!g->locked)
+	if (tup)
 		return tup;
 
 	if (!disk_take_prefetched(g, key) &&
@@ -630,6 +630,10 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 			ReleaseBuffer(g->buf);
 		g->buf = ReadBuffer(g->info->index, blkno);
 	}
+	/* a build's page beyond the pin budget: pinned for this read, unlocked */
+	if (g->pinned)
+		return hnsw_build_tuple(g->pinned, g->info, key, BufferGetPage(g->buf));
+	g->locked = true;
 	LockBuffer(g->buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(g->buf);
 	tup = hnsw_get_element(g->info->index, page, blkno, hnsw_key_offset(key));
