@@ -28,18 +28,21 @@ create_clustered($node, 'items', 10000, 32, 0.5);
 create_clustered($node, 'queries', 100, 32, 0.6);
 $node->safe_psql('postgres', 'CREATE INDEX items_idx ON items USING hnsw (embedding)');
 
-# recall of the table's index, and of a fresh index over the same rows
+# recall of the table's index, and of a fresh index over the same rows, at
+# ef_search 100: at the default 40 two fresh builds of the 5,000 rows left
+# after the 50% delete differ by up to 0.06 (0.876-0.937: random levels),
+# more than the margin below, so the comparison was a coin toss at times
 sub recall_vs_fresh
 {
 	my ($table) = @_;
-	my $r = recall_at_10($node, $table, '<->', 'queries', 100);
+	my $r = recall_at_10($node, $table, '<->', 'queries', 100, 100);
 	$node->safe_psql(
 		'postgres', qq{
 		DROP TABLE IF EXISTS fresh;
 		CREATE TABLE fresh AS SELECT * FROM $table;
 		CREATE INDEX ON fresh USING hnsw (embedding);
 	});
-	my $f = recall_at_10($node, 'fresh', '<->', 'queries', 100);
+	my $f = recall_at_10($node, 'fresh', '<->', 'queries', 100, 100);
 	return ($r, $f);
 }
 
