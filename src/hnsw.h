@@ -353,7 +353,7 @@ typedef struct HnswSelect
 								 * heuristic's choices, the rest fillers */
 	uint8	   *pruner;			/* out, unless NULL: for selected[i] a filler,
 								 * pruner[i] is the index (< nkept) of the
-								 * choice that pruned it */
+								 * choice that pruned it; 0 for a choice */
 } HnswSelect;
 
 #define HNSW_NO_PRUNER	0xFF
@@ -412,8 +412,6 @@ extern void hnsw_init_metapage(Page page, const HnswIndexInfo *info);
 extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
 extern HnswElementTuple hnsw_get_element(Relation index, Page page,
 										 BlockNumber blkno, OffsetNumber off);
-extern HnswElementTuple hnsw_page_element(Relation index, Page page,
-										  BlockNumber blkno, OffsetNumber off);
 /*
  * For an element reached through a link (which may be corrupt): the page's
  * buffer (refusing InvalidBlockNumber, which ReadBuffer takes as "extend",
@@ -475,7 +473,6 @@ extern bool hnsw_pinned_list_get(HnswPinnedPages *pp, uint64 key,
 extern void hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key,
 								 const HnswList *list);
 extern void hnsw_pinned_release(HnswPinnedPages *pp);
-extern Buffer hnsw_pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno);
 extern HnswElementTuple hnsw_pinned_tuple(HnswPinnedPages *pp,
 										  const HnswIndexInfo *info, uint64 key);
 extern HnswElementTuple hnsw_build_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info,

@@ -153,6 +153,7 @@ static void
 mem_record_list(HnswMemGraph *g, HnswMemElement *e, HnswPinnedPages *lists)
 {
 	HnswMemLayer *hd = mem_layer(g, e, 0);
+	uint32	   *links = mem_links(g, e, 0);
 	float	   *dists = mem_dists(g, e, 0);
 	uint8	   *pruners = mem_pruners(g, e, 0);
 	HnswList	list;
@@ -164,25 +165,18 @@ mem_record_list(HnswMemGraph *g, HnswMemElement *e, HnswPinnedPages *lists)
 			break;
 	if (i < hd->count)
 	{
-		hnsw_pinned_list_set(lists, hnsw_tid_key(ItemPointerGetBlockNumber(&e->tid),
-												 ItemPointerGetOffsetNumber(&e->tid)),
-							 NULL);
+		hnsw_pinned_list_set(lists, hnsw_link_key(&e->tid), NULL);
 		return;
 	}
 	list.count = hd->count;
 	list.nkept = hd->nkept;
 	for (i = 0; i < hd->count; i++)
 	{
-		ItemPointer tid = &mem_element(g, (uint64) mem_links(g, e, 0)[i] << 3)->tid;
-
-		list.keys[i] = hnsw_tid_key(ItemPointerGetBlockNumber(tid),
-									ItemPointerGetOffsetNumber(tid));
-		list.dists[i] = mem_dists(g, e, 0)[i];
-		list.pruners[i] = mem_pruners(g, e, 0)[i];
+		list.keys[i] = hnsw_link_key(&mem_element(g, (uint64) links[i] << 3)->tid);
+		list.dists[i] = dists[i];
+		list.pruners[i] = pruners[i];
 	}
-	hnsw_pinned_list_set(lists, hnsw_tid_key(ItemPointerGetBlockNumber(&e->tid),
-											 ItemPointerGetOffsetNumber(&e->tid)),
-						 &list);
+	hnsw_pinned_list_set(lists, hnsw_link_key(&e->tid), &list);
 }
 
 /*

@@ -415,8 +415,6 @@ hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
 	{
 		choice->keys[i] = nodes[sel[i]].key;
 		choice->dists[i] = nodes[sel[i]].dist;
-		if (hs.pruner && i < hs.nkept)
-			choice->pruners[i] = 0;
 	}
 }
 
@@ -716,10 +714,7 @@ record_new_list(HnswInsertState *st, ItemPointer tid, const HnswLayerChoice *c)
 		list.dists[i] = c->dists[i];
 		list.pruners[i] = c->pruners[i];
 	}
-	hnsw_pinned_list_set(st->graph.pinned,
-						 hnsw_tid_key(ItemPointerGetBlockNumber(tid),
-									  ItemPointerGetOffsetNumber(tid)),
-						 &list);
+	hnsw_pinned_list_set(st->graph.pinned, hnsw_link_key(tid), &list);
 }
 
 /*

@@ -127,7 +127,7 @@ mem_set_links(HnswMemGraph *g, HnswMemElement *e, int layer,
 	{
 		mem_links(g, e, layer)[i] = (uint32) (nodes[hs->selected[i]].key >> 3);
 		mem_dists(g, e, layer)[i] = nodes[hs->selected[i]].dist;
-		mem_pruners(g, e, layer)[i] = i < hs->nkept ? 0 : hs->pruner[i];
+		mem_pruners(g, e, layer)[i] = hs->pruner[i];
 	}
 	hd->count = n;
 	hd->nkept = hs->nkept;

@@ -6,18 +6,21 @@
  * into the pages (hnswinsert.c).  Each insert reads a few thousand elements;
  * through ReadBuffer and a share lock per read, the buffer mapping lookups,
  * pins and lock cycles cost more than the distances themselves.  During a
- * build no other backend reads or writes the index (it is not yet usable,
- * or REINDEX holds it exclusively), so this backend is its only writer:
- * reading a page without the content lock is safe, and a page that stays
- * pinned cannot be evicted, so its address stays valid for the whole build.
+ * build no other backend writes the index (it is not yet ready for
+ * inserts, or REINDEX holds it exclusively; hnsw_index_check may read it
+ * during CREATE INDEX CONCURRENTLY, under share locks), so this backend is
+ * its only writer: reading a page without the content lock is safe, and a
+ * page that stays pinned cannot be evicted, so its address stays valid for
+ * the whole build.
  * Writes still take the exclusive lock (MarkBufferDirty wants it, and the
  * checkpointer may be writing the page out under a share lock).
  *
  * At most a quarter of the buffer pool (of the local buffers for a
  * temporary index) is pinned, so that other backends -- and another such
- * build -- keep room; blocks beyond that are read the ordinary way.  Elements never move on a page during a build (no
- * slot is reused, nothing is compacted), so a pointer into a pinned page
- * stays valid as later elements are added.
+ * build -- keep room; blocks beyond that are pinned per read (ReadBuffer),
+ * still read without a lock.  Elements never move on a page during a build
+ * (no slot is reused, nothing is compacted), so a pointer into a pinned
+ * page stays valid as later elements are added.
  *
  * The other half of an insert's cost was its back-links: pruning a full
  * list re-ran the heuristic over it, with every distance recomputed, where
@@ -120,17 +123,27 @@ hnsw_pinned_reserve(HnswPinnedPages *pp, BlockNumber nblocks)
 	lists_grow(pp, (uint64) nblocks * pp->perpage);
 }
 
+/*
+ * The slot of element key: block * (the most elements a page holds) +
+ * offset - 1; or -1 if its offset is beyond that
+ */
+static inline int64
+element_slot(const HnswPinnedPages *pp, uint64 key)
+{
+	OffsetNumber off = hnsw_key_offset(key);
+
+	if (off < FirstOffsetNumber || off > pp->perpage)
+		return -1;
+	return (int64) hnsw_key_block(key) * pp->perpage + off - 1;
+}
+
 /* The list entry of element `key`, growing the table if `add`; or NULL. */
 static ListHead *
 list_entry(HnswPinnedPages *pp, uint64 key, bool add)
 {
-	OffsetNumber off = hnsw_key_offset(key);
-	uint64		slot;
+	int64		slot = element_slot(pp, key);
 
-	if (off < FirstOffsetNumber || off > pp->perpage)
-		return NULL;
-	slot = (uint64) hnsw_key_block(key) * pp->perpage + off - 1;
-	if (slot >= pp->maxlists)
+	if (slot < 0 || slot >= pp->maxlists)
 		return NULL;
 	if (slot >= pp->nlists)
 	{
@@ -216,8 +229,8 @@ hnsw_pinned_release(HnswPinnedPages *pp)
  * InvalidBuffer if the block is beyond what may be pinned.  The page is
  * checked once, when it is pinned.
  */
-Buffer
-hnsw_pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno)
+static Buffer
+pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno)
 {
 	Buffer		buf;
 
@@ -238,17 +251,6 @@ hnsw_pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno)
 		pp->npinned++;
 	}
 	return buf;
-}
-
-/* The slot of element key, or -1 if it has none (see list_entry) */
-static inline int64
-element_slot(const HnswPinnedPages *pp, uint64 key)
-{
-	OffsetNumber off = hnsw_key_offset(key);
-
-	if (off < FirstOffsetNumber || off > pp->perpage)
-		return -1;
-	return (int64) hnsw_key_block(key) * pp->perpage + off - 1;
 }
 
 /*
@@ -302,7 +304,7 @@ hnsw_pinned_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key)
 
 	if (blkno >= pp->cap)
 		return NULL;
-	return tuple_on_page(pp, info, key, BufferGetPage(hnsw_pinned_buffer(pp, blkno)),
+	return tuple_on_page(pp, info, key, BufferGetPage(pinned_buffer(pp, blkno)),
 						 true);
 }
 
@@ -370,7 +372,7 @@ hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key,
 Buffer
 hnsw_pinned_read(HnswPinnedPages *pp, Relation index, BlockNumber blkno)
 {
-	Buffer		buf = pp ? hnsw_pinned_buffer(pp, blkno) : InvalidBuffer;
+	Buffer		buf = pp ? pinned_buffer(pp, blkno) : InvalidBuffer;
 
 	if (!BufferIsValid(buf))
 		return hnsw_read_linked_page(index, blkno, NULL);

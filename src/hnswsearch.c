@@ -588,7 +588,11 @@ hnsw_select_neighbors(HnswSelect *sel)
 			}
 		}
 		if (keep)
+		{
+			if (sel->pruner)
+				sel->pruner[nsel] = 0;
 			sel->selected[nsel++] = i;
+		}
 	}
 
 	/*

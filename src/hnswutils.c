@@ -270,6 +270,9 @@ hnsw_read_meta(Relation index, HnswMetaPageData *out)
 	UnlockReleaseBuffer(buf);
 }
 
+static HnswElementTuple page_element(Relation index, Page page, BlockNumber blkno,
+									 OffsetNumber off);
+
 /* The page must be one of our element pages to hold element (blkno, off) */
 static void
 check_element_page(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
@@ -290,15 +293,15 @@ HnswElementTuple
 hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 {
 	check_element_page(index, page, blkno, off);
-	return hnsw_page_element(index, page, blkno, off);
+	return page_element(index, page, blkno, off);
 }
 
 /*
  * Returns the element tuple at (blkno, off) of an element page checked
  * already (hnsw_get_element checks the page too), checking the tuple.
  */
-HnswElementTuple
-hnsw_page_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
+static HnswElementTuple
+page_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 {
 	ItemId		iid;
 	HnswElementTuple tup;
@@ -401,7 +404,7 @@ HnswElementTuple
 hnsw_page_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
 						 OffsetNumber off)
 {
-	HnswElementTuple tup = hnsw_page_element(info->index, page, blkno, off);
+	HnswElementTuple tup = page_element(info->index, page, blkno, off);
 	Size		len = ItemIdGetLength(PageGetItemId(page, off));
 
 	if (tup->dim != info->dim ||
