@@ -28,6 +28,7 @@ OBJS = \
 	src/hnswsearch.o \
 	src/hnswstats.o \
 	src/hnswpinned.o \
+	src/hnswrecent.o \
 	src/hnswutils.o \
 	src/hnswvacuum.o
 

@@ -71,6 +71,23 @@ vec_write_init_page(Relation rel, BlockNumber blkno, Page page)
 	smgrimmedsync(RelationGetSmgr(rel), INIT_FORKNUM);
 }
 
+/*
+ * ReadRecentBuffer (PG 14) pins a buffer the caller believes still holds a
+ * block, skipping the buffer mapping lookup; PG 16 renamed RelFileNode.
+ * Without it every read takes the lookup.
+ */
+static inline bool
+vec_read_recent_buffer(Relation rel, BlockNumber blkno, Buffer buf)
+{
+#if PG_VERSION_NUM >= 160000
+	return ReadRecentBuffer(rel->rd_locator, MAIN_FORKNUM, blkno, buf);
+#elif PG_VERSION_NUM >= 140000
+	return ReadRecentBuffer(rel->rd_node, MAIN_FORKNUM, blkno, buf);
+#else
+	return false;
+#endif
+}
+
 /* PG 16 added the 'amsummarizing' field to IndexAmRoutine. */
 #if PG_VERSION_NUM >= 160000
 #define VEC_AM_HAS_SUMMARIZING 1

@@ -441,6 +441,10 @@ extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 #define hnsw_prefetch(addr) ((void) 0)
 #endif
 
+/* Where this backend last found each index page (hnswrecent.c) */
+extern Buffer hnsw_read_buffer(Relation index, BlockNumber blkno);
+extern void hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off);
+
 /* How many announced elements' pages a disk graph pins ahead of visits */
 #define HNSW_PREFETCH_DEPTH 6
 

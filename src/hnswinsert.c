@@ -303,7 +303,7 @@ hnsw_add_duplicate(HnswInsertState *st, uint64 key, const float *vec,
 				   ItemPointer heaptid)
 {
 	Relation	index = st->info->index;
-	Buffer		buf = ReadBuffer(index, hnsw_key_block(key));
+	Buffer		buf = hnsw_read_buffer(index, hnsw_key_block(key));
 	HnswElementTuple tup;
 	bool		done = false;
 	int			i;

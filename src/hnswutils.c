@@ -227,7 +227,7 @@ hnsw_check_page(Relation index, Page page, BlockNumber blkno)
 void
 hnsw_read_meta(Relation index, HnswMetaPageData *out)
 {
-	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	Buffer		buf = hnsw_read_buffer(index, HNSW_METAPAGE_BLKNO);
 	Page		page;
 	HnswMetaPage meta;
 
@@ -512,7 +512,7 @@ disk_pin_ahead(HnswDiskGraph *g, int i)
 			buf = g->buf;
 		}
 		else
-			buf = ReadBuffer(g->info->index, blkno);
+			buf = hnsw_read_buffer(g->info->index, blkno);
 		page = BufferGetPage(buf);
 		/* the header, the special space and the line pointer are checked */
 		hnsw_prefetch(page);
@@ -569,6 +569,10 @@ disk_prefetch(void *ctx, const uint64 *keys, int n)
 	g->pf_keys = keys;
 	g->pf_n = n;
 	g->pf_pos = g->pf_next = 0;
+	/* buffer headers and pages of all, then pins of the first few */
+	for (int i = 0; i < n; i++)
+		hnsw_prefetch_block(g->info->index, hnsw_key_block(keys[i]),
+							hnsw_key_offset(keys[i]));
 	while (g->pf_next < n && g->pf_next < HNSW_PREFETCH_DEPTH)
 		disk_pin_ahead(g, g->pf_next++);
 	if (n > 0)
@@ -631,7 +635,7 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 	{
 		if (BufferIsValid(g->buf))
 			ReleaseBuffer(g->buf);
-		g->buf = ReadBuffer(g->info->index, blkno);
+		g->buf = hnsw_read_buffer(g->info->index, blkno);
 	}
 	/* a build's page beyond the pin budget: pinned for this read, unlocked */
 	if (g->pinned)

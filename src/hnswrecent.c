@@ -1,0 +1,151 @@
+/*
+ * hnswrecent.c
+ *	  Which shared buffer each index page was last found in, per backend.
+ *
+ * A search visits hundreds of elements, most of them on pages it has not
+ * pinned yet.  ReadBuffer finds a page through the shared buffer mapping
+ * table: a chain of dependent cache misses (hash bucket, entry, buffer
+ * header) before the page itself can even be asked for.  The buffer a
+ * block was last found in usually still holds it, so this backend keeps,
+ * for each block of the index, the buffer it last saw it in.  Then:
+ *
+ * - ReadRecentBuffer pins that buffer after checking its tag under the
+ *   buffer header spinlock, without the mapping lookup;
+ * - a search that announces the elements it will visit next can prefetch
+ *   their buffer headers and pages before it pins them, so those misses
+ *   overlap with the distances still being computed.
+ *
+ * The map is a hint and never trusted: a buffer that was evicted or now
+ * holds another page fails ReadRecentBuffer's tag check (relation file,
+ * fork and block), and the page is then read through ReadBuffer and
+ * remembered again.  Prefetching a buffer that holds another page costs a
+ * wasted cache line, nothing else.  The map lives in the index's relcache
+ * entry (rd_amcache), which a relcache invalidation (REINDEX, TRUNCATE,
+ * DROP, ...) frees; a new relation file never matches an old tag anyway.
+ *
+ * Temporary indexes (local buffers) are read the usual way: their lookup
+ * is backend-local and cheap.
+ */
+#include "hnsw.h"
+
+#include "storage/buf_internals.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* rd_amcache of an hnsw index */
+typedef struct HnswRecentMap
+{
+	BlockNumber nblocks;		/* entries in bufs */
+	Buffer		bufs[FLEXIBLE_ARRAY_MEMBER];	/* by block; 0: not known */
+} HnswRecentMap;
+
+/*
+ * At most this many blocks are remembered (4 bytes each: 16 MB, an index
+ * of 32 GB); pages past it are read the usual way.
+ */
+#define HNSW_RECENT_MAX_BLOCKS ((BlockNumber) (MaxAllocSize / sizeof(Buffer) / 4))
+
+/* One read in this many takes the full ReadBuffer path (see below) */
+#define HNSW_RECENT_BUMP 8
+
+static uint32 recent_reads = 0;
+
+static inline bool
+recent_usable(Relation index)
+{
+	return !RelationUsesLocalBuffers(index);
+}
+
+/* The buffer blkno was last found in, or InvalidBuffer */
+static inline Buffer
+recent_get(Relation index, BlockNumber blkno)
+{
+	HnswRecentMap *map = (HnswRecentMap *) index->rd_amcache;
+
+	if (map == NULL || blkno >= map->nblocks)
+		return InvalidBuffer;
+	return map->bufs[blkno];
+}
+
+static void
+recent_set(Relation index, BlockNumber blkno, Buffer buf)
+{
+	HnswRecentMap *map = (HnswRecentMap *) index->rd_amcache;
+
+	if (blkno >= HNSW_RECENT_MAX_BLOCKS)
+		return;
+	if (map == NULL || blkno >= map->nblocks)
+	{
+		BlockNumber n = Max(blkno + 1, map ? map->nblocks * 2 : 1024);
+		HnswRecentMap *grown;
+
+		n = Min(n, HNSW_RECENT_MAX_BLOCKS);
+		/* freed with the relcache entry, or by pfree on invalidation */
+		grown = MemoryContextAllocZero(index->rd_indexcxt,
+									   offsetof(HnswRecentMap, bufs) +
+									   sizeof(Buffer) * n);
+		grown->nblocks = n;
+		if (map)
+		{
+			memcpy(grown->bufs, map->bufs, sizeof(Buffer) * map->nblocks);
+			pfree(map);
+		}
+		index->rd_amcache = grown;
+		map = grown;
+	}
+	map->bufs[blkno] = buf;
+}
+
+/*
+ * ReadBuffer(index, blkno), through the buffer this backend last found the
+ * page in when that still holds it.
+ */
+Buffer
+hnsw_read_buffer(Relation index, BlockNumber blkno)
+{
+	Buffer		buf;
+
+	if (!recent_usable(index))
+		return ReadBuffer(index, blkno);
+	buf = recent_get(index, blkno);
+
+	/*
+	 * ReadRecentBuffer pins without raising the buffer's usage count, which
+	 * the clock sweep uses to keep hot pages in; every HNSW_RECENT_BUMP-th
+	 * read goes through ReadBuffer so a page in steady use keeps showing it.
+	 */
+	if (++recent_reads % HNSW_RECENT_BUMP == 0)
+		buf = InvalidBuffer;
+	if (BufferIsValid(buf) &&
+		vec_read_recent_buffer(index, blkno, buf))
+		return buf;
+	buf = ReadBuffer(index, blkno);
+	recent_set(index, blkno, buf);
+	return buf;
+}
+
+/*
+ * Asks for the cache lines the next read of element (blkno, off) will touch
+ * first: the buffer header (pin and content lock), the page header, its
+ * special space and the element's line pointer.  Only a hint: nothing is
+ * pinned and the buffer may hold another page by now.
+ */
+void
+hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off)
+{
+	Buffer		buf;
+	char	   *page;
+
+	if (!recent_usable(index))
+		return;
+	buf = recent_get(index, blkno);
+	if (buf <= 0 || buf > NBuffers)
+		return;
+	hnsw_prefetch(GetBufferDescriptor(buf - 1));
+	page = BufferBlocks + (Size) (buf - 1) * BLCKSZ;
+	hnsw_prefetch(page);
+	hnsw_prefetch(page + BLCKSZ - 1);
+	if (off >= FirstOffsetNumber && off <= MaxOffsetNumber)
+		hnsw_prefetch(page + offsetof(PageHeaderData, pd_linp) +
+					  (off - 1) * sizeof(ItemIdData));
+}

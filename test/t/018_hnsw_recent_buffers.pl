@@ -1,0 +1,75 @@
+# 018_hnsw_recent_buffers.pl: a backend's memory of where index pages were
+# found in shared buffers is only ever a hint.
+#
+# A scan pins a page through the buffer it last found that page in
+# (ReadRecentBuffer) when that buffer still holds it.  With a buffer pool far
+# smaller than two indexes, scanning the second one puts other pages into
+# nearly every buffer the first one's pages were in; scanning the first one
+# again in the same session must notice that, read its pages afresh and
+# give exactly the results it gave before.  A REINDEX gives the index a new
+# relation file, so none of the remembered buffers can match it any more.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use VecindexTest;
+
+my $node = PostgreSQL::Test::Cluster->new('recent');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_buffers = '1MB'");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+install_recall($node);
+create_clustered($node, 'a', 8000, 32, 0.21);
+create_clustered($node, 'b', 8000, 32, 0.22);
+create_clustered($node, 'queries', 50, 32, 0.23);
+$node->safe_psql(
+	'postgres', q{
+	CREATE INDEX a_idx ON a USING hnsw (embedding);
+	CREATE INDEX b_idx ON b USING hnsw (embedding);
+});
+my $pages = $node->safe_psql('postgres',
+	q{SELECT least(pg_relation_size('a_idx'), pg_relation_size('b_idx'))
+			 / current_setting('block_size')::int});
+cmp_ok($pages, '>', 128, 'each index has more pages than the pool has buffers (128)');
+
+# all in one session: the backend's map of a_idx outlives each scan
+my $top10 = sub {
+	my ($tbl, $into) = @_;
+	return qq{
+	CREATE TEMP TABLE $into AS
+		SELECT q.id AS qid,
+			   ARRAY(SELECT t.id FROM $tbl t
+					 ORDER BY t.embedding <-> q.embedding LIMIT 10) AS ids
+		FROM queries q;
+	};
+};
+my $out = $node->safe_psql(
+	'postgres', qq{
+	SET enable_seqscan = off;
+	@{[ $top10->('a', 'first') ]}
+	@{[ $top10->('b', 'other') ]}
+	@{[ $top10->('a', 'again') ]}
+	SELECT count(*) FILTER (WHERE f.ids IS DISTINCT FROM g.ids),
+		   count(*) FILTER (WHERE cardinality(f.ids) = 10)
+	FROM first f JOIN again g USING (qid);
+	SELECT count(*) FROM first f JOIN other o USING (qid) WHERE f.ids = o.ids;
+	REINDEX INDEX a_idx;
+	@{[ $top10->('a', 'after') ]}
+	SELECT count(*) FILTER (WHERE cardinality(ids) = 10) FROM after;
+	SELECT hnsw_index_check('a_idx', true);
+});
+my @lines = split /\n/, $out;
+is($lines[0], '0|50',
+	'a scan after another index took over the buffers gives the same 10 rows for all 50 queries');
+is($lines[1], '0', 'the two indexes give different rows (the check above compares something)');
+is($lines[2], '50', 'after REINDEX (a new relation file) every query still finds 10 rows');
+
+my $recall = recall_at_10($node, 'a', '<->', 'queries', 50);
+cmp_ok($recall, '>=', 0.9, "recall after REINDEX within the small pool ($recall)");
+
+$node->stop;
+done_testing();
