@@ -20,6 +20,7 @@
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
+#include "optimizer/plancat.h"
 #include "pgstat.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -360,6 +361,25 @@ hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
 									   ALLOCSET_DEFAULT_SIZES);
 }
 
+/*
+ * The graph area: what the rows should need (with room for upper layers and
+ * a misestimate), never more than maintenance_work_mem.  A parallel build
+ * allocates it once; a serial one starts with it and grows if it was low.
+ */
+Size
+hnsw_build_area_size(HnswBuildState *bs)
+{
+	BlockNumber pages;
+	double		tuples;
+	double		allvisfrac;
+	double		want;
+	Size		limit = (Size) maintenance_work_mem * 1024;
+
+	estimate_rel_size(bs->heap, NULL, &pages, &tuples, &allvisfrac);
+	want = Max(tuples, 1000.0) * mem_record_size(&bs->graph, 1) * 1.2 + 1024 * 1024;
+	return (Size) Min(want, (double) limit);
+}
+
 IndexBuildResult *
 hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 {
@@ -387,8 +407,11 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		hnsw_parallel_replay_spill(&bs);
 	}
 	else
+	{
+		bs.graph.initial = hnsw_build_area_size(&bs);
 		bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 											  hnsw_build_callback, &bs, NULL);
+	}
 
 	if (bs.on_disk)
 		hnsw_insert_end(&bs.ins);

@@ -81,6 +81,11 @@ typedef struct HnswMemGraph
 	int			dim;
 	HnswDistanceFn distance;
 	MemoryContext ctx;			/* where a serial area is allocated */
+	Size		initial;		/* a serial area's first size */
+	/* elements announced by hnsw_mem_ops.prefetch, visited in order */
+	const uint64 *pf_keys;
+	int			pf_n;			/* how many were announced */
+	int			pf_pos;			/* next to be visited */
 } HnswMemGraph;
 
 struct HnswParallelState;
@@ -172,6 +177,7 @@ extern uint32 *hnsw_mem_layout_order(HnswMemGraph *g, int64 *n);
 
 /* hnswbuild.c */
 extern void hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index);
+extern Size hnsw_build_area_size(HnswBuildState *bs);
 extern void hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
 								bool *isnull, bool tupleIsAlive, void *state);
 

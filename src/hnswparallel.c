@@ -81,24 +81,6 @@ spill_name(char *name, int participant)
 }
 
 /*
- * The graph area: what the rows should need (with room for upper layers and
- * a misestimate), never more than maintenance_work_mem.
- */
-static Size
-area_size(HnswBuildState *bs)
-{
-	BlockNumber pages;
-	double		tuples;
-	double		allvisfrac;
-	double		want;
-	Size		limit = (Size) maintenance_work_mem * 1024;
-
-	estimate_rel_size(bs->heap, NULL, &pages, &tuples, &allvisfrac);
-	want = Max(tuples, 1000.0) * mem_record_size(&bs->graph, 1) * 1.2 + 1024 * 1024;
-	return (Size) Min(want, (double) limit);
-}
-
-/*
  * How many workers to ask for.  The planner sizes a table by its main fork
  * only, but vectors of more than about 500 dimensions live in the TOAST
  * table, leaving a main fork too small to earn a worker however big the
@@ -182,7 +164,7 @@ hnsw_parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	if (nworkers <= 0)
 		return false;
 
-	size = area_size(bs);
+	size = hnsw_build_area_size(bs);
 	EnterParallelMode();
 	pcxt = CreateParallelContext("vecindex", "hnsw_parallel_build_main", nworkers);
 
