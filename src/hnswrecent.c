@@ -43,7 +43,7 @@ typedef struct HnswRecentMap
  * At most this many blocks are remembered (4 bytes each: 16 MB, an index
  * of 32 GB); pages past it are read the usual way.
  */
-#define HNSW_RECENT_MAX_BLOCKS ((BlockNumber) (MaxAllocSize / sizeof(Buffer) / 4))
+#define HNSW_RECENT_MAX_BLOCKS ((BlockNumber) (16 * 1024 * 1024 / sizeof(Buffer)))
 
 /* One read in this many takes the full ReadBuffer path (see below) */
 #define HNSW_RECENT_BUMP 8
