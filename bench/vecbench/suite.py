@@ -802,6 +802,28 @@ def ratio(x, y) -> str:
     return f"{x / y:.2f}"
 
 
+def matched_recall_lines(ours: Engine, other: Engine, clients, out) -> None:
+    """For each sweep point of `other`, our q/s at the same recall
+    (interpolated on our curve as at_recall does) and the ratio: the
+    comparison at matched recall, for curves that never reach the fixed
+    recall targets (large synthetic sets)."""
+    out("")
+    out(f"== At matched recall: {ours.label} q/s interpolated at each {other.label} point")
+    out(f"{'clients':>7}{'ef':>6}{'recall':>9}{'q/s ' + other.label[:8]:>14}"
+        f"{'q/s ' + ours.label[:8]:>14}{'ratio':>8}")
+    for c in clients:
+        mine = [p for p in ours.r["sweep"] if p["clients"] == c]
+        for p in (p for p in other.r["sweep"] if p["clients"] == c):
+            q, note = at_recall(mine, p["recall"])
+            if q is None:
+                out(f"{c:>7}{p['ef_search']:>6}{p['recall']:>9.4f}{p['qps']:>14,.0f}"
+                    f"{'n/a':>14}{'-':>8}   ({ours.label} never reaches this recall)")
+                continue
+            lb = " (>=: lower bound)" if note == ">=" else ""
+            out(f"{c:>7}{p['ef_search']:>6}{p['recall']:>9.4f}{p['qps']:>14,.0f}"
+                f"{q:>14,.0f}{q / p['qps']:>8.2f}{lb}")
+
+
 def print_report(engines: List[Engine], a) -> List[str]:
     lines: List[str] = []
     out = lines.append
@@ -839,6 +861,8 @@ def print_report(engines: List[Engine], a) -> List[str]:
             flag = " (>= : lower bound)" if ">=" in notes else ""
             row(f"q/s at recall {t}, {c} client{'s' if c > 1 else ''}" + flag, f, "{:,.0f}")
     row("best recall in sweep", lambda e: max(p["recall"] for p in e.r["sweep"]), "{:.4f}")
+    if other:
+        matched_recall_lines(ours, other, a.clients, out)
     if "insert_rows_per_second" in ours.r:
         row("single-row INSERT (rows/s)", "insert_rows_per_second", "{:,.0f}")
     if "vacuum_seconds" in ours.r:
