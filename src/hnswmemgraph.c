@@ -125,6 +125,13 @@ mem_ops_links(void *ctx, uint64 key, int layer, uint64 *out)
 	return n;
 }
 
+/*
+ * How many visits ahead a vector is prefetched.  Measured on REINDEX of
+ * 20,000 Fashion-MNIST (784-d) and 50,000 synthetic 128-d rows: 8 ahead
+ * took 3% and 5% less CPU than 2 ahead, 4 ahead half that.
+ */
+#define HNSW_MEM_PREFETCH_AHEAD 8
+
 /* Asks for every cache line of announced element i's vector */
 static inline void
 mem_prefetch_vector(HnswMemGraph *g, int i)
@@ -140,8 +147,9 @@ mem_prefetch_vector(HnswMemGraph *g, int i)
 /*
  * The search will visit keys[0..n-1] in this order.  Their headers (the
  * level says where the vector is) are asked for at once, and each vector
- * two visits ahead of its distance, so its lines arrive while the previous
- * distances are computed instead of one miss after another.
+ * HNSW_MEM_PREFETCH_AHEAD visits ahead of its distance, so its lines
+ * arrive while the previous distances are computed instead of one miss
+ * after another.
  */
 static void
 mem_ops_prefetch(void *ctx, const uint64 *keys, int n)
@@ -153,10 +161,8 @@ mem_ops_prefetch(void *ctx, const uint64 *keys, int n)
 	g->pf_pos = 0;
 	for (int i = 0; i < n; i++)
 		hnsw_prefetch(mem_element(g, keys[i]));
-	if (n > 0)
-		mem_prefetch_vector(g, 0);
-	if (n > 1)
-		mem_prefetch_vector(g, 1);
+	for (int i = 0; i < n && i < HNSW_MEM_PREFETCH_AHEAD; i++)
+		mem_prefetch_vector(g, i);
 }
 
 static bool
@@ -168,8 +174,8 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 	if (g->pf_pos < g->pf_n && g->pf_keys[g->pf_pos] == key)
 	{
 		g->pf_pos++;
-		if (g->pf_pos + 1 < g->pf_n)
-			mem_prefetch_vector(g, g->pf_pos + 1);
+		if (g->pf_pos + HNSW_MEM_PREFETCH_AHEAD - 1 < g->pf_n)
+			mem_prefetch_vector(g, g->pf_pos + HNSW_MEM_PREFETCH_AHEAD - 1);
 	}
 
 	node->dist = g->distance(query, mem_vector(g, e), g->dim);
