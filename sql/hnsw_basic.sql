@@ -96,6 +96,23 @@ SELECT pg_stat_force_next_flush();
 SELECT idx_scan, idx_tup_read > 0 AS read_rows FROM pg_stat_user_indexes WHERE indexrelname = 'st_v_idx';
 DROP TABLE st;
 
+-- every index page a scan reads counts in pg_statio_user_indexes, also the
+-- ones pinned through the buffer the backend last found them in
+CREATE TABLE sio (id int, v vector(16));
+INSERT INTO sio SELECT i, ARRAY(SELECT sin(i * d) FROM generate_series(1, 16) d)::real[] FROM generate_series(1, 3000) i;
+CREATE INDEX sio_v_idx ON sio USING hnsw (v);
+SELECT pg_stat_force_next_flush();
+CREATE TEMP TABLE sio_before AS
+  SELECT idx_blks_hit + idx_blks_read AS n FROM pg_statio_user_indexes WHERE indexrelname = 'sio_v_idx';
+SET enable_seqscan = off;
+SELECT count(*) FROM generate_series(1, 20) q,
+  LATERAL (SELECT id FROM sio ORDER BY v <-> (SELECT v FROM sio WHERE id = q * 100) LIMIT 10) s;
+RESET enable_seqscan;
+SELECT pg_stat_force_next_flush();
+SELECT s.idx_blks_hit + s.idx_blks_read - b.n >= 20 * 30 AS pages_counted
+  FROM pg_statio_user_indexes s, sio_before b WHERE s.indexrelname = 'sio_v_idx';
+DROP TABLE sio, sio_before;
+
 -- the planner avoids an hnsw scan that a selective filter would make read far
 -- past its first ef_search rows (without iterative scans they never come)
 CREATE TABLE pl (id int, cat int, v vector(3));

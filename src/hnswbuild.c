@@ -408,7 +408,9 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	}
 	else
 	{
-		bs.graph.initial = hnsw_build_area_size(&bs);
+		/* a partial index's rows are fewer than the heap's: grow instead */
+		if (indexInfo->ii_Predicate == NIL)
+			bs.graph.initial = hnsw_build_area_size(&bs);
 		bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 											  hnsw_build_callback, &bs, NULL);
 	}

@@ -59,9 +59,45 @@ mem_advise_huge(char *base, Size size)
 	uintptr_t	start = TYPEALIGN(huge, (uintptr_t) base);
 	uintptr_t	end = TYPEALIGN_DOWN(huge, (uintptr_t) base + size);
 
+	/*
+	 * Smaller areas may come from malloc's heap rather than a mapping of
+	 * their own (glibc's mmap threshold grows up to 32 MB), where the
+	 * advice would outlive the area; they gain little anyway.
+	 */
+	if (size < (Size) 32 * 1024 * 1024)
+		return;
 	if (end > start)
 		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
 #endif
+}
+
+/*
+ * Makes a serial area at least `need` bytes, doubling.  The first one is
+ * the estimated size when that is more: a wish, since where memory is
+ * committed as allocated (vm.overcommit_memory=2) a high estimate could
+ * fail a build that fits, which then grows from what it needs instead.
+ */
+static void
+mem_grow(HnswMemGraph *g, Size need)
+{
+	Size		newsize = Min(Max(g->allocated * 2, need), g->limit);
+
+	if (g->base == NULL)
+	{
+		Size		want = Min(g->initial, g->limit);
+
+		if (want > newsize)
+			g->base = MemoryContextAllocExtended(g->ctx, want,
+												 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+		if (g->base)
+			newsize = want;
+		else
+			g->base = MemoryContextAllocHuge(g->ctx, newsize);
+	}
+	else
+		g->base = repalloc_huge(g->base, newsize);
+	g->allocated = newsize;
+	mem_advise_huge(g->base, newsize);
 }
 
 /* Appends a zeroed record; returns its offset, or -1 when memory is full. */
@@ -86,16 +122,7 @@ mem_alloc(HnswMemGraph *g, int level)
 	SpinLockRelease(&sh->mutex);
 
 	if (!g->parallel && off + size > g->allocated)
-	{
-		Size		newsize = Min(Max(g->allocated * 2, off + size), g->limit);
-
-		if (!g->base)
-			newsize = Min(Max(newsize, g->initial), g->limit);
-		g->base = g->base ? repalloc_huge(g->base, newsize) :
-			MemoryContextAllocHuge(g->ctx, newsize);
-		g->allocated = newsize;
-		mem_advise_huge(g->base, newsize);
-	}
+		mem_grow(g, off + size);
 	e = mem_element(g, off);
 	memset(e, 0, size);
 	e->size = size;

@@ -28,6 +28,7 @@
  */
 #include "hnsw.h"
 
+#include "pgstat.h"
 #include "storage/buf_internals.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -81,9 +82,12 @@ recent_set(Relation index, BlockNumber blkno, Buffer buf)
 
 		n = Min(n, HNSW_RECENT_MAX_BLOCKS);
 		/* freed with the relcache entry, or by pfree on invalidation */
-		grown = MemoryContextAllocZero(index->rd_indexcxt,
-									   offsetof(HnswRecentMap, bufs) +
-									   sizeof(Buffer) * n);
+		grown = MemoryContextAllocExtended(index->rd_indexcxt,
+										   offsetof(HnswRecentMap, bufs) +
+										   sizeof(Buffer) * n,
+										   MCXT_ALLOC_ZERO | MCXT_ALLOC_NO_OOM);
+		if (grown == NULL)
+			return;				/* only a hint: the read itself succeeded */
 		grown->nblocks = n;
 		if (map)
 		{
@@ -121,7 +125,12 @@ hnsw_read_buffer(Relation index, BlockNumber blkno)
 		buf = InvalidBuffer;
 	if (BufferIsValid(buf) &&
 		vec_read_recent_buffer(index, blkno, buf))
+	{
+		/* as ReadBuffer counts it, for pg_statio_*_indexes */
+		pgstat_count_buffer_read(index);
+		pgstat_count_buffer_hit(index);
 		return buf;
+	}
 	buf = ReadBuffer(index, blkno);
 	recent_set(index, blkno, buf);
 	return buf;
