@@ -441,6 +441,21 @@ extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 #define hnsw_prefetch(addr) ((void) 0)
 #endif
 
+/*
+ * Asks for the lines a read of element `off` touches first on its page: the
+ * header (line pointers too, for small offsets), the special space (the
+ * page check) and the element's line pointer.
+ */
+static inline void
+hnsw_prefetch_element_head(const char *page, OffsetNumber off)
+{
+	hnsw_prefetch(page);
+	hnsw_prefetch(page + BLCKSZ - 1);
+	if (off >= FirstOffsetNumber && off <= MaxOffsetNumber)
+		hnsw_prefetch(page + offsetof(PageHeaderData, pd_linp) +
+					  (off - 1) * sizeof(ItemIdData));
+}
+
 /* Where this backend last found each index page (hnswrecent.c) */
 extern Buffer hnsw_read_buffer(Relation index, BlockNumber blkno);
 extern void hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off);

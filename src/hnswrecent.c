@@ -146,7 +146,6 @@ void
 hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off)
 {
 	Buffer		buf;
-	char	   *page;
 
 	if (!recent_usable(index))
 		return;
@@ -154,10 +153,5 @@ hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off)
 	if (buf <= 0 || buf > NBuffers)
 		return;
 	hnsw_prefetch(GetBufferDescriptor(buf - 1));
-	page = BufferBlocks + (Size) (buf - 1) * BLCKSZ;
-	hnsw_prefetch(page);
-	hnsw_prefetch(page + BLCKSZ - 1);
-	if (off >= FirstOffsetNumber && off <= MaxOffsetNumber)
-		hnsw_prefetch(page + offsetof(PageHeaderData, pd_linp) +
-					  (off - 1) * sizeof(ItemIdData));
+	hnsw_prefetch_element_head((const char *) BufferGetBlock(buf), off);
 }

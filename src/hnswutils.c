@@ -493,7 +493,6 @@ disk_pin_ahead(HnswDiskGraph *g, int i)
 	if (blkno != InvalidBlockNumber && blkno != HNSW_METAPAGE_BLKNO)
 	{
 		Buffer		prev = i > g->pf_pos ? g->pf_bufs[(i - 1) % HNSW_PREFETCH_DEPTH] : InvalidBuffer;
-		Page		page;
 
 		/*
 		 * A page pinned already (the previous announced element's, or the
@@ -513,12 +512,8 @@ disk_pin_ahead(HnswDiskGraph *g, int i)
 		}
 		else
 			buf = hnsw_read_buffer(g->info->index, blkno);
-		page = BufferGetPage(buf);
-		/* the header, the special space and the line pointer are checked */
-		hnsw_prefetch(page);
-		hnsw_prefetch((char *) page + BLCKSZ - 1);
-		if (off >= FirstOffsetNumber && off <= MaxOffsetNumber)
-			hnsw_prefetch(PageGetItemId(page, off));
+		/* asked for at the announcement too when the map knew the buffer */
+		hnsw_prefetch_element_head((const char *) BufferGetPage(buf), off);
 	}
 	g->pf_bufs[i % HNSW_PREFETCH_DEPTH] = buf;
 }
