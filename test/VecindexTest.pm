@@ -9,7 +9,23 @@ use strict;
 use warnings;
 
 use Exporter 'import';
-our @EXPORT = qw(create_clustered recall_at_10 install_recall);
+use PostgreSQL::Test::Cluster;
+our @EXPORT = qw(start_node create_clustered recall_at_10 install_recall);
+
+# start_node($name, [$conf])
+#
+# A new node called $name, with $conf (lines for postgresql.conf) appended
+# when given, started, and vecindex created in its postgres database.
+sub start_node
+{
+	my ($name, $conf) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf', $conf) if defined $conf;
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+	return $node;
+}
 
 # create_clustered($node, $table, $n, $dim, $seed, [$first_id])
 #

@@ -11,11 +11,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('binary');
-$node->init;
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+my $node = start_node('binary');
 
 my $dir = PostgreSQL::Test::Utils::tempdir;
 

@@ -13,11 +13,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('recall');
-$node->init;
-$node->append_conf('postgresql.conf', 'maintenance_work_mem = 256MB');
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+my $node = start_node('recall', 'maintenance_work_mem = 256MB');
 install_recall($node);
 
 create_clustered($node, 'items', 10000, 32, 0.1);

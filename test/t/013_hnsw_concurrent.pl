@@ -13,12 +13,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('concurrent');
-$node->init;
 # JIT compiling a 10 ms query would dominate the run.
-$node->append_conf('postgresql.conf', "max_connections = 20\njit = off\n");
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+my $node = start_node('concurrent', "max_connections = 20\njit = off\n");
 install_recall($node);
 
 # Start from a small index so that the entry point and the upper layers

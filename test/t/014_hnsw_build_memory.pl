@@ -17,11 +17,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('buildmem');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_buffers = '4MB'");
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+my $node = start_node('buildmem', "shared_buffers = '4MB'");
 install_recall($node);
 create_clustered($node, 'items', 20000, 16, 0.11);
 create_clustered($node, 'queries', 100, 16, 0.12);

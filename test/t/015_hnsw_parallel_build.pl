@@ -16,12 +16,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('parallel');
-$node->init;
-$node->append_conf('postgresql.conf',
+my $node = start_node('parallel',
 	"max_worker_processes = 8\nmax_parallel_workers = 8\nmin_parallel_table_scan_size = 0\n");
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
 install_recall($node);
 
 create_clustered($node, 'items', 10000, 32, 0.3);

@@ -15,10 +15,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('iterative');
-$node->init;
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+my $node = start_node('iterative');
 
 # uniform data, with a category independent of the position
 $node->safe_psql(

@@ -17,11 +17,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('vacuum');
-$node->init;
-$node->append_conf('postgresql.conf', "autovacuum = off\njit = off\n");
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+my $node = start_node('vacuum', "autovacuum = off\njit = off\n");
 install_recall($node);
 
 create_clustered($node, 'items', 10000, 32, 0.5);

@@ -17,11 +17,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('recent');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_buffers = '1MB'");
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+my $node = start_node('recent', "shared_buffers = '1MB'");
 install_recall($node);
 create_clustered($node, 'a', 8000, 32, 0.21);
 create_clustered($node, 'b', 8000, 32, 0.22);

@@ -16,10 +16,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('check');
-$node->init;
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
+my $node = start_node('check');
 
 # ------------------------------------------------------------ a healthy index
 create_clustered($node, 'items', 10000, 16, 0.3);

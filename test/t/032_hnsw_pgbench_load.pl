@@ -24,14 +24,10 @@ use VecindexTest;
 
 my $seconds = 20;
 
-my $node = PostgreSQL::Test::Cluster->new('pgbench_load');
-$node->init;
 # VACUUM is ours to run (an autovacuum cancelled by our VACUUM would log an
 # ERROR); JIT compiling a millisecond query would dominate the run.
-$node->append_conf('postgresql.conf',
+my $node = start_node('pgbench_load',
 	"max_connections = 20\nautovacuum = off\njit = off\n");
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
 install_recall($node);
 
 # 3000 clustered rows with a category independent of the position; new rows

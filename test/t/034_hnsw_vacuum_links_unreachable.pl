@@ -18,14 +18,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use VecindexTest;
 
-my $node = PostgreSQL::Test::Cluster->new('reach');
-$node->init;
-$node->append_conf('postgresql.conf', "autovacuum = off\njit = off\n");
-$node->start;
+my $node = start_node('reach', "autovacuum = off\njit = off\n");
 $node->safe_psql(
 	'postgres', q{
-	CREATE EXTENSION vecindex;
 	SELECT setseed(0.34);
 	CREATE TABLE items (id int PRIMARY KEY, embedding vector(32));
 	INSERT INTO items
