@@ -46,10 +46,6 @@ typedef struct HnswRecentMap
  */
 #define HNSW_RECENT_MAX_BLOCKS ((BlockNumber) (16 * 1024 * 1024 / sizeof(Buffer)))
 
-/* One read in this many takes the full ReadBuffer path (see below) */
-#define HNSW_RECENT_BUMP 32
-
-static uint32 recent_reads = 0;
 
 static inline bool
 recent_usable(Relation index)
@@ -114,15 +110,24 @@ hnsw_read_buffer(Relation index, BlockNumber blkno)
 	buf = recent_get(index, blkno);
 
 	/*
-	 * ReadRecentBuffer pins without raising the buffer's usage count, which
-	 * the clock sweep uses to keep hot pages in; every HNSW_RECENT_BUMP-th
-	 * read goes through ReadBuffer so a page read often between two passes
-	 * of the clock hand (the upper layers, a busy region) still shows it.
-	 * A page read only now and then looks colder than it is.  Each such read
-	 * costs a mapping lookup: one in 8 cost up to a tenth of a query's CPU.
+	 * ReadRecentBuffer pins without raising the buffer's usage count, by
+	 * which the clock sweep tells hot pages from cold: each pass of the
+	 * clock hand lowers it, a page found at zero is evicted, and ReadBuffer
+	 * raises it, up to BM_MAX_USAGE_COUNT.  So the map is used only for a
+	 * buffer whose count is at that maximum already, where ReadBuffer would
+	 * not raise it either; any other read goes through ReadBuffer.  Pages
+	 * then age and are evicted as with ReadBuffer alone, and without memory
+	 * pressure (the hand does not move) a page read five times is read
+	 * through the map from then on.  The count is read without the header
+	 * lock: it only picks the path, and ReadRecentBuffer checks the tag.
 	 */
-	if (++recent_reads % HNSW_RECENT_BUMP == 0)
-		buf = InvalidBuffer;
+	if (BufferIsValid(buf) && buf <= NBuffers)
+	{
+		uint32		state = pg_atomic_read_u32(&GetBufferDescriptor(buf - 1)->state);
+
+		if (BUF_STATE_GET_USAGECOUNT(state) < BM_MAX_USAGE_COUNT)
+			buf = InvalidBuffer;
+	}
 	if (BufferIsValid(buf) &&
 		vec_read_recent_buffer(index, blkno, buf))
 	{

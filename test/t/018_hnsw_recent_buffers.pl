@@ -8,6 +8,8 @@
 # again in the same session must notice that, read its pages afresh and
 # give exactly the results it gave before.  A REINDEX gives the index a new
 # relation file, so none of the remembered buffers can match it any more.
+# And pages read through the map age in the buffer pool as pages read
+# through ReadBuffer do.
 
 use strict;
 use warnings;
@@ -66,6 +68,25 @@ is($lines[2], '50', 'after REINDEX (a new relation file) every query still finds
 
 my $recall = recall_at_10($node, 'a', '<->', 'queries', 50);
 cmp_ok($recall, '>=', 0.9, "recall after REINDEX within the small pool ($recall)");
+
+# ReadRecentBuffer does not raise a buffer's usage count, by which the
+# clock sweep picks what to evict; pages read through the map must still
+# heat up as ReadBuffer's do.  After 50 scans in one session the metapage,
+# which each scan reads once, is at the highest count (5); reads that all
+# took the map would have left it where its first read put it (1).
+$node->append_conf('postgresql.conf', "shared_buffers = '32MB'");
+$node->restart;
+$node->safe_psql('postgres', 'CREATE EXTENSION pg_buffercache');
+$out = $node->safe_psql(
+	'postgres', q{
+	SET enable_seqscan = off;
+	SELECT count(*) FROM queries q,
+		LATERAL (SELECT a.id FROM a ORDER BY a.embedding <-> q.embedding LIMIT 10) s;
+	SELECT usagecount FROM pg_buffercache
+	WHERE relfilenode = pg_relation_filenode('a_idx') AND relblocknumber = 0
+	  AND reldatabase = (SELECT oid FROM pg_database WHERE datname = current_database());
+});
+is($out, "500\n5", "pages read through the map heat up as ReadBuffer's do (metapage usage count 5 after 50 scans)");
 
 $node->stop;
 done_testing();
