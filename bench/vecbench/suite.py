@@ -28,7 +28,9 @@ With --compare EXT (e.g. vector, for pgvector) every step also runs against
 that extension in a second database of the same server (default: the first
 database's name + "_" + EXT, created if missing), interleaved step by step
 (load chunk ours/theirs, build ours then theirs, each ef_search ours then
-theirs, insert batches alternating) so that both see the same machine noise.
+theirs, insert batches alternating) so that both see the same machine noise;
+each ef_search point alternates the engines --rounds times (default 3) and
+reports the median q/s.
 It prints a side-by-side table with ratios (ours / theirs), queries/s
 interpolated at recall 0.95 and 0.99 on each curve, and the build-time and
 index-size ratios.
@@ -623,13 +625,23 @@ def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
             say(f"  WARNING: {e.label} does not use the index:\n    " + "\n    ".join(e.r["plan"]))
     for ef in a.ef_search:
         for c in a.clients:
+            # --rounds alternations of the engines (ours first in even
+            # rounds, theirs first in odd ones), --min-seconds split between
+            # them; q/s is the median over the rounds, so that a slow spell
+            # of a shared machine lands on both engines or is outvoted.
+            runs: Dict[str, List] = {e.label: [] for e in engines}
+            for r in range(a.rounds):
+                for e in (engines if r % 2 == 0 else engines[::-1]):
+                    runs[e.label].append(timed_queries(e, query, data.queries, ef, c, a.warmup,
+                                                       a.min_seconds / a.rounds))
             for e in engines:
-                ids, lat, qps = timed_queries(e, query, data.queries, ef, c, a.warmup,
-                                              a.min_seconds)
-                st = measure.latency_stats(lat)
-                rc = recall(ids)
+                mine = runs[e.label]
+                st = measure.latency_stats(np.concatenate([lat for _, lat, _ in mine]))
+                rc = recall(mine[0][0])
                 e.r["sweep"].append({"ef_search": ef, "clients": c, "recall": rc,
-                                     "qps": qps, "p50_ms": st["p50_ms"],
+                                     "qps": float(np.median([q for _, _, q in mine])),
+                                     "qps_rounds": [q for _, _, q in mine],
+                                     "p50_ms": st["p50_ms"],
                                      "p99_ms": st["p99_ms"], "mean_ms": st["mean_ms"],
                                      "executions": st["count"]})
             say(f"  ef {ef:4d} {c} client{'s' if c > 1 else ' '}  " + "   ".join(
@@ -986,7 +998,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--post-vacuum-ef", type=int, default=40)
     p.add_argument("--warmup", type=int, default=20, help="untimed queries per client and step")
     p.add_argument("--min-seconds", type=float, default=3.0,
-                   help="repeat the query set until each measurement took this long (default 3)")
+                   help="repeat the query set until each measurement took this long, "
+                        "over all its rounds (default 3)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="alternations of the engines per ef_search and client count; "
+                        "q/s is the median over them (default 3)")
     p.add_argument("--chunk", type=int, default=50000, help="rows per COPY / generated chunk")
     p.add_argument("--filtered", action="store_true",
                    help="also measure filtered queries (loads two integer filter columns "
@@ -1015,6 +1031,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"need --queries >= 1 and 1 <= --k <= {TRUTH_DEPTH // 2}")
     if a.delete_every < 2:
         p.error("--delete-every must be at least 2")
+    if a.rounds < 1:
+        p.error("--rounds must be at least 1")
     if a.no_insert:
         a.inserts = 0
     try:
@@ -1102,8 +1120,11 @@ def main(argv=None) -> int:
         "recall_definition": "hits / k, a hit being a returned row whose exact distance is "
                              "at most the k-th true distance (ties count)",
         "qps_definition": "executions / wall-clock seconds over all clients (the query "
-                          "set repeated until --min-seconds); latency is client-side "
-                          "execute + fetch of a prepared statement; recall from the first pass",
+                          "set repeated until --min-seconds / --rounds), the median over "
+                          "--rounds alternations of the engines (each in qps_rounds); "
+                          "latency is client-side execute + fetch of a prepared statement, "
+                          "over all rounds; recall from the first pass",
+        "rounds": a.rounds,
         "filtered": None if not cats else {
             "ef_search": a.filtered_ef, "pct": a.filtered_pct, "modes": list(ITERATIVE_MODES),
             "columns": {c: FILTER_COLUMNS[c] for c in cats}, "clients": 1,
