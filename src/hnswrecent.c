@@ -46,7 +46,6 @@ typedef struct HnswRecentMap
  */
 #define HNSW_RECENT_MAX_BLOCKS ((BlockNumber) (16 * 1024 * 1024 / sizeof(Buffer)))
 
-
 static inline bool
 recent_usable(Relation index)
 {
