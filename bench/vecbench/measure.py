@@ -1,6 +1,7 @@
 """Timing k-NN queries and scoring their accuracy.
 
   knn_sql(table, k, op)            SELECT id FROM table ORDER BY embedding <op> %s LIMIT k
+  floor_sql(table, k, op)          the same over the rows whose ids are given (no search)
   run_queries(conn, sql, queries)  ids per query + client-side latency per query
   exact_neighbors(conn, sql, qs)   the same queries with index scans disabled
   latency_stats(seconds)           mean / p50 / p95 / p99 / max in milliseconds
@@ -27,6 +28,24 @@ def knn_sql(table: str = "items", k: int = 10, op: str = "<->",
     if op not in DISTANCE_OPERATORS.values():
         raise ValueError(f"unknown distance operator {op!r}")
     return pgsql.SQL("SELECT {id} FROM {t} ORDER BY {c} " + op + " %s LIMIT {k}").format(
+        id=pgsql.Identifier(id_column), t=pgsql.Identifier(table),
+        c=pgsql.Identifier(column), k=pgsql.Literal(int(k)))
+
+
+def floor_sql(table: str = "items", k: int = 10, op: str = "<->",
+              column: str = "embedding", id_column: str = "id") -> pgsql.Composed:
+    """knn_sql restricted to the rows whose ids are its first parameter
+    (an integer[] in text form, '{3,1,2}': a string costs the client no
+    more to send than knn_sql's one parameter; the query vector is the
+    second).  Given the true k nearest
+    ids, it returns what the k-NN query returns while doing everything but
+    the search: client, protocol, executor, the heap and TOAST fetch of
+    the k rows and their distances for ORDER BY, plus k primary-key
+    probes.  Its speed is the most any index can give the k-NN query."""
+    if op not in DISTANCE_OPERATORS.values():
+        raise ValueError(f"unknown distance operator {op!r}")
+    return pgsql.SQL("SELECT {id} FROM {t} WHERE {id} = ANY(%s::integer[]) ORDER BY {c} " + op
+                     + " %s LIMIT {k}").format(
         id=pgsql.Identifier(id_column), t=pgsql.Identifier(table),
         c=pgsql.Identifier(column), k=pgsql.Literal(int(k)))
 

@@ -12,6 +12,9 @@ of --dsn (where CREATE EXTENSION vecindex must work):
   queries    for each hnsw.ef_search of the sweep, with 1 and 2 clients:
              queries/s, p50/p99 latency (client side), recall@k against exact
              ground truth (numpy brute force, cached under bench/cache/)
+  floor      the same queries given the true k ids (WHERE id = ANY(...),
+             primary key, no search), 1 client: the q/s of an index taking
+             no time, which caps the q/s ratio (printed as "ratio ceiling")
   filtered   with --filtered: WHERE <column> < s ORDER BY ... LIMIT k on the
              same index, for s = 1, 10, 50 (% of the rows) and each
              hnsw.iterative_scan (off, relaxed_order, strict_order) at one
@@ -403,14 +406,19 @@ def set_ef(conn: psycopg.Connection, ef: int) -> None:
     conn.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(ef),))
 
 
-def run_clients(e: Engine, query, vectors: np.ndarray, ef: int, clients: int,
+def vector_params(vectors: np.ndarray) -> List[Tuple]:
+    """The parameters of knn_sql for each query vector."""
+    return [(v,) for v in vectors]
+
+
+def run_clients(e: Engine, query, params: Sequence[Tuple], ef: int, clients: int,
                 warmup: int, passes: int = 1) -> Tuple[List[List[int]], np.ndarray, float]:
-    """Runs every query vector `passes` times, split over `clients`
-    connections running concurrently (thread per connection).  Returns (ids
-    per query, latency of every execution in seconds, wall-clock seconds of
-    the timed part)."""
+    """Runs the query with every parameter tuple `passes` times, split over
+    `clients` connections running concurrently (thread per connection).
+    Returns (ids per query, latency of every execution in seconds,
+    wall-clock seconds of the timed part)."""
     conns = [e.conn] + e.extra_conns[:clients - 1]
-    nq = len(vectors)
+    nq = len(params)
     ids: List[Optional[List[int]]] = [None] * nq
     lat = np.zeros((passes, nq))
     barrier = threading.Barrier(len(conns) + 1)
@@ -422,13 +430,13 @@ def run_clients(e: Engine, query, vectors: np.ndarray, ef: int, clients: int,
             mine = range(ci, nq, len(conns))
             with conn.cursor() as cur:
                 for j in list(mine)[:warmup]:
-                    cur.execute(query, (vectors[j],), prepare=True)
+                    cur.execute(query, params[j], prepare=True)
                     cur.fetchall()
                 barrier.wait()
                 for p in range(passes):
                     for j in mine:
                         t0 = time.perf_counter()
-                        cur.execute(query, (vectors[j],), prepare=True)
+                        cur.execute(query, params[j], prepare=True)
                         rows = cur.fetchall()
                         lat[p, j] = time.perf_counter() - t0
                         if p == 0:
@@ -453,19 +461,19 @@ def run_clients(e: Engine, query, vectors: np.ndarray, ef: int, clients: int,
     return ids, lat.ravel(), wall
 
 
-def timed_queries(e: Engine, query, vectors: np.ndarray, ef: int, clients: int,
+def timed_queries(e: Engine, query, params: Sequence[Tuple], ef: int, clients: int,
                   warmup: int, min_seconds: float):
     """run_clients, repeated (more passes over the queries) until at least
     min_seconds of timed work: returns (ids of the first pass, latencies,
     queries per second over all passes)."""
-    ids, lat, wall = run_clients(e, query, vectors, ef, clients, warmup)
-    n = len(vectors)
+    ids, lat, wall = run_clients(e, query, params, ef, clients, warmup)
+    n = len(params)
     if 0 < wall < min_seconds:
         more = math.ceil((min_seconds - wall) / wall)
-        _, lat2, wall2 = run_clients(e, query, vectors, ef, clients, 0, more)
+        _, lat2, wall2 = run_clients(e, query, params, ef, clients, 0, more)
         lat = np.concatenate([lat, lat2])
         wall += wall2
-        n += more * len(vectors)
+        n += more * len(params)
     return ids, lat, n / wall
 
 
@@ -606,17 +614,70 @@ def n_clients(a) -> int:
     return max(a.clients)
 
 
+def alternated(engines: List[Engine], a, query, params: Sequence[Tuple], ef: int,
+               clients: int) -> Dict[str, List]:
+    """timed_queries for each engine in --rounds alternations (ours first
+    in even rounds, theirs first in odd ones), --min-seconds split between
+    them, so that a slow spell of a shared machine lands on both engines or
+    is outvoted by the median (rounds_stats).  Returns each engine's rounds
+    by label."""
+    runs: Dict[str, List] = {e.label: [] for e in engines}
+    for r in range(a.rounds):
+        for e in (engines if r % 2 == 0 else engines[::-1]):
+            runs[e.label].append(timed_queries(e, query, params, ef, clients, a.warmup,
+                                               a.min_seconds / a.rounds))
+    return runs
+
+
+def rounds_stats(rounds: List) -> Dict:
+    """Median q/s over the rounds of alternated (all of them in
+    qps_rounds) and the latency percentiles over all their executions."""
+    st = measure.latency_stats(np.concatenate([lat for _, lat, _ in rounds]))
+    return {"qps": float(np.median([q for _, _, q in rounds])),
+            "qps_rounds": [q for _, _, q in rounds],
+            "p50_ms": st["p50_ms"], "p99_ms": st["p99_ms"], "mean_ms": st["mean_ms"],
+            "executions": st["count"]}
+
+
+def step_floor(engines: List[Engine], data: Data, recall: Recall, a) -> None:
+    """The k-NN query with the search taken away (measure.floor_sql given
+    the true k ids): how fast the query could be with an index that took
+    no time, on the same client, protocol and executor.  Together with the
+    other engine's q/s it caps the q/s ratio at any recall.  One client
+    only: with two, the client threads of this one Python process contend
+    for its interpreter lock once the server's part is this short (client
+    CPU per query 0.07 ms with one client, 0.13 ms with two, measured on
+    20,000 x 64), so the floor would measure the client, not a bound."""
+    query = measure.floor_sql(TABLE, a.k)
+    params = [("{" + ",".join(str(int(i)) for i in recall.truth_ids[j, :a.k]) + "}", v)
+              for j, v in enumerate(data.queries)]
+    for e in engines:
+        plan = [r[0] for r in e.conn.execute(
+            sql.Composed([sql.SQL("EXPLAIN (COSTS OFF) "), query]), params[0]).fetchall()]
+        e.r["floor_plan"] = plan
+        if any(INDEX in line for line in plan):
+            say(f"  WARNING: {e.label}'s floor query searches the hnsw index:\n    "
+                + "\n    ".join(plan))
+    runs = alternated(engines, a, query, params, min(a.ef_search), 1)
+    for e in engines:
+        e.r["floor"] = {"clients": 1, **rounds_stats(runs[e.label])}
+    say(f"  floor (the true {a.k} rows by id, no search), 1 client   "
+        + "   ".join(f"{e.label}: {e.r['floor']['qps']:8,.0f} q/s "
+                     f"p50 {e.r['floor']['p50_ms']:.2f} ms" for e in engines))
+
+
 def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
     nq = len(data.queries)
     say(f"\n== Queries: {nq:,} queries, k = {a.k}, ef_search {a.ef_search}, "
         f"clients {','.join(map(str, a.clients))}")
     query = measure.knn_sql(TABLE, a.k)
+    params = vector_params(data.queries)
     prewarm(engines)
     for e in engines:
         # A first untimed pass at the largest ef_search warms caches and the
         # plan cache of every connection.
         t0 = time.perf_counter()
-        run_clients(e, query, data.queries, max(a.ef_search), n_clients(a), 0)
+        run_clients(e, query, params, max(a.ef_search), n_clients(a), 0)
         say(f"  {e.label}: warm-up pass at ef_search {max(a.ef_search)}: "
             f"{time.perf_counter() - t0:.1f} s")
         e.r["sweep"] = []
@@ -625,25 +686,11 @@ def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
             say(f"  WARNING: {e.label} does not use the index:\n    " + "\n    ".join(e.r["plan"]))
     for ef in a.ef_search:
         for c in a.clients:
-            # --rounds alternations of the engines (ours first in even
-            # rounds, theirs first in odd ones), --min-seconds split between
-            # them; q/s is the median over the rounds, so that a slow spell
-            # of a shared machine lands on both engines or is outvoted.
-            runs: Dict[str, List] = {e.label: [] for e in engines}
-            for r in range(a.rounds):
-                for e in (engines if r % 2 == 0 else engines[::-1]):
-                    runs[e.label].append(timed_queries(e, query, data.queries, ef, c, a.warmup,
-                                                       a.min_seconds / a.rounds))
+            runs = alternated(engines, a, query, params, ef, c)
             for e in engines:
                 mine = runs[e.label]
-                st = measure.latency_stats(np.concatenate([lat for _, lat, _ in mine]))
-                rc = recall(mine[0][0])
-                e.r["sweep"].append({"ef_search": ef, "clients": c, "recall": rc,
-                                     "qps": float(np.median([q for _, _, q in mine])),
-                                     "qps_rounds": [q for _, _, q in mine],
-                                     "p50_ms": st["p50_ms"],
-                                     "p99_ms": st["p99_ms"], "mean_ms": st["mean_ms"],
-                                     "executions": st["count"]})
+                e.r["sweep"].append({"ef_search": ef, "clients": c, "recall": recall(mine[0][0]),
+                                     **rounds_stats(mine)})
             say(f"  ef {ef:4d} {c} client{'s' if c > 1 else ' '}  " + "   ".join(
                 f"{e.label}: recall {e.r['sweep'][-1]['recall']:.4f} "
                 f"{e.r['sweep'][-1]['qps']:8,.0f} q/s p50 {e.r['sweep'][-1]['p50_ms']:.2f} "
@@ -655,6 +702,7 @@ def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
             for t in RECALL_TARGETS:
                 q, note = at_recall(pts, t)
                 e.r["qps_at_recall"][f"{t}/{c}"] = {"qps": q, "note": note}
+    step_floor(engines, data, recall, a)
 
 
 def filtered_sql(column: str, pct: int, k: int) -> sql.Composed:
@@ -716,8 +764,8 @@ def step_filtered(engines: List[Engine], data: Data, recall: Recall,
             for mode in ITERATIVE_MODES:
                 for e in engines:
                     e.x("SELECT set_config('hnsw.iterative_scan', %s, false)", (mode,))
-                    ids, lat, qps = timed_queries(e, query, data.queries, ef, 1, a.warmup,
-                                                  a.min_seconds)
+                    ids, lat, qps = timed_queries(e, query, vector_params(data.queries), ef, 1,
+                                                  a.warmup, a.min_seconds)
                     st = measure.latency_stats(lat)
                     got = np.array([len(f) for f in ids])
                     bad = sum(int(np.count_nonzero(cats[col][np.asarray(f, dtype=np.int64) - 1]
@@ -792,7 +840,8 @@ def step_vacuum(engines: List[Engine], data: Data, recall: Recall, a) -> None:
     query = measure.knn_sql(TABLE, a.k)
     ef = a.post_vacuum_ef
     for e in engines:
-        ids, lat, qps = timed_queries(e, query, data.queries, ef, 1, a.warmup, a.min_seconds)
+        ids, lat, qps = timed_queries(e, query, vector_params(data.queries), ef, 1, a.warmup,
+                                      a.min_seconds)
         before = next((p["recall"] for p in e.r["sweep"]
                        if p["ef_search"] == ef and p["clients"] == 1), None)
         e.r["after_vacuum"] = {"ef_search": ef, "recall": recall(ids, thr),
@@ -873,6 +922,14 @@ def print_report(engines: List[Engine], a) -> List[str]:
             flag = " (>= : lower bound)" if ">=" in notes else ""
             row(f"q/s at recall {t}, {c} client{'s' if c > 1 else ''}" + flag, f, "{:,.0f}")
     row("best recall in sweep", lambda e: max(p["recall"] for p in e.r["sweep"]), "{:.4f}")
+    row("floor q/s (no search), 1 client", lambda e: e.r["floor"]["qps"], "{:,.0f}")
+    if other and 1 in a.clients:
+        # The most our q/s could be (an index taking no time) over theirs:
+        # the ratio no index could beat at that recall.
+        for t in RECALL_TARGETS:
+            theirs = other.r["qps_at_recall"][f"{t}/1"]["qps"]
+            out(f"{'  ratio ceiling, recall ' + str(t):34}"
+                f"{'':>{w * 2}}{ratio(ours.r['floor']['qps'], theirs):>{w}}")
     if other:
         matched_recall_lines(ours, other, a.clients, out)
     if "insert_rows_per_second" in ours.r:
