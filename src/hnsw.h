@@ -286,6 +286,20 @@ typedef struct HnswGraphOps
 	 * until they have been visited.
 	 */
 	void		(*prefetch) (void *ctx, const uint64 *keys, int n);
+
+	/*
+	 * Whether each expansion's new links are visited (and announced) in key
+	 * order: for index pages, neighbours laid out together then come one
+	 * after another and each page is pinned once.  The memory graph gains
+	 * nothing from the order and would pay for the sort.
+	 */
+	bool		visit_in_key_order;
+
+	/*
+	 * Optional: `key`'s links on `layer` will likely be asked for next, so
+	 * the graph can start fetching them.
+	 */
+	void		(*prefetch_links) (void *ctx, uint64 key, int layer);
 } HnswGraphOps;
 
 typedef struct HnswHeapItem

@@ -19,9 +19,13 @@
 /*
  * An element record of the memory graph, 8-byte aligned:
  *	 HnswMemElement header
- *	 per layer l = 0..level: HnswMemLayer; uint32 links[cap]; float dists[cap];
+ *	 layer 0's list: HnswMemLayer; uint32 links[cap]; float dists[cap];
  *	   uint8 pruners[cap] (padded to 4 bytes)
  *	 float vec[dim]
+ *	 the same list for each layer l = 1..level
+ * The vector sits at the same offset in every record, whatever its level,
+ * so its address is known without reading the header: a search prefetches
+ * it, and pruning reads it, without first waiting for the header's line.
  * links[] hold element offsets divided by 8, dists[] the distance to each
  * linked element (kept so pruning a full list needs no recomputation).
  * A list is the heuristic's choices (nkept of them), nearest first, then
@@ -122,19 +126,26 @@ mem_layer_bytes(int cap)
 		TYPEALIGN(4, cap);
 }
 
+/* Where the vector starts in every record: after layer 0's list */
 static inline Size
-mem_layer_offset(int m, int layer)
+mem_vector_offset(const HnswMemGraph *g)
+{
+	return MEM_HEADER_SIZE + mem_layer_bytes(2 * g->m);
+}
+
+static inline Size
+mem_layer_offset(const HnswMemGraph *g, int layer)
 {
 	if (layer == 0)
 		return MEM_HEADER_SIZE;
-	return MEM_HEADER_SIZE + mem_layer_bytes(2 * m) +
-		(layer - 1) * mem_layer_bytes(m);
+	return mem_vector_offset(g) + sizeof(float) * g->dim +
+		(layer - 1) * mem_layer_bytes(g->m);
 }
 
 static inline HnswMemLayer *
 mem_layer(HnswMemGraph *g, HnswMemElement *e, int layer)
 {
-	return (HnswMemLayer *) ((char *) e + mem_layer_offset(g->m, layer));
+	return (HnswMemLayer *) ((char *) e + mem_layer_offset(g, layer));
 }
 
 static inline uint32 *
@@ -159,13 +170,13 @@ mem_pruners(HnswMemGraph *g, HnswMemElement *e, int layer)
 static inline float *
 mem_vector(HnswMemGraph *g, HnswMemElement *e)
 {
-	return (float *) ((char *) e + mem_layer_offset(g->m, e->level + 1));
+	return (float *) ((char *) e + mem_vector_offset(g));
 }
 
 static inline Size
 mem_record_size(HnswMemGraph *g, int level)
 {
-	return MAXALIGN(mem_layer_offset(g->m, level + 1) + sizeof(float) * g->dim);
+	return MAXALIGN(mem_layer_offset(g, level + 1));
 }
 
 /* hnswmemgraph.c */

@@ -172,8 +172,10 @@ mem_prefetch_vector(HnswMemGraph *g, int i)
 }
 
 /*
- * The search will visit keys[0..n-1] in this order.  Their headers (the
- * level says where the vector is) are asked for at once, and each vector
+ * The search will visit keys[0..n-1] in this order.  Their headers are
+ * asked for at once (a visit reports the level, and an element visited may
+ * be expanded soon: asking for its header early measured cheaper than
+ * leaving it to mem_ops_prefetch_links), and each vector
  * HNSW_MEM_PREFETCH_AHEAD visits ahead of its distance, so its lines
  * arrive while the previous distances are computed instead of one miss
  * after another.
@@ -212,10 +214,25 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 	return true;
 }
 
+/* Asks for the lines mem_ops_links will read: the header, the layer's links */
+static void
+mem_ops_prefetch_links(void *ctx, uint64 key, int layer)
+{
+	HnswMemGraph *g = ctx;
+	const char *e = (const char *) mem_element(g, key);
+	Size		end = mem_layer_offset(g, layer) + sizeof(HnswMemLayer) +
+		sizeof(uint32) * HnswLayerCapacity(g->m, layer);
+
+	for (Size done = 0; done < end; done += PG_CACHE_LINE_SIZE)
+		hnsw_prefetch(e + done);
+	hnsw_prefetch(e + end - 1);
+}
+
 const HnswGraphOps hnsw_mem_ops = {
 	.links = mem_ops_links,
 	.visit = mem_ops_visit,
 	.prefetch = mem_ops_prefetch,
+	.prefetch_links = mem_ops_prefetch_links,
 };
 
 /* Sets element e's links on a layer, from the chosen candidates. */

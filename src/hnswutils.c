@@ -726,6 +726,7 @@ const HnswGraphOps hnsw_disk_ops = {
 	.links = disk_links,
 	.visit = disk_visit,
 	.prefetch = disk_prefetch,
+	.visit_in_key_order = true,
 };
 
 void
