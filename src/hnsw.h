@@ -455,6 +455,15 @@ extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 #define hnsw_prefetch(addr) ((void) 0)
 #endif
 
+/* Asks for every cache line of p[0..len-1] (len > 0) */
+static inline void
+hnsw_prefetch_range(const char *p, Size len)
+{
+	for (Size done = 0; done < len; done += PG_CACHE_LINE_SIZE)
+		hnsw_prefetch(p + done);
+	hnsw_prefetch(p + len - 1);
+}
+
 /*
  * Asks for the lines a read of element `off` touches first on its page: the
  * header (line pointers too, for small offsets), the special space (the

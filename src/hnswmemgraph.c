@@ -163,12 +163,8 @@ mem_ops_links(void *ctx, uint64 key, int layer, uint64 *out)
 static inline void
 mem_prefetch_vector(HnswMemGraph *g, int i)
 {
-	const char *v = (const char *) mem_vector(g, mem_element(g, g->pf_keys[i]));
-	Size		len = sizeof(float) * g->dim;
-
-	for (Size done = 0; done < len; done += PG_CACHE_LINE_SIZE)
-		hnsw_prefetch(v + done);
-	hnsw_prefetch(v + len - 1);
+	hnsw_prefetch_range((const char *) mem_vector(g, mem_element(g, g->pf_keys[i])),
+						sizeof(float) * g->dim);
 }
 
 /*
@@ -214,18 +210,21 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 	return true;
 }
 
-/* Asks for the lines mem_ops_links will read: the header, the layer's links */
+/*
+ * Asks for the lines mem_ops_links will read: the header (the level) and
+ * the layer's count and links.  An upper layer's list lies past the vector,
+ * which is not asked for.
+ */
 static void
 mem_ops_prefetch_links(void *ctx, uint64 key, int layer)
 {
 	HnswMemGraph *g = ctx;
 	const char *e = (const char *) mem_element(g, key);
-	Size		end = mem_layer_offset(g, layer) + sizeof(HnswMemLayer) +
-		sizeof(uint32) * HnswLayerCapacity(g->m, layer);
 
-	for (Size done = 0; done < end; done += PG_CACHE_LINE_SIZE)
-		hnsw_prefetch(e + done);
-	hnsw_prefetch(e + end - 1);
+	hnsw_prefetch(e);
+	hnsw_prefetch_range(e + mem_layer_offset(g, layer),
+						sizeof(HnswMemLayer) +
+						sizeof(uint32) * HnswLayerCapacity(g->m, layer));
 }
 
 const HnswGraphOps hnsw_mem_ops = {
