@@ -22,14 +22,20 @@ from psycopg import sql as pgsql
 DISTANCE_OPERATORS = {"l2": "<->", "ip": "<#>", "cosine": "<=>", "l1": "<+>"}
 
 
+def _knn_sql(table: str, k: int, op: str, column: str, id_column: str,
+             where: str) -> pgsql.Composed:
+    if op not in DISTANCE_OPERATORS.values():
+        raise ValueError(f"unknown distance operator {op!r}")
+    return pgsql.SQL("SELECT {id} FROM {t}" + where + " ORDER BY {c} " + op
+                     + " %s LIMIT {k}").format(
+        id=pgsql.Identifier(id_column), t=pgsql.Identifier(table),
+        c=pgsql.Identifier(column), k=pgsql.Literal(int(k)))
+
+
 def knn_sql(table: str = "items", k: int = 10, op: str = "<->",
             column: str = "embedding", id_column: str = "id") -> pgsql.Composed:
     """The k-NN query; the query vector is its one parameter."""
-    if op not in DISTANCE_OPERATORS.values():
-        raise ValueError(f"unknown distance operator {op!r}")
-    return pgsql.SQL("SELECT {id} FROM {t} ORDER BY {c} " + op + " %s LIMIT {k}").format(
-        id=pgsql.Identifier(id_column), t=pgsql.Identifier(table),
-        c=pgsql.Identifier(column), k=pgsql.Literal(int(k)))
+    return _knn_sql(table, k, op, column, id_column, "")
 
 
 def floor_sql(table: str = "items", k: int = 10, op: str = "<->",
@@ -37,17 +43,12 @@ def floor_sql(table: str = "items", k: int = 10, op: str = "<->",
     """knn_sql restricted to the rows whose ids are its first parameter
     (an integer[] in text form, '{3,1,2}': a string costs the client no
     more to send than knn_sql's one parameter; the query vector is the
-    second).  Given the true k nearest
-    ids, it returns what the k-NN query returns while doing everything but
-    the search: client, protocol, executor, the heap and TOAST fetch of
-    the k rows and their distances for ORDER BY, plus k primary-key
-    probes.  Its speed is the most any index can give the k-NN query."""
-    if op not in DISTANCE_OPERATORS.values():
-        raise ValueError(f"unknown distance operator {op!r}")
-    return pgsql.SQL("SELECT {id} FROM {t} WHERE {id} = ANY(%s::integer[]) ORDER BY {c} " + op
-                     + " %s LIMIT {k}").format(
-        id=pgsql.Identifier(id_column), t=pgsql.Identifier(table),
-        c=pgsql.Identifier(column), k=pgsql.Literal(int(k)))
+    second).  Given the true k nearest ids, it returns what the k-NN query
+    returns while doing everything but the search: client, protocol,
+    executor, the heap and TOAST fetch of the k rows and their distances
+    for ORDER BY, plus k primary-key probes.  Its speed is the most any
+    index can give the k-NN query."""
+    return _knn_sql(table, k, op, column, id_column, " WHERE {id} = ANY(%s::integer[])")
 
 
 @contextlib.contextmanager

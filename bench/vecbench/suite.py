@@ -727,6 +727,7 @@ def step_filtered(engines: List[Engine], data: Data, recall: Recall,
     index (at 1% a planner may prefer the exact sequential scan); whether it
     would have anyway is recorded (default_plan_uses_index)."""
     ef, k, nq = a.filtered_ef, a.k, len(data.queries)
+    params = vector_params(data.queries)
     say(f"\n== Filtered: WHERE <column> < s ORDER BY embedding <-> q LIMIT {k}, {nq:,} queries, "
         f"ef_search {ef}, 1 client, enable_seqscan off; s = "
         f"{', '.join(f'{p}%' for p in a.filtered_pct)}; hnsw.iterative_scan "
@@ -764,8 +765,8 @@ def step_filtered(engines: List[Engine], data: Data, recall: Recall,
             for mode in ITERATIVE_MODES:
                 for e in engines:
                     e.x("SELECT set_config('hnsw.iterative_scan', %s, false)", (mode,))
-                    ids, lat, qps = timed_queries(e, query, vector_params(data.queries), ef, 1,
-                                                  a.warmup, a.min_seconds)
+                    ids, lat, qps = timed_queries(e, query, params, ef, 1, a.warmup,
+                                                  a.min_seconds)
                     st = measure.latency_stats(lat)
                     got = np.array([len(f) for f in ids])
                     bad = sum(int(np.count_nonzero(cats[col][np.asarray(f, dtype=np.int64) - 1]
