@@ -17,6 +17,7 @@ OBJS = \
 	src/vectorparse.o \
 	src/vectorfuncs.o \
 	src/distance.o \
+	src/distance_half.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
@@ -64,8 +65,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Standalone unit test of every distance-kernel variant (no server needed).
-test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance.h
-	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c -lm
+test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_half.c src/distance.h
+	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c src/distance_half.c -lm
 
 .PHONY: unittest
 unittest: test/unit/test_distance

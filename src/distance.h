@@ -12,6 +12,8 @@
 #ifndef VECINDEX_DISTANCE_H
 #define VECINDEX_DISTANCE_H
 
+#include <stdint.h>
+
 typedef struct VecKernels
 {
 	const char *name;			/* "portable", "avx2", "avx512" */
@@ -51,5 +53,53 @@ extern int	vec_kernel_variants(const VecKernels **out, int max);
  * otherwise differ from "portable" by float rounding only.
  */
 extern int	vec_kernels_select(const char *name);
+
+/*
+ * Half precision (IEEE binary16) copies, for the build's memory graph
+ * (distance_half.c).  A copy of an n-element vector holds
+ * vec_half_padded(n) halves, +0.0 after the vector; the kernels take that
+ * padded length.
+ */
+typedef uint16_t VecHalf;
+
+#define VEC_HALF_BLOCK 16
+
+static inline int
+vec_half_padded(int n)
+{
+	return (n + VEC_HALF_BLOCK - 1) / VEC_HALF_BLOCK * VEC_HALF_BLOCK;
+}
+
+typedef struct VecHalfKernels
+{
+	const char *name;			/* that of the float variant it goes with */
+	float		(*l2_squared) (const VecHalf *a, const VecHalf *b, int n);
+	float		(*inner_product) (const VecHalf *a, const VecHalf *b, int n);
+	float		(*l1) (const VecHalf *a, const VecHalf *b, int n);
+
+	/*
+	 * out[0..vec_half_padded(n)-1] = in[0..n-1] rounded to nearest (ties
+	 * to even), then +0.0.  Returns 0 if some element was too large for
+	 * half precision (|x| >= 65520 became infinity), else 1.
+	 */
+	int			(*from_float) (const float *in, VecHalf *out, int n);
+	int			native;			/* converts in hardware: worth using */
+} VecHalfKernels;
+
+/* The variant in use; valid after vec_half_kernels_init(). */
+extern const VecHalfKernels *vec_half_kernels;
+
+/*
+ * Picks the half variant of the float variant in use (vec_kernels), or the
+ * portable one when it has none or the CPU lacks F16C.  Call after
+ * vec_kernels_init() or vec_kernels_select().
+ */
+extern void vec_half_kernels_init(void);
+
+/* Every half variant this CPU can run (portable first), as above. */
+extern int	vec_half_kernel_variants(const VecHalfKernels **out, int max);
+
+/* Exact widening of one half, in software. */
+extern float vec_half_to_float(VecHalf h);
 
 #endif							/* VECINDEX_DISTANCE_H */

@@ -30,6 +30,7 @@ int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
 int			hnsw_iterative_scan = HNSW_ITERATIVE_OFF;
 int			hnsw_max_scan_tuples = 20000;
 double		hnsw_scan_mem_multiplier = 1.0;
+bool		hnsw_build_half_precision = true;
 
 static const struct config_enum_entry hnsw_iterative_scan_options[] = {
 	{"off", HNSW_ITERATIVE_OFF, false},
@@ -46,6 +47,7 @@ void
 _PG_init(void)
 {
 	vec_kernels_init();
+	vec_half_kernels_init();
 
 	hnsw_relopt_kind = add_reloption_kind();
 	add_int_reloption(hnsw_relopt_kind, "m",
@@ -82,6 +84,15 @@ _PG_init(void)
 							 "Sets the memory an iterative hnsw scan may use, as a multiple of work_mem.",
 							 NULL,
 							 &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("hnsw.build_half_precision",
+							 "Lets an hnsw build choose links with half-precision copies of the vectors.",
+							 "Only the build's own graph distances use them (the index "
+							 "stores and scans full precision); they cost 2 bytes per "
+							 "dimension of maintenance_work_mem, are used only when the "
+							 "graph still fits with them, and are given up by themselves "
+							 "for data half precision cannot tell apart.",
+							 &hnsw_build_half_precision, true,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	VecMarkGUCPrefixReserved("hnsw");
 }

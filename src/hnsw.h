@@ -228,9 +228,14 @@ typedef enum HnswIterativeScan
 extern int	hnsw_iterative_scan;
 extern int	hnsw_max_scan_tuples;
 extern double hnsw_scan_mem_multiplier;
+extern bool hnsw_build_half_precision;
 
-/* Distance between two vectors of the index's kind; smaller is nearer. */
-typedef float (*HnswDistanceFn) (const float *a, const float *b, int n);
+/*
+ * Distance between two vectors of the index's kind; smaller is nearer.  The
+ * vectors are float[n], or for the build's half-precision working copies
+ * (hnsw_distance_fn(kind, true)) VecHalf[n], n then padded (distance.h).
+ */
+typedef float (*HnswDistanceFn) (const void *a, const void *b, int n);
 
 /* What an operation needs to know about the index, read once. */
 typedef struct HnswIndexInfo
@@ -359,7 +364,7 @@ typedef struct HnswSelect
 	HnswDistanceFn distance;
 	int			dim;
 	int			ncand;			/* candidates, sorted nearest first */
-	const float **vecs;			/* candidates' vectors */
+	const void **vecs;			/* candidates' vectors (as distance takes) */
 	const float *dists;			/* candidates' distances to the base */
 	int			cap;			/* at most this many selected */
 	int		   *selected;		/* out: indexes into the candidates */
@@ -397,7 +402,7 @@ typedef struct HnswList
  */
 typedef struct HnswListGraph
 {
-	const float *(*vector) (void *ctx, uint64 key, int which);
+	const void *(*vector) (void *ctx, uint64 key, int which);
 	void	   *ctx;
 	HnswDistanceFn distance;
 	int			dim;
@@ -413,7 +418,7 @@ extern void hnsw_list_add(HnswList *list, const HnswListGraph *lg,
  */
 extern void hnsw_index_info(Relation index, HnswIndexInfo *info,
 							HnswMetaPageData *metap);
-extern HnswDistanceFn hnsw_distance_fn(HnswDistanceKind kind);
+extern HnswDistanceFn hnsw_distance_fn(HnswDistanceKind kind, bool half);
 extern HnswDistanceKind hnsw_index_kind(Relation index);
 extern int	hnsw_random_level(const HnswIndexInfo *info);
 extern int	hnsw_max_level_for(const HnswIndexInfo *info, int dim);

@@ -294,6 +294,7 @@ hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
 			/* only a serial build starts without knowing the dimensions */
 			hnsw_check_dim(&bs->info, dim);
 			bs->info.dim = bs->graph.dim = dim;
+			hnsw_build_choose_half(bs);
 		}
 		if (!bs->on_disk && !hnsw_mem_insert(bs, vec, tid))
 		{
@@ -334,7 +335,7 @@ hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
 	bs->heap = heap;
 	bs->info.index = index;
 	bs->info.kind = hnsw_index_kind(index);
-	bs->info.distance = hnsw_distance_fn(bs->info.kind);
+	bs->info.distance = hnsw_distance_fn(bs->info.kind, false);
 	bs->info.m = opts ? opts->m : HNSW_DEFAULT_M;
 	bs->info.ef_construction = opts ? opts->ef_construction :
 		HNSW_DEFAULT_EF_CONSTRUCTION;
@@ -355,6 +356,8 @@ hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
 	bs->graph.m = bs->info.m;
 	bs->graph.dim = bs->info.dim;
 	bs->graph.distance = bs->info.distance;
+	bs->graph.half_distance = hnsw_distance_fn(bs->info.kind, true);
+	hnsw_mem_walk_float(&bs->graph);
 	bs->graph.ctx = CurrentMemoryContext;
 	bs->search = hnsw_search_create(&hnsw_mem_ops, &bs->graph, bs->info.m);
 	bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
@@ -366,18 +369,46 @@ hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
  * a misestimate), never more than maintenance_work_mem.  A parallel build
  * allocates it once; a serial one starts with it and grows if it was low.
  */
-Size
-hnsw_build_area_size(HnswBuildState *bs)
+static double
+area_want(HnswBuildState *bs)
 {
 	BlockNumber pages;
 	double		tuples;
 	double		allvisfrac;
-	double		want;
-	Size		limit = (Size) maintenance_work_mem * 1024;
 
 	estimate_rel_size(bs->heap, NULL, &pages, &tuples, &allvisfrac);
-	want = Max(tuples, 1000.0) * mem_record_size(&bs->graph, 1) * 1.2 + 1024 * 1024;
-	return (Size) Min(want, (double) limit);
+	return Max(tuples, 1000.0) * mem_record_size(&bs->graph, 1) * 1.2 + 1024 * 1024;
+}
+
+Size
+hnsw_build_area_size(HnswBuildState *bs)
+{
+	return (Size) Min(area_want(bs), (double) maintenance_work_mem * 1024);
+}
+
+/*
+ * Whether the memory graph's records carry half-precision copies of the
+ * vectors (hnswbuild.h), once the dimensions are known and before the
+ * first insert: only where the CPU converts in hardware, and only if the
+ * graph should still fit in maintenance_work_mem with them, as going on in
+ * the pages costs far more than the copies save.
+ */
+void
+hnsw_build_choose_half(HnswBuildState *bs)
+{
+	HnswMemGraph *g = &bs->graph;
+
+	g->hdim = 0;
+	if (hnsw_build_half_precision && vec_half_kernels->native && g->dim > 0)
+	{
+		g->hdim = vec_half_padded(g->dim);
+		if (area_want(bs) > (double) maintenance_work_mem * 1024)
+			g->hdim = 0;
+	}
+	g->shared->hdim = g->hdim;
+	g->shared->half = g->hdim > 0;
+	elog(DEBUG1, "hnsw build: %s half-precision copies",
+		 g->hdim > 0 ? "with" : "without");
 }
 
 IndexBuildResult *
@@ -392,6 +423,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 			 RelationGetRelationName(index));
 
 	hnsw_build_init(&bs, heap, index);
+	hnsw_build_choose_half(&bs);
 	write_meta(&bs, false);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 2);

@@ -7,6 +7,7 @@
 #ifndef VECINDEX_HNSWBUILD_H
 #define VECINDEX_HNSWBUILD_H
 
+#include "distance.h"
 #include "hnsw.h"
 
 #include "access/parallel.h"
@@ -21,11 +22,18 @@
  *	 HnswMemElement header
  *	 layer 0's list: HnswMemLayer; uint32 links[cap]; float dists[cap];
  *	   uint8 pruners[cap] (padded to 4 bytes)
+ *	 VecHalf half[hdim] (only when hdim > 0: see below)
  *	 float vec[dim]
  *	 the same list for each layer l = 1..level
- * The vector sits at the same offset in every record, whatever its level,
- * so its address is known without reading the header: a search prefetches
- * it, and pruning reads it, without first waiting for the header's line.
+ * The vectors sit at the same offsets in every record, whatever its level,
+ * so their addresses are known without reading the header: a search
+ * prefetches them, and pruning reads them, without first waiting for the
+ * header's line.
+ * half[] is a half-precision copy of vec[] (distance.h: padded with zeros
+ * to hdim), which the graph's own distances use while shared->half holds
+ * (the "walk" vectors below): half the bytes per distance, so more of a
+ * large graph stays in the caches.  vec[] is what is written to the pages;
+ * the choice of links is the only thing the copies touch.
  * links[] hold element offsets divided by 8, dists[] the distance to each
  * linked element (kept so pruning a full list needs no recomputation).
  * A list is the heuristic's choices (nkept of them), nearest first, then
@@ -72,6 +80,10 @@ typedef struct HnswMemShared
 	int64		entry;			/* offset of the entry point, -1 if none */
 	int			entry_level;
 	bool		full;			/* an allocation failed: memory is full */
+	int			hdim;			/* halves in a record's copy; 0 if none (set
+								 * before the first insert, never changed) */
+	bool		half;			/* distances use the copies; cleared for good
+								 * when they prove too coarse for the data */
 } HnswMemShared;
 
 typedef struct HnswMemGraph
@@ -83,7 +95,15 @@ typedef struct HnswMemGraph
 	bool		parallel;		/* other processes change it concurrently */
 	int			m;
 	int			dim;
-	HnswDistanceFn distance;
+	int			hdim;			/* shared->hdim, read once */
+	HnswDistanceFn distance;	/* over float vectors */
+	HnswDistanceFn half_distance;	/* over half copies */
+	/* how the insert under way measures (mem_walk_begin) */
+	bool		walk_half;		/* on the half copies */
+	HnswDistanceFn walk_distance;
+	int			walk_dim;		/* dim or hdim */
+	VecHalf    *qhalf;			/* the inserted vector's copy (hdim) */
+	int64		ninserts;		/* by this process: paces the copies' check */
 	MemoryContext ctx;			/* where a serial area is allocated */
 	Size		initial;		/* a serial area's first size */
 	/* elements announced by hnsw_mem_ops.prefetch, visited in order */
@@ -126,11 +146,18 @@ mem_layer_bytes(int cap)
 		TYPEALIGN(4, cap);
 }
 
-/* Where the vector starts in every record: after layer 0's list */
+/* Where the half copy starts in every record: after layer 0's list */
+static inline Size
+mem_half_offset(const HnswMemGraph *g)
+{
+	return MEM_HEADER_SIZE + mem_layer_bytes(2 * g->m);
+}
+
+/* Where the vector starts in every record: after the half copy */
 static inline Size
 mem_vector_offset(const HnswMemGraph *g)
 {
-	return MEM_HEADER_SIZE + mem_layer_bytes(2 * g->m);
+	return mem_half_offset(g) + sizeof(VecHalf) * g->hdim;
 }
 
 static inline Size
@@ -173,6 +200,19 @@ mem_vector(HnswMemGraph *g, HnswMemElement *e)
 	return (float *) ((char *) e + mem_vector_offset(g));
 }
 
+static inline VecHalf *
+mem_half(HnswMemGraph *g, HnswMemElement *e)
+{
+	return (VecHalf *) ((char *) e + mem_half_offset(g));
+}
+
+/* The vector the insert under way measures with: half copy or float */
+static inline const void *
+mem_walk_vector(HnswMemGraph *g, HnswMemElement *e)
+{
+	return (char *) e + (g->walk_half ? mem_half_offset(g) : mem_vector_offset(g));
+}
+
 static inline Size
 mem_record_size(HnswMemGraph *g, int level)
 {
@@ -185,10 +225,12 @@ extern int	hnsw_mem_lwlock_tranche;
 extern bool hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid);
 extern int64 hnsw_mem_link_orphans(HnswMemGraph *g);
 extern uint32 *hnsw_mem_layout_order(HnswMemGraph *g, int64 *n);
+extern void hnsw_mem_walk_float(HnswMemGraph *g);
 
 /* hnswbuild.c */
 extern void hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index);
 extern Size hnsw_build_area_size(HnswBuildState *bs);
+extern void hnsw_build_choose_half(HnswBuildState *bs);
 extern void hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
 								bool *isnull, bool tupleIsAlive, void *state);
 

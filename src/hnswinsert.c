@@ -386,7 +386,7 @@ hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
 				  HnswLayerChoice *choice)
 {
 	HnswIndexInfo *info = st->info;
-	const float **vecs = palloc(sizeof(float *) * Max(n, 1));
+	const void **vecs = palloc(sizeof(void *) * Max(n, 1));
 	float	   *dists = palloc(sizeof(float) * Max(n, 1));
 	int		   *sel = palloc(sizeof(int) * Max(n, 1));
 	HnswSelect	hs;
@@ -430,7 +430,7 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 {
 	HnswIndexInfo *info = st->info;
 	HnswNode   *cand = palloc(sizeof(HnswNode) * (count + 1));
-	const float **vecs = palloc(sizeof(float *) * (count + 1));
+	const void **vecs = palloc(sizeof(void *) * (count + 1));
 	float	   *dists = palloc(sizeof(float) * (count + 1));
 	int		   *sel = palloc(sizeof(int) * (count + 1));
 	const float **lvecs = palloc(sizeof(float *) * Max(count, 1));
@@ -483,7 +483,7 @@ typedef struct BuildListCtx
 	float	   *scratch[2];
 } BuildListCtx;
 
-static const float *
+static const void *
 build_list_vector(void *ctx, uint64 key, int which)
 {
 	BuildListCtx *c = ctx;

@@ -19,6 +19,7 @@
  */
 #include "hnswbuild.h"
 
+#include <math.h>
 #include <sys/mman.h>
 
 #include "miscadmin.h"
@@ -163,7 +164,8 @@ mem_ops_links(void *ctx, uint64 key, int layer, uint64 *out)
 static inline void
 mem_prefetch_vector(HnswMemGraph *g, int i)
 {
-	hnsw_prefetch_range((const char *) mem_vector(g, mem_element(g, g->pf_keys[i])),
+	hnsw_prefetch_range(mem_walk_vector(g, mem_element(g, g->pf_keys[i])),
+						g->walk_half ? sizeof(VecHalf) * g->hdim :
 						sizeof(float) * g->dim);
 }
 
@@ -203,7 +205,8 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 			mem_prefetch_vector(g, g->pf_pos + HNSW_MEM_PREFETCH_AHEAD - 1);
 	}
 
-	node->dist = g->distance(query, mem_vector(g, e), g->dim);
+	node->dist = g->walk_distance(g->walk_half ? (const void *) g->qhalf : query,
+								  mem_walk_vector(g, e), g->walk_dim);
 	node->level = e->level;
 	node->ntids = 0;
 	node->deleted = false;
@@ -252,12 +255,12 @@ mem_set_links(HnswMemGraph *g, HnswMemElement *e, int layer,
 	hd->nkept = hs->nkept;
 }
 
-static const float *
+static const void *
 mem_list_vector(void *ctx, uint64 key, int which)
 {
 	HnswMemGraph *g = ctx;
 
-	return mem_vector(g, mem_element(g, key << 3));
+	return mem_walk_vector(g, mem_element(g, key << 3));
 }
 
 /*
@@ -272,7 +275,7 @@ mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d
 {
 	HnswMemElement *n = mem_element(g, noff);
 	HnswMemLayer *hd;
-	HnswListGraph lg = {mem_list_vector, g, g->distance, g->dim,
+	HnswListGraph lg = {mem_list_vector, g, g->walk_distance, g->walk_dim,
 	HnswLayerCapacity(g->m, layer)};
 	HnswList	list;
 	uint32	   *links;
@@ -368,7 +371,7 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 
 	for (l = mc->top; l >= 0; l--)
 	{
-		const float *vecs[HNSW_MAX_EF_CONSTRUCTION];
+		const void *vecs[HNSW_MAX_EF_CONSTRUCTION];
 		float		dists[HNSW_MAX_EF_CONSTRUCTION];
 		int			sel[HNSW_MAX_EF_CONSTRUCTION];
 		uint8		pruner[HNSW_MAX_EF_CONSTRUCTION];
@@ -378,11 +381,11 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 
 		for (i = 0; i < mc->nlayer[l]; i++)
 		{
-			vecs[i] = mem_vector(g, mem_element(g, mc->layers[l][i].key));
+			vecs[i] = mem_walk_vector(g, mem_element(g, mc->layers[l][i].key));
 			dists[i] = mc->layers[l][i].dist;
 		}
-		hs.distance = g->distance;
-		hs.dim = g->dim;
+		hs.distance = g->walk_distance;
+		hs.dim = g->walk_dim;
 		hs.ncand = mc->nlayer[l];
 		hs.vecs = vecs;
 		hs.dists = dists;
@@ -398,6 +401,85 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 			mem_add_backlink(g, mc->layers[l][sel[i]].key, l, off,
 							 mc->layers[l][sel[i]].dist);
 	}
+}
+
+/* Measures with the float vectors from now on (this process only). */
+void
+hnsw_mem_walk_float(HnswMemGraph *g)
+{
+	g->walk_half = false;
+	g->walk_distance = g->distance;
+	g->walk_dim = g->dim;
+}
+
+/* Gives up the half copies for the rest of the build, in every process. */
+static void
+mem_stop_half(HnswMemGraph *g, const char *why)
+{
+	HnswMemShared *sh = g->shared;
+
+	SpinLockAcquire(&sh->mutex);
+	sh->half = false;
+	SpinLockRelease(&sh->mutex);
+	elog(DEBUG1, "hnsw build: half-precision distances given up: %s", why);
+	hnsw_mem_walk_float(g);
+}
+
+/*
+ * Chooses how this insert measures, and makes vec's half copy in qhalf
+ * whenever the records have one (a process still measuring on copies may
+ * read this element's even after another gave them up).
+ */
+static void
+mem_walk_begin(HnswMemGraph *g, const float *vec)
+{
+	bool		fits = true;
+
+	hnsw_mem_walk_float(g);
+	if (g->hdim == 0)
+		return;
+	if (g->qhalf == NULL)
+		g->qhalf = MemoryContextAlloc(g->ctx, sizeof(VecHalf) * g->hdim);
+	fits = vec_half_kernels->from_float(vec, g->qhalf, g->dim);
+	if (!g->shared->half)
+		return;
+	if (!fits)
+	{
+		mem_stop_half(g, "a vector has an element beyond half precision's range");
+		return;
+	}
+	g->walk_half = true;
+	g->walk_distance = g->half_distance;
+	g->walk_dim = g->hdim;
+}
+
+/*
+ * Whether half precision still tells this data's distances apart: for the
+ * nearest and the farthest candidate the search kept on layer 0, the error
+ * of the half distance must be under 1/64 of the spread between them.  On
+ * typical embeddings it is thousands of times smaller; data whose elements
+ * share a large offset (values near 1000 that differ by 0.1: half
+ * precision's step there is 0.5) or are tiny (below 2^-14 its precision
+ * thins out) fail it at the first checks.  Two float distances per insert,
+ * every insert while the graph is young, every 16th after that.
+ */
+static void
+mem_check_half(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
+{
+	const HnswNode *nodes = mc->layers[0];
+	int			n = mc->nlayer[0];
+	float		near,
+				far,
+				err;
+
+	if (!g->walk_half || n < 2 ||
+		(g->shared->nelements >= 1024 && g->ninserts % 16 != 0))
+		return;
+	near = g->distance(vec, mem_vector(g, mem_element(g, nodes[0].key)), g->dim);
+	far = g->distance(vec, mem_vector(g, mem_element(g, nodes[n - 1].key)), g->dim);
+	err = Max(fabsf(near - nodes[0].dist), fabsf(far - nodes[n - 1].dist));
+	if (!(err <= (far - near) / 64))
+		mem_stop_half(g, "too coarse for the data");
 }
 
 /*
@@ -421,11 +503,14 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 	entry_level = sh->entry_level;
 	SpinLockRelease(&sh->mutex);
 
+	g->ninserts++;
+	mem_walk_begin(g, vec);
 	if (entry >= 0)
 	{
 		mem_search(bs, vec, level, entry, entry_level, &mc);
 		if (mem_add_duplicate(g, mc.layers[0], mc.nlayer[0], vec, heaptid))
 			return true;
+		mem_check_half(g, vec, &mc);
 	}
 
 	off = mem_alloc(g, level);
@@ -435,6 +520,8 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 	e->heaptids[0] = *heaptid;
 	e->ntids = 1;
 	memcpy(mem_vector(g, e), vec, sizeof(float) * g->dim);
+	if (g->hdim > 0)
+		memcpy(mem_half(g, e), g->qhalf, sizeof(VecHalf) * g->hdim);
 
 	if (entry < 0)
 	{

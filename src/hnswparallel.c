@@ -136,6 +136,7 @@ attach_graph(HnswBuildState *bs, HnswParallelShared *shared, char *area)
 	bs->graph.base = area;
 	bs->graph.allocated = bs->graph.limit = shared->area_size;
 	bs->graph.shared = &shared->mem;
+	bs->graph.hdim = shared->mem.hdim;
 	bs->graph.parallel = true;
 	hnsw_mem_lwlock_tranche = shared->tranche;
 	LWLockRegisterTranche(shared->tranche, "hnsw_build");
@@ -197,6 +198,8 @@ hnsw_parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	SpinLockInit(&shared->mem.mutex);
 	shared->mem.entry = -1;
 	shared->mem.entry_level = -1;
+	shared->mem.hdim = bs->graph.shared->hdim;
+	shared->mem.half = bs->graph.shared->half;
 	SpinLockInit(&shared->mutex);
 	SharedFileSetInit(&shared->fileset, pcxt->seg);
 	table_parallelscan_initialize(heap, ParallelTableScanFromShared(shared), snapshot);

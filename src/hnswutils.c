@@ -18,36 +18,58 @@
  */
 
 static float
-dist_l2(const float *a, const float *b, int n)
+dist_l2(const void *a, const void *b, int n)
 {
 	return vec_kernels->l2_squared(a, b, n);
 }
 
 static float
-dist_neg_ip(const float *a, const float *b, int n)
+dist_neg_ip(const void *a, const void *b, int n)
 {
 	return -vec_kernels->inner_product(a, b, n);
 }
 
 static float
-dist_l1(const float *a, const float *b, int n)
+dist_l1(const void *a, const void *b, int n)
 {
 	return vec_kernels->l1(a, b, n);
 }
 
+static float
+dist_l2_half(const void *a, const void *b, int n)
+{
+	return vec_half_kernels->l2_squared(a, b, n);
+}
+
+static float
+dist_neg_ip_half(const void *a, const void *b, int n)
+{
+	return -vec_half_kernels->inner_product(a, b, n);
+}
+
+static float
+dist_l1_half(const void *a, const void *b, int n)
+{
+	return vec_half_kernels->l1(a, b, n);
+}
+
+/*
+ * The distance function of a kind, over float vectors or (half) over the
+ * half-precision copies a build keeps (distance.h).
+ */
 HnswDistanceFn
-hnsw_distance_fn(HnswDistanceKind kind)
+hnsw_distance_fn(HnswDistanceKind kind, bool half)
 {
 	switch (kind)
 	{
 		case HNSW_DIST_L2:
-			return dist_l2;
+			return half ? dist_l2_half : dist_l2;
 		case HNSW_DIST_IP:
 		case HNSW_DIST_COSINE:
 			/* cosine vectors are stored unit length: order by -dot */
-			return dist_neg_ip;
+			return half ? dist_neg_ip_half : dist_neg_ip;
 		case HNSW_DIST_L1:
-			return dist_l1;
+			return half ? dist_l1_half : dist_l1;
 	}
 	elog(ERROR, "unknown hnsw distance kind %d", (int) kind);
 	return NULL;				/* keep compiler quiet */
@@ -79,7 +101,7 @@ hnsw_index_info(Relation index, HnswIndexInfo *info, HnswMetaPageData *metap)
 		*metap = meta;
 	info->index = index;
 	info->kind = (HnswDistanceKind) meta.kind;
-	info->distance = hnsw_distance_fn(info->kind);
+	info->distance = hnsw_distance_fn(info->kind, false);
 	info->m = meta.m;
 	info->ef_construction = meta.ef_construction;
 	info->dim = meta.dimensions;

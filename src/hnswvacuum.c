@@ -242,7 +242,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	int			maxcand = cap * (cap + 1) * 2;
 	HnswNode   *cand = palloc(sizeof(HnswNode) * maxcand);
 	const float **cvecs = palloc(sizeof(float *) * maxcand);
-	const float **vecs = palloc(sizeof(float *) * maxcand);
+	const void **vecs = palloc(sizeof(void *) * maxcand);
 	float	   *dists = palloc(sizeof(float) * maxcand);
 	int		   *sel = palloc(sizeof(int) * maxcand);
 	int			n = 0;

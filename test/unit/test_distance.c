@@ -392,6 +392,191 @@ check_guarded(const VecKernels *k, const VecKernels *portable,
 }
 #endif
 
+/* ---------------------------------------------------------------------
+ * Half-precision kernels (distance_half.c)
+ *
+ * For every half variant: from_float agrees with the portable conversion bit
+ * for bit (on edge values and at random) and flags values too large; each
+ * kernel, on halves widened exactly, matches a double reference (exactly on
+ * small integers), is symmetric and deterministic, and reads nothing past
+ * the padded length (copies flush against a guard page).
+ * ---------------------------------------------------------------------
+ */
+
+/* The padded half copy of in[0..n-1], widened back to floats */
+static void
+widen(const VecHalf *h, float *out, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		out[i] = vec_half_to_float(h[i]);
+}
+
+static void
+check_half_conversion(const VecHalfKernels *k, const VecHalfKernels *portable,
+					  VecHalf *hk, VecHalf *hp)
+{
+	static const float edge[] = {
+		0.0f, -0.0f, 1.0f, -1.0f, 65504.0f, -65504.0f, 65519.99f,
+		0x1p-24f,				/* smallest subnormal */
+		0x1p-25f,				/* tie: rounds to even, 0 */
+		0x1.8p-24f,				/* tie: rounds to even, 2^-23 */
+		0x1p-14f,				/* smallest normal */
+		6.1005354e-05f,			/* just below: subnormal rounding up */
+		1.00048828125f,			/* 1 + 2^-11: tie, rounds to 1 */
+		1.00146484375f,			/* 1 + 3 * 2^-11: tie, rounds up */
+		0.1f, 3.14159265f, 1e-10f, 2047.5f, 2049.0f
+	};
+	int			ne = (int) (sizeof(edge) / sizeof(edge[0]));
+	float		buf[64];
+	float		w[64];
+	int			i;
+	int			r;
+
+	/* edge values one per call (tail path) and all in one call */
+	for (i = 0; i < ne; i++)
+	{
+		k->from_float(&edge[i], hk, 1);
+		portable->from_float(&edge[i], hp, 1);
+		report(memcmp(hk, hp, sizeof(VecHalf) * VEC_HALF_BLOCK) == 0,
+			   k->name, "half-edge", "from_float", i, hk[0], hp[0], 0);
+	}
+	report(k->from_float(edge, hk, ne) == 1, k->name, "half-in-range",
+		   "from_float", ne, 0, 1, 0);
+	widen(hk, w, ne);
+	report(w[4] == 65504.0f && w[7] == 0x1p-24f && w[8] == 0.0f &&
+		   w[9] == 0x1p-23f && w[12] == 1.0f && w[13] == 1.001953125f,
+		   k->name, "half-rounding", "from_float", ne, 0, 0, 0);
+	report(hk[ne] == 0 && hk[vec_half_padded(ne) - 1] == 0,
+		   k->name, "half-padding", "from_float", ne, hk[ne], 0, 0);
+	/* too large, at any position */
+	for (i = 0; i < 40; i += 13)
+	{
+		memset(buf, 0, sizeof(buf));
+		buf[i] = (i & 1) ? -65520.0f : 1e6f;
+		report(k->from_float(buf, hk, 40) == 0, k->name, "half-overflow",
+			   "from_float", i, 1, 0, 0);
+	}
+	/* random values over many binades, every length up to 64 */
+	for (r = 0; r < 2000; r++)
+	{
+		int			n = 1 + (int) (rng_next() % 64);
+
+		for (i = 0; i < n; i++)
+			buf[i] = rng_float() * ldexpf(1.0f, (int) (rng_next() % 40) - 26);
+		k->from_float(buf, hk, n);
+		portable->from_float(buf, hp, n);
+		if (memcmp(hk, hp, sizeof(VecHalf) * vec_half_padded(n)) != 0)
+		{
+			report(0, k->name, "half-random", "from_float", n, 0, 0, 0);
+			return;
+		}
+	}
+	report(1, k->name, "half-random", "from_float", 0, 0, 0, 0);
+}
+
+static void
+check_half_kernels(const VecHalfKernels *k, const char *what,
+				   const VecHalf *a, const VecHalf *b, int n, int exact,
+				   float *wa, float *wb)
+{
+	int			np = vec_half_padded(n);
+	Ref			r;
+	float		l2 = k->l2_squared(a, b, np);
+	float		ip = k->inner_product(a, b, np);
+	float		l1 = k->l1(a, b, np);
+
+	widen(a, wa, n);
+	widen(b, wb, n);
+	r = reference(wa, wb, n);
+	if (exact)
+	{
+		check_exact(k->name, what, "l2_squared_half", n, l2, r.l2);
+		check_exact(k->name, what, "inner_product_half", n, ip, r.ip);
+		check_exact(k->name, what, "l1_half", n, l1, r.l1);
+	}
+	else
+	{
+		check_close(k->name, what, "l2_squared_half", n, l2, r.l2, r.l2_mag);
+		check_close(k->name, what, "inner_product_half", n, ip, r.ip, r.ip_mag);
+		check_close(k->name, what, "l1_half", n, l1, r.l1, r.l1_mag);
+	}
+	check_exact(k->name, what, "l2_half-symmetric", n, k->l2_squared(b, a, np), l2);
+	check_exact(k->name, what, "ip_half-symmetric", n, k->inner_product(b, a, np), ip);
+	check_exact(k->name, what, "l1_half-symmetric", n, k->l1(b, a, np), l1);
+	check_exact(k->name, what, "l2_half-deterministic", n, k->l2_squared(a, b, np), l2);
+	check_exact(k->name, what, "l2_half-identical", n, k->l2_squared(a, a, np), 0.0);
+}
+
+static void
+run_half_tests(const float *ra, const float *rb, const float *ia, const float *ib)
+{
+	const VecHalfKernels *hv[MAX_VARIANTS];
+	int			nhv = vec_half_kernel_variants(hv, MAX_VARIANTS);
+	VecHalf    *ha = malloc(sizeof(VecHalf) * (MAXLEN + 64));
+	VecHalf    *hb = malloc(sizeof(VecHalf) * (MAXLEN + 64));
+	float	   *wa = malloc(sizeof(float) * (MAXLEN + 64));
+	float	   *wb = malloc(sizeof(float) * (MAXLEN + 64));
+	int			v;
+
+	report(nhv >= 1 && strcmp(hv[0]->name, "portable") == 0 && !hv[0]->native,
+		   "api", "half-portable-first", "vec_half_kernel_variants", 0, nhv, 1, 0);
+	/* the half variant follows the float variant in use */
+	vec_kernels_select("portable");
+	vec_half_kernels_init();
+	report(vec_half_kernels == hv[0], "api", "half-follows-portable",
+		   "vec_half_kernels_init", 0, 0, 0, 0);
+	vec_kernels_select("auto");
+	vec_half_kernels_init();
+	report(strcmp(vec_half_kernels->name, vec_kernels->name) == 0 ||
+		   vec_half_kernels == hv[0], "api", "half-follows-auto",
+		   "vec_half_kernels_init", 0, 0, 0, 0);
+
+	for (v = 0; v < nhv; v++)
+	{
+		const VecHalfKernels *k = hv[v];
+		long		passed_before = n_passed;
+		int			li;
+
+		variant_failed = 0;
+		check_half_conversion(k, hv[0], ha, hb);
+		for (li = 0; li < NLENGTHS; li++)
+		{
+			int			n = lengths[li];
+
+			k->from_float(ra, ha, n);
+			k->from_float(rb, hb, n);
+			check_half_kernels(k, "random", ha, hb, n, 0, wa, wb);
+			/* |x| <= 8 integers: exact in half, every sum exact in float */
+			k->from_float(ia, ha, n);
+			k->from_float(ib, hb, n);
+			check_half_kernels(k, "integer", ha, hb, n, 1, wa, wb);
+#ifdef HAVE_GUARD_PAGES
+			{
+				Guarded		g;
+				int			np = vec_half_padded(n);
+
+				if (guarded_alloc(&g, (size_t) np))
+				{
+					VecHalf    *end = (VecHalf *) g.hi_end - np;
+
+					k->from_float(ra, end, n);
+					check_half_kernels(k, "end-of-page", end, hb, n, 0, wa, wb);
+					munmap(g.base, g.total);
+				}
+			}
+#endif
+		}
+		printf("%-8s %ld passed, %ld failed (half precision)\n", k->name,
+			   n_passed - passed_before, variant_failed);
+	}
+	free(ha);
+	free(hb);
+	free(wa);
+	free(wb);
+}
+
 int
 main(void)
 {
@@ -542,6 +727,7 @@ main(void)
 			   n_passed - passed_before, variant_failed);
 	}
 
+	run_half_tests(ra, rb, ia, ib);
 	free(ra);
 	free(rb);
 	free(ia);

@@ -1,0 +1,413 @@
+/*
+ * distance_half.c
+ *	  Distance kernels over IEEE binary16 ("half precision") copies of
+ *	  vectors: portable C, AVX2+FMA+F16C and AVX-512F, chosen at run time.
+ *
+ * A build keeps a half-precision working copy of every vector in its memory
+ * graph (hnswbuild.h): the graph's own distances (search, neighbour
+ * selection, pruning) then read half the bytes, and a larger graph stays in
+ * the caches.  Vectors on pages, and every distance a scan reports, stay in
+ * single precision; only the build's choice of links uses these.
+ *
+ * Conventions, which make the kernels short:
+ *	 - a half copy holds vec_half_padded(dim) elements, the vector then
+ *	   +0.0 up to a multiple of VEC_HALF_BLOCK, and a kernel is called with
+ *	   that padded length: the padding adds 0 to every sum (0 - 0, 0 * 0),
+ *	   so there is no partial chunk and nothing to mask;
+ *	 - the halves are widened to float exactly and summed in float, in a
+ *	   fixed order: a result depends only on the values, never on where the
+ *	   vectors are, and every kernel is symmetric in a and b;
+ *	 - from_float rounds to nearest, ties to even, in every variant, so all
+ *	   variants make the same copies (the unit test checks this bit for bit).
+ *
+ * Plain C with no PostgreSQL headers, like distance.c.
+ */
+#include "distance.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define VEC_HAVE_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+/* ---------------------------------------------------------------------
+ * Portable variant: conversions in software.  Slow (it is not "native", so
+ * a build does not use half copies with it); it is the reference the unit
+ * test checks the hardware variants against.
+ * ---------------------------------------------------------------------
+ */
+
+float
+vec_half_to_float(VecHalf h)
+{
+	uint32_t	sign = (uint32_t) (h & 0x8000) << 16;
+	uint32_t	exp = (h >> 10) & 0x1f;
+	uint32_t	man = h & 0x3ff;
+	uint32_t	bits;
+	float		f;
+
+	if (exp == 0)
+	{
+		/* zero or subnormal: man * 2^-24, exact in float */
+		f = ldexpf((float) man, -24);
+		return sign ? -f : f;
+	}
+	if (exp == 31)
+		bits = sign | 0x7f800000 | (man << 13);
+	else
+		bits = sign | ((exp + 112) << 23) | (man << 13);
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+/* Round to nearest, ties to even; too large becomes infinity. */
+static VecHalf
+float_to_half(float f)
+{
+	uint32_t	x;
+	uint32_t	ax;
+	VecHalf		sign;
+
+	memcpy(&x, &f, sizeof(x));
+	sign = (VecHalf) ((x >> 16) & 0x8000);
+	ax = x & 0x7fffffff;
+	if (ax > 0x7f800000)
+		return sign | 0x7e00;	/* NaN (vectors never hold one) */
+	if (ax >= 0x477ff000)
+		return sign | 0x7c00;	/* >= 65520: rounds to infinity */
+	if (ax < 0x38800000)
+	{
+		/*
+		 * Below 2^-14, half precision's smallest normal: a subnormal of unit
+		 * 2^-24.  Scaling by 2^24 is exact, and rintf rounds ties to even;
+		 * a result of 1024 is the smallest normal's encoding, as it should.
+		 */
+		float		a;
+
+		memcpy(&a, &ax, sizeof(a));
+		return sign | (VecHalf) rintf(a * 16777216.0f);
+	}
+	/* rebias the exponent (127 -> 15) and round away 13 mantissa bits */
+	return sign | (VecHalf) ((ax - 0x38000000 + 0x0fff + ((ax >> 13) & 1)) >> 13);
+}
+
+static int
+from_float_portable(const float *in, VecHalf *out, int n)
+{
+	int			ok = 1;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		out[i] = float_to_half(in[i]);
+		ok &= (out[i] & 0x7c00) != 0x7c00;
+	}
+	for (; i < vec_half_padded(n); i++)
+		out[i] = 0;
+	return ok;
+}
+
+#define PORTABLE_LANES VEC_HALF_BLOCK
+
+/* The lanes' sums, in a fixed tree */
+static float
+sum16(const float *s)
+{
+	return (((s[0] + s[8]) + (s[4] + s[12])) + ((s[2] + s[10]) + (s[6] + s[14]))) +
+		(((s[1] + s[9]) + (s[5] + s[13])) + ((s[3] + s[11]) + (s[7] + s[15])));
+}
+
+static float
+l2_squared_half_portable(const VecHalf *a, const VecHalf *b, int n)
+{
+	float		s[PORTABLE_LANES] = {0};
+	int			i;
+	int			j;
+
+	for (i = 0; i < n; i += PORTABLE_LANES)
+		for (j = 0; j < PORTABLE_LANES; j++)
+		{
+			float		d = vec_half_to_float(a[i + j]) - vec_half_to_float(b[i + j]);
+
+			s[j] += d * d;
+		}
+	return sum16(s);
+}
+
+static float
+inner_product_half_portable(const VecHalf *a, const VecHalf *b, int n)
+{
+	float		s[PORTABLE_LANES] = {0};
+	int			i;
+	int			j;
+
+	for (i = 0; i < n; i += PORTABLE_LANES)
+		for (j = 0; j < PORTABLE_LANES; j++)
+			s[j] += vec_half_to_float(a[i + j]) * vec_half_to_float(b[i + j]);
+	return sum16(s);
+}
+
+static float
+l1_half_portable(const VecHalf *a, const VecHalf *b, int n)
+{
+	float		s[PORTABLE_LANES] = {0};
+	int			i;
+	int			j;
+
+	for (i = 0; i < n; i += PORTABLE_LANES)
+		for (j = 0; j < PORTABLE_LANES; j++)
+			s[j] += fabsf(vec_half_to_float(a[i + j]) - vec_half_to_float(b[i + j]));
+	return sum16(s);
+}
+
+static const VecHalfKernels half_portable = {
+	"portable",
+	l2_squared_half_portable,
+	inner_product_half_portable,
+	l1_half_portable,
+	from_float_portable,
+	0
+};
+
+#ifdef VEC_HAVE_X86
+
+/* Infinity in any lane of 16 halves: every exponent bit set */
+#define HALF_INF_MASK 0x7c00
+
+/*
+ * The tail of a conversion (fewer than 16 floats) goes through a zeroed
+ * buffer, so no load reads past the input and the padding comes out +0.
+ */
+#define FROM_FLOAT_BODY(CONVERT16) \
+	int			i; \
+	int			ok = 1; \
+	for (i = 0; i < n; i += 16) \
+	{ \
+		float		buf[16]; \
+		const float *src = in + i; \
+		if (n - i < 16) \
+		{ \
+			memset(buf, 0, sizeof(buf)); \
+			memcpy(buf, in + i, sizeof(float) * (n - i)); \
+			src = buf; \
+		} \
+		CONVERT16(src, out + i); \
+	} \
+	for (i = 0; i < n; i++) \
+		ok &= (out[i] & HALF_INF_MASK) != HALF_INF_MASK; \
+	return ok
+
+/* ---------------------------------------------------------------------
+ * AVX2 + FMA + F16C: 8 lanes, four accumulators (32 halves per step)
+ * ---------------------------------------------------------------------
+ */
+#define AVX2H_TARGET __attribute__((target("avx2,fma,f16c")))
+
+#define LDH256(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (p)))
+
+AVX2H_TARGET static inline float
+hsum256h(__m256 v)
+{
+	__m128		x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+
+	x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+	x = _mm_add_ss(x, _mm_movehdup_ps(x));
+	return _mm_cvtss_f32(x);
+}
+
+/*
+ * Accumulator j takes the 8 halves at i + 8j for i = 0, 32, 64, ...; a
+ * length that is 16 mod 32 leaves one 16-half block for accumulators 0, 1.
+ */
+#define AVX2H_KERNEL(NAME, STEP) \
+AVX2H_TARGET static float \
+NAME(const VecHalf *a, const VecHalf *b, int n) \
+{ \
+	__m256		s0 = _mm256_setzero_ps(); \
+	__m256		s1 = _mm256_setzero_ps(); \
+	__m256		s2 = _mm256_setzero_ps(); \
+	__m256		s3 = _mm256_setzero_ps(); \
+	int			i = 0; \
+	for (; i + 32 <= n; i += 32) \
+	{ \
+		STEP(s0, i); STEP(s1, i + 8); STEP(s2, i + 16); STEP(s3, i + 24); \
+	} \
+	if (i < n) \
+	{ \
+		STEP(s0, i); STEP(s1, i + 8); \
+	} \
+	return hsum256h(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))); \
+}
+
+#define L2_STEP256(s, off) \
+	do { \
+		__m256		d_ = _mm256_sub_ps(LDH256(a + (off)), LDH256(b + (off))); \
+		(s) = _mm256_fmadd_ps(d_, d_, (s)); \
+	} while (0)
+#define IP_STEP256(s, off) \
+	((s) = _mm256_fmadd_ps(LDH256(a + (off)), LDH256(b + (off)), (s)))
+#define L1_STEP256(s, off) \
+	((s) = _mm256_add_ps((s), _mm256_andnot_ps(_mm256_set1_ps(-0.0f), \
+						  _mm256_sub_ps(LDH256(a + (off)), LDH256(b + (off))))))
+
+AVX2H_KERNEL(l2_squared_half_avx2, L2_STEP256)
+AVX2H_KERNEL(inner_product_half_avx2, IP_STEP256)
+AVX2H_KERNEL(l1_half_avx2, L1_STEP256)
+
+#define CONVERT16_AVX2(src, dst) \
+	do { \
+		_mm_storeu_si128((__m128i *) (dst), \
+						 _mm256_cvtps_ph(_mm256_loadu_ps(src), _MM_FROUND_TO_NEAREST_INT)); \
+		_mm_storeu_si128((__m128i *) ((dst) + 8), \
+						 _mm256_cvtps_ph(_mm256_loadu_ps((src) + 8), _MM_FROUND_TO_NEAREST_INT)); \
+	} while (0)
+
+AVX2H_TARGET static int
+from_float_avx2(const float *in, VecHalf *out, int n)
+{
+	FROM_FLOAT_BODY(CONVERT16_AVX2);
+}
+
+static const VecHalfKernels half_avx2 = {
+	"avx2",
+	l2_squared_half_avx2,
+	inner_product_half_avx2,
+	l1_half_avx2,
+	from_float_avx2,
+	1
+};
+
+/* ---------------------------------------------------------------------
+ * AVX-512F: 16 lanes, two accumulators (32 halves per step)
+ * ---------------------------------------------------------------------
+ */
+#define AVX512H_TARGET __attribute__((target("avx512f,avx2,fma,f16c")))
+
+#define LDH512(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (p)))
+
+AVX512H_TARGET static inline float
+hsum512h(__m512 v)
+{
+	__m256		lo = _mm512_castps512_ps256(v);
+	__m256		hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+
+	return hsum256h(_mm256_add_ps(lo, hi));
+}
+
+#define AVX512H_KERNEL(NAME, STEP) \
+AVX512H_TARGET static float \
+NAME(const VecHalf *a, const VecHalf *b, int n) \
+{ \
+	__m512		s0 = _mm512_setzero_ps(); \
+	__m512		s1 = _mm512_setzero_ps(); \
+	int			i = 0; \
+	for (; i + 32 <= n; i += 32) \
+	{ \
+		STEP(s0, i); STEP(s1, i + 16); \
+	} \
+	if (i < n) \
+		STEP(s0, i); \
+	return hsum512h(_mm512_add_ps(s0, s1)); \
+}
+
+#define L2_STEP512(s, off) \
+	do { \
+		__m512		d_ = _mm512_sub_ps(LDH512(a + (off)), LDH512(b + (off))); \
+		(s) = _mm512_fmadd_ps(d_, d_, (s)); \
+	} while (0)
+#define IP_STEP512(s, off) \
+	((s) = _mm512_fmadd_ps(LDH512(a + (off)), LDH512(b + (off)), (s)))
+#define L1_STEP512(s, off) \
+	((s) = _mm512_add_ps((s), _mm512_abs_ps(_mm512_sub_ps(LDH512(a + (off)), \
+														   LDH512(b + (off))))))
+
+AVX512H_KERNEL(l2_squared_half_avx512, L2_STEP512)
+AVX512H_KERNEL(inner_product_half_avx512, IP_STEP512)
+AVX512H_KERNEL(l1_half_avx512, L1_STEP512)
+
+#define CONVERT16_AVX512(src, dst) \
+	_mm256_storeu_si256((__m256i *) (dst), \
+						_mm512_cvtps_ph(_mm512_loadu_ps(src), _MM_FROUND_TO_NEAREST_INT))
+
+AVX512H_TARGET static int
+from_float_avx512(const float *in, VecHalf *out, int n)
+{
+	FROM_FLOAT_BODY(CONVERT16_AVX512);
+}
+
+static const VecHalfKernels half_avx512 = {
+	"avx512",
+	l2_squared_half_avx512,
+	inner_product_half_avx512,
+	l1_half_avx512,
+	from_float_avx512,
+	1
+};
+
+/* F16C, from CPUID leaf 1 (ECX bit 29); the AVX checks are distance.c's */
+static int
+cpu_has_f16c(void)
+{
+	unsigned int eax,
+				ebx,
+				ecx,
+				edx;
+
+	if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+		return 0;
+	return (ecx & bit_F16C) != 0;
+}
+
+#endif							/* VEC_HAVE_X86 */
+
+/* ---------------------------------------------------------------------
+ * Selection: the half variant of the float variant in use, if there is one
+ * and the CPU converts in hardware; else the portable one.
+ * ---------------------------------------------------------------------
+ */
+
+const VecHalfKernels *vec_half_kernels = &half_portable;
+
+int
+vec_half_kernel_variants(const VecHalfKernels **out, int max)
+{
+	const VecKernels *fl[8];
+	int			nfl = vec_kernel_variants(fl, 8);
+	int			count = 0;
+	int			i;
+
+	if (count < max)
+		out[count++] = &half_portable;
+#ifdef VEC_HAVE_X86
+	if (!cpu_has_f16c())
+		return count;
+	for (i = 1; i < nfl && count < max; i++)
+	{
+		if (strcmp(fl[i]->name, "avx2") == 0)
+			out[count++] = &half_avx2;
+		else if (strcmp(fl[i]->name, "avx512") == 0)
+			out[count++] = &half_avx512;
+	}
+#else
+	(void) fl;
+	(void) nfl;
+	(void) i;
+#endif
+	return count;
+}
+
+void
+vec_half_kernels_init(void)
+{
+	const VecHalfKernels *variants[8];
+	int			count = vec_half_kernel_variants(variants, 8);
+	int			i;
+
+	vec_half_kernels = &half_portable;
+	for (i = 0; i < count; i++)
+		if (strcmp(variants[i]->name, vec_kernels->name) == 0)
+			vec_half_kernels = variants[i];
+}

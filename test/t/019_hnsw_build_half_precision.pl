@@ -1,0 +1,105 @@
+# 019_hnsw_build_half_precision.pl: a build's half-precision copies choose
+# links as well as full precision would, and give way when they cannot.
+#
+# A build measures its graph's distances on half-precision copies of the
+# vectors (hnswbuild.h).  On ordinary data the index must be as good as one
+# built without them (hnsw.build_half_precision = off), for every opclass.
+# On data half precision cannot tell apart (a large common offset, or
+# elements beyond its range) the build must notice and go on in full
+# precision, and the index must still be good.  With too little
+# maintenance_work_mem for the copies the build must not take them.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use VecindexTest;
+
+my $node = start_node('half', 'maintenance_work_mem = 256MB');
+install_recall($node);
+
+create_clustered($node, 'items', 5000, 32, 0.1);
+create_clustered($node, 'queries', 100, 32, 0.2);
+
+# Builds an index with the given settings; returns the build's DEBUG lines
+# about half precision.
+sub build
+{
+	my ($table, $opclass, $settings) = @_;
+	my ($out, $err) = ('', '');
+	$node->psql(
+		'postgres', qq{
+		SET client_min_messages = debug1;
+		SET max_parallel_maintenance_workers = 0;
+		$settings
+		DROP INDEX IF EXISTS ${table}_idx;
+		CREATE INDEX ${table}_idx ON $table USING hnsw (embedding $opclass);
+	},
+		stdout => \$out,
+		stderr => \$err,
+		on_error_die => 1);
+	return join("\n", grep { /half-precision/ } split /\n/, $err);
+}
+
+my %ops = (
+	'vector_l2_ops'     => '<->',
+	'vector_ip_ops'     => '<#>',
+	'vector_cosine_ops' => '<=>',
+	'vector_l1_ops'     => '<+>',);
+
+for my $opclass (sort keys %ops)
+{
+	my $op = $ops{$opclass};
+	my $msgs = build('items', $opclass, '');
+	like($msgs, qr/with half-precision copies/,
+		"$opclass: the build takes half-precision copies");
+	unlike($msgs, qr/given up/, "$opclass: and keeps them on ordinary data");
+	my $r_half = recall_at_10($node, 'items', $op, "queries", 100, 10);
+	build('items', $opclass, 'SET hnsw.build_half_precision = off;');
+	my $r_full = recall_at_10($node, 'items', $op, "queries", 100, 10);
+	note "$opclass: recall\@10 at ef_search 10: $r_half with copies, $r_full without";
+	cmp_ok($r_half, '>=', $r_full - 0.02,
+		"$opclass: recall with half-precision copies ($r_half) is within 0.02 of full precision's ($r_full)"
+	);
+}
+
+# The same points shifted by 1000 in every coordinate: half precision's step
+# there is 0.5, coarser than most differences between neighbours.
+for my $t ('items', 'queries')
+{
+	$node->safe_psql(
+		'postgres', qq{
+		CREATE TABLE ${t}_shifted AS
+			SELECT id, (SELECT array_agg(x + 1000 ORDER BY o)
+						FROM unnest(embedding::real[]) WITH ORDINALITY u(x, o))::vector(32)
+					AS embedding
+			FROM $t;
+		CREATE TABLE ${t}_huge AS
+			SELECT id, (SELECT array_agg(x * 1e5 ORDER BY o)
+						FROM unnest(embedding::real[]) WITH ORDINALITY u(x, o))::vector(32)
+					AS embedding
+			FROM $t;
+	});
+}
+my $msgs = build('items_shifted', 'vector_l2_ops', '');
+like($msgs, qr/given up: too coarse/,
+	'a common offset of 1000: the build gives up half precision');
+my $r = recall_at_10($node, 'items_shifted', '<->', 'queries_shifted', 100, 20);
+cmp_ok($r, '>=', 0.9, "and its index still finds the neighbours (recall $r)");
+
+$msgs = build('items_huge', 'vector_l2_ops', '');
+like($msgs, qr/given up: a vector has an element beyond/,
+	'elements beyond 65504: the build gives up half precision');
+$r = recall_at_10($node, 'items_huge', '<->', 'queries_huge', 100, 20);
+cmp_ok($r, '>=', 0.9, "and its index still finds the neighbours (recall $r)");
+
+# 5,000 records with copies want more than 1MB (the least setting): none.
+$msgs = build('items', 'vector_l2_ops', "SET maintenance_work_mem = '1MB';");
+like($msgs, qr/without half-precision copies/,
+	'with too little maintenance_work_mem the build takes no copies');
+$r = recall_at_10($node, 'items', '<->', 'queries', 100, 20);
+cmp_ok($r, '>=', 0.9, "and its index is good (recall $r)");
+
+done_testing();
