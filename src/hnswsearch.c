@@ -772,8 +772,13 @@ hnsw_list_add(HnswList *list, const HnswListGraph *lg, uint64 newkey,
 		}
 		else
 		{
-			x.pruner = (int16) p;
-			fill[nf++] = x;
+			/*
+			 * Copy, then set the pruner in the copy: setting it in x first
+			 * made the 16-byte copy wait for the 2-byte store (no store
+			 * forwarding), 2% of a build's time.
+			 */
+			fill[nf] = x;
+			fill[nf++].pruner = (int16) p;
 		}
 	}
 	/* entries after the choices filled the list: they are dropped */
