@@ -412,7 +412,11 @@ hnsw_mem_walk_float(HnswMemGraph *g)
 	g->walk_dim = g->dim;
 }
 
-/* Gives up the half copies for the rest of the build, in every process. */
+/*
+ * Gives up the half copies for the rest of the build, in every process,
+ * from each one's next insert on: an insert under way finishes as it
+ * began, so its distances are all measured one way.
+ */
 static void
 mem_stop_half(HnswMemGraph *g, const char *why)
 {
@@ -422,7 +426,6 @@ mem_stop_half(HnswMemGraph *g, const char *why)
 	sh->half = false;
 	SpinLockRelease(&sh->mutex);
 	elog(DEBUG1, "hnsw build: half-precision distances given up: %s", why);
-	hnsw_mem_walk_float(g);
 }
 
 /*
@@ -433,7 +436,7 @@ mem_stop_half(HnswMemGraph *g, const char *why)
 static void
 mem_walk_begin(HnswMemGraph *g, const float *vec)
 {
-	bool		fits = true;
+	bool		fits;
 
 	hnsw_mem_walk_float(g);
 	if (g->hdim == 0)
@@ -441,13 +444,21 @@ mem_walk_begin(HnswMemGraph *g, const float *vec)
 	if (g->qhalf == NULL)
 		g->qhalf = MemoryContextAlloc(g->ctx, sizeof(VecHalf) * g->hdim);
 	fits = vec_half_kernels->from_float(vec, g->qhalf, g->dim);
-	if (!g->shared->half)
-		return;
 	if (!fits)
 	{
-		mem_stop_half(g, "a vector has an element beyond half precision's range");
-		return;
+		/*
+		 * Clamp the infinities to the largest finite half: another process
+		 * may still measure this element's copy, and under inner product
+		 * infinity times zero would be a NaN distance.
+		 */
+		for (int i = 0; i < g->dim; i++)
+			if ((g->qhalf[i] & 0x7c00) == 0x7c00)
+				g->qhalf[i] = (g->qhalf[i] & 0x8000) | 0x7bff;
+		if (g->shared->half)
+			mem_stop_half(g, "a vector has an element beyond half precision's range");
 	}
+	if (!g->shared->half)
+		return;
 	g->walk_half = true;
 	g->walk_distance = g->half_distance;
 	g->walk_dim = g->hdim;

@@ -664,7 +664,7 @@ static int
 list_find_pruner(const HnswListGraph *lg, const ListEntry *x,
 				 const ListEntry *kept, int nk, const bool *skip)
 {
-	const float *xv = lg->vector(lg->ctx, x->key, 0);
+	const void *xv = lg->vector(lg->ctx, x->key, 0);
 	int			j;
 
 	for (j = 0; j < nk; j++)
