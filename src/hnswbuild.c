@@ -407,8 +407,10 @@ hnsw_build_choose_half(HnswBuildState *bs)
 	}
 	g->shared->hdim = g->hdim;
 	g->shared->half = g->hdim > 0;
-	elog(DEBUG1, "hnsw build: %s half-precision copies",
-		 g->hdim > 0 ? "with" : "without");
+	/* without the dimensions, the first row decides (hnsw_build_callback) */
+	if (g->dim > 0)
+		elog(DEBUG1, "hnsw build: %s half-precision copies",
+			 g->hdim > 0 ? "with" : "without");
 }
 
 IndexBuildResult *

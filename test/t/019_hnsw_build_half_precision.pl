@@ -3,7 +3,8 @@
 #
 # A build measures its graph's distances on half-precision copies of the
 # vectors (hnswbuild.h).  On ordinary data the index must be as good as one
-# built without them (hnsw.build_half_precision = off), for every opclass.
+# built without them (hnsw.build_half_precision = off), for every opclass,
+# and a column without a dimension count must get them from its first row.
 # On data half precision cannot tell apart (a large common offset, or
 # elements beyond its range) the build must notice and go on in full
 # precision, and the index must still be good.  With maintenance_work_mem
@@ -71,6 +72,18 @@ for my $opclass (sort keys %ops)
 		"$opclass: recall with half-precision copies ($r_half) is within 0.02 of full precision's ($r_full)"
 	);
 }
+
+# A column without a dimension count: the build learns it from the first
+# row, and takes the copies then.
+$node->safe_psql('postgres',
+	'CREATE TABLE untyped AS SELECT id, embedding::vector AS embedding FROM items');
+$node->safe_psql('postgres',
+	'ALTER TABLE untyped ALTER COLUMN embedding TYPE vector');
+my $um = build('untyped', 'vector_l2_ops', '');
+like($um, qr/with half-precision copies/,
+	'a column without a dimension count: copies from the first row on');
+my $ur = recall_at_10($node, 'untyped', '<->', 'queries', 100, 10);
+cmp_ok($ur, '>=', 0.95, "and its index is good (recall $ur)");
 
 # The same points shifted by 1000 in every coordinate: half precision's step
 # there is 0.5, coarser than most differences between neighbours.
