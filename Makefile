@@ -65,7 +65,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Standalone unit test of every distance-kernel variant (no server needed).
-test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_half.c src/distance.h
+test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_half.c src/distance.h src/distance_sums.h
 	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c src/distance_half.c -lm
 
 .PHONY: unittest

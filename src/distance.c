@@ -27,16 +27,12 @@
  * flag is needed and the default build runs on any x86-64.
  */
 #include "distance.h"
+#include "distance_sums.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define VEC_HAVE_X86 1
-#include <immintrin.h>
-#endif
 
 /* ---------------------------------------------------------------------
  * Portable variant
@@ -58,17 +54,6 @@
 #define FOR_LANES(M) \
 	M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) \
 	M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
-
-/*
- * The same order as the final horizontal sum of the x86 variants (hsum512),
- * so that for n <= 16 all variants return the same bits (see below).
- */
-static inline float
-sum_lanes(const float *s)
-{
-	return (((s[0] + s[8]) + (s[4] + s[12])) + ((s[2] + s[10]) + (s[6] + s[14]))) +
-		(((s[1] + s[9]) + (s[5] + s[13])) + ((s[3] + s[11]) + (s[7] + s[15])));
-}
 
 static float
 l2_squared_portable(const float *a, const float *b, int n)
@@ -287,19 +272,6 @@ static const VecKernels kernels_portable = {
  * ---------------------------------------------------------------------
  */
 
-#define AVX2_TARGET __attribute__((target("avx2,fma")))
-
-/* ((x0 + x4) + (x2 + x6)) + ((x1 + x5) + (x3 + x7)): sum_lanes()'s tree */
-AVX2_TARGET static inline float
-hsum256(__m256 v)
-{
-	__m128		x = _mm_add_ps(_mm256_castps256_ps128(v),
-							   _mm256_extractf128_ps(v, 1));
-
-	x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-	x = _mm_add_ss(x, _mm_movehdup_ps(x));
-	return _mm_cvtss_f32(x);
-}
 
 /* Lanes of the chunk at virtual index v that hold elements 0..n-1. */
 AVX2_TARGET static inline __m256i
@@ -515,8 +487,6 @@ static const VecKernels kernels_avx2 = {
  * ---------------------------------------------------------------------
  */
 
-#define AVX512_TARGET __attribute__((target("avx512f,avx2,fma")))
-
 /* Lanes of the chunk at virtual index v that hold elements 0..n-1. */
 AVX512_TARGET static inline __mmask16
 chunk_mask512(int v, int nv, int k)
@@ -525,16 +495,6 @@ chunk_mask512(int v, int nv, int k)
 	unsigned	hi = nv - v >= 16 ? 16 : (unsigned) (nv - v);
 
 	return (__mmask16) (((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
-
-/* hsum256(lanes 0..7 + lanes 8..15): the order of sum_lanes() */
-AVX512_TARGET static inline float
-hsum512(__m512 v)
-{
-	__m256		lo = _mm512_castps512_ps256(v);
-	__m256		hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-
-	return hsum256(_mm256_add_ps(lo, hi));
 }
 
 /*

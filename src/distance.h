@@ -79,8 +79,9 @@ typedef struct VecHalfKernels
 
 	/*
 	 * out[0..vec_half_padded(n)-1] = in[0..n-1] rounded to nearest (ties
-	 * to even), then +0.0.  Returns 0 if some element was too large for
-	 * half precision (|x| >= 65520 became infinity), else 1.
+	 * to even), then +0.0.  An element too large for half precision (|x| >=
+	 * 65520, which rounds to infinity) becomes +-65504 instead, and the
+	 * result is then 0; else 1.
 	 */
 	int			(*from_float) (const float *in, VecHalf *out, int n);
 	int			native;			/* converts in hardware: worth using */

@@ -23,15 +23,42 @@
  * Plain C with no PostgreSQL headers, like distance.c.
  */
 #include "distance.h"
+#include "distance_sums.h"
 
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define VEC_HAVE_X86 1
+#ifdef VEC_HAVE_X86
 #include <cpuid.h>
-#include <immintrin.h>
 #endif
+
+/* A half's exponent bits: all set for infinity (and NaN) */
+#define HALF_EXP_MASK 0x7c00
+/* The largest finite half, 65504, without its sign */
+#define HALF_MAX 0x7bff
+
+/*
+ * Saturates out[0..n-1] after a conversion: an infinity becomes +-65504, as
+ * another build process may still measure with the copy, and under inner
+ * product infinity times zero would be a NaN distance.  Returns 0 if any
+ * element was saturated, else 1.
+ */
+static int
+saturate(VecHalf *out, int n)
+{
+	int			ok = 1;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if ((out[i] & HALF_EXP_MASK) == HALF_EXP_MASK)
+		{
+			out[i] = (out[i] & 0x8000) | HALF_MAX;
+			ok = 0;
+		}
+	}
+	return ok;
+}
 
 /* ---------------------------------------------------------------------
  * Portable variant: conversions in software.  Slow (it is not "native", so
@@ -97,28 +124,16 @@ float_to_half(float f)
 static int
 from_float_portable(const float *in, VecHalf *out, int n)
 {
-	int			ok = 1;
 	int			i;
 
 	for (i = 0; i < n; i++)
-	{
 		out[i] = float_to_half(in[i]);
-		ok &= (out[i] & 0x7c00) != 0x7c00;
-	}
 	for (; i < vec_half_padded(n); i++)
 		out[i] = 0;
-	return ok;
+	return saturate(out, n);
 }
 
 #define PORTABLE_LANES VEC_HALF_BLOCK
-
-/* The lanes' sums, in a fixed tree */
-static float
-sum16(const float *s)
-{
-	return (((s[0] + s[8]) + (s[4] + s[12])) + ((s[2] + s[10]) + (s[6] + s[14]))) +
-		(((s[1] + s[9]) + (s[5] + s[13])) + ((s[3] + s[11]) + (s[7] + s[15])));
-}
 
 static float
 l2_squared_half_portable(const VecHalf *a, const VecHalf *b, int n)
@@ -134,7 +149,7 @@ l2_squared_half_portable(const VecHalf *a, const VecHalf *b, int n)
 
 			s[j] += d * d;
 		}
-	return sum16(s);
+	return sum_lanes(s);
 }
 
 static float
@@ -147,7 +162,7 @@ inner_product_half_portable(const VecHalf *a, const VecHalf *b, int n)
 	for (i = 0; i < n; i += PORTABLE_LANES)
 		for (j = 0; j < PORTABLE_LANES; j++)
 			s[j] += vec_half_to_float(a[i + j]) * vec_half_to_float(b[i + j]);
-	return sum16(s);
+	return sum_lanes(s);
 }
 
 static float
@@ -160,7 +175,7 @@ l1_half_portable(const VecHalf *a, const VecHalf *b, int n)
 	for (i = 0; i < n; i += PORTABLE_LANES)
 		for (j = 0; j < PORTABLE_LANES; j++)
 			s[j] += fabsf(vec_half_to_float(a[i + j]) - vec_half_to_float(b[i + j]));
-	return sum16(s);
+	return sum_lanes(s);
 }
 
 static const VecHalfKernels half_portable = {
@@ -174,16 +189,12 @@ static const VecHalfKernels half_portable = {
 
 #ifdef VEC_HAVE_X86
 
-/* Infinity in any lane of 16 halves: every exponent bit set */
-#define HALF_INF_MASK 0x7c00
-
 /*
  * The tail of a conversion (fewer than 16 floats) goes through a zeroed
  * buffer, so no load reads past the input and the padding comes out +0.
  */
 #define FROM_FLOAT_BODY(CONVERT16) \
 	int			i; \
-	int			ok = 1; \
 	for (i = 0; i < n; i += 16) \
 	{ \
 		float		buf[16]; \
@@ -196,9 +207,7 @@ static const VecHalfKernels half_portable = {
 		} \
 		CONVERT16(src, out + i); \
 	} \
-	for (i = 0; i < n; i++) \
-		ok &= (out[i] & HALF_INF_MASK) != HALF_INF_MASK; \
-	return ok
+	return saturate(out, n)
 
 /* ---------------------------------------------------------------------
  * AVX2 + FMA + F16C: 8 lanes, four accumulators (32 halves per step)
@@ -207,16 +216,6 @@ static const VecHalfKernels half_portable = {
 #define AVX2H_TARGET __attribute__((target("avx2,fma,f16c")))
 
 #define LDH256(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (p)))
-
-AVX2H_TARGET static inline float
-hsum256h(__m256 v)
-{
-	__m128		x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-
-	x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-	x = _mm_add_ss(x, _mm_movehdup_ps(x));
-	return _mm_cvtss_f32(x);
-}
 
 /*
  * Accumulator j takes the 8 halves at i + 8j for i = 0, 32, 64, ...; a
@@ -239,7 +238,7 @@ NAME(const VecHalf *a, const VecHalf *b, int n) \
 	{ \
 		STEP(s0, i); STEP(s1, i + 8); \
 	} \
-	return hsum256h(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))); \
+	return hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))); \
 }
 
 #define L2_STEP256(s, off) \
@@ -288,14 +287,6 @@ static const VecHalfKernels half_avx2 = {
 
 #define LDH512(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (p)))
 
-AVX512H_TARGET static inline float
-hsum512h(__m512 v)
-{
-	__m256		lo = _mm512_castps512_ps256(v);
-	__m256		hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-
-	return hsum256h(_mm256_add_ps(lo, hi));
-}
 
 #define AVX512H_KERNEL(NAME, STEP) \
 AVX512H_TARGET static float \
@@ -310,7 +301,7 @@ NAME(const VecHalf *a, const VecHalf *b, int n) \
 	} \
 	if (i < n) \
 		STEP(s0, i); \
-	return hsum512h(_mm512_add_ps(s0, s1)); \
+	return hsum512(_mm512_add_ps(s0, s1)); \
 }
 
 #define L2_STEP512(s, off) \

@@ -457,6 +457,10 @@ check_half_conversion(const VecHalfKernels *k, const VecHalfKernels *portable,
 		buf[i] = (i & 1) ? -65520.0f : 1e6f;
 		report(k->from_float(buf, hk, 40) == 0, k->name, "half-overflow",
 			   "from_float", i, 1, 0, 0);
+		/* saturated to +-65504, never infinity */
+		report(vec_half_to_float(hk[i]) == ((i & 1) ? -65504.0f : 65504.0f),
+			   k->name, "half-saturate", "from_float", i,
+			   vec_half_to_float(hk[i]), (i & 1) ? -65504.0 : 65504.0, 0);
 	}
 	/* random values over many binades, every length up to 64 */
 	for (r = 0; r < 2000; r++)
