@@ -357,7 +357,6 @@ hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
 	bs->graph.dim = bs->info.dim;
 	bs->graph.distance = bs->info.distance;
 	bs->graph.half_distance = hnsw_distance_fn(bs->info.kind, true);
-	hnsw_mem_walk_float(&bs->graph);
 	bs->graph.ctx = CurrentMemoryContext;
 	bs->search = hnsw_search_create(&hnsw_mem_ops, &bs->graph, bs->info.m);
 	bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",

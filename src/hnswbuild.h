@@ -98,10 +98,8 @@ typedef struct HnswMemGraph
 	int			hdim;			/* shared->hdim, read once */
 	HnswDistanceFn distance;	/* over float vectors */
 	HnswDistanceFn half_distance;	/* over half copies */
-	/* how the insert under way measures (mem_walk_begin) */
-	bool		walk_half;		/* on the half copies */
-	HnswDistanceFn walk_distance;
-	int			walk_dim;		/* dim or hdim */
+	bool		walk_half;		/* the insert under way measures on the half
+								 * copies (mem_walk_begin; mem_walk_*) */
 	VecHalf    *qhalf;			/* the inserted vector's copy (hdim) */
 	int64		ninserts;		/* by this process: paces the copies' check */
 	MemoryContext ctx;			/* where a serial area is allocated */
@@ -213,6 +211,27 @@ mem_walk_vector(HnswMemGraph *g, HnswMemElement *e)
 	return (char *) e + (g->walk_half ? mem_half_offset(g) : mem_vector_offset(g));
 }
 
+/* ... its bytes, */
+static inline Size
+mem_walk_bytes(const HnswMemGraph *g)
+{
+	return g->walk_half ? sizeof(VecHalf) * g->hdim : sizeof(float) * g->dim;
+}
+
+/* ... its length as the distance function takes it, */
+static inline int
+mem_walk_dim(const HnswMemGraph *g)
+{
+	return g->walk_half ? g->hdim : g->dim;
+}
+
+/* ... and that distance function */
+static inline HnswDistanceFn
+mem_walk_distance(const HnswMemGraph *g)
+{
+	return g->walk_half ? g->half_distance : g->distance;
+}
+
 static inline Size
 mem_record_size(HnswMemGraph *g, int level)
 {
@@ -225,7 +244,6 @@ extern int	hnsw_mem_lwlock_tranche;
 extern bool hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid);
 extern int64 hnsw_mem_link_orphans(HnswMemGraph *g);
 extern uint32 *hnsw_mem_layout_order(HnswMemGraph *g, int64 *n);
-extern void hnsw_mem_walk_float(HnswMemGraph *g);
 
 /* hnswbuild.c */
 extern void hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index);

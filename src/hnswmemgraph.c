@@ -165,8 +165,7 @@ static inline void
 mem_prefetch_vector(HnswMemGraph *g, int i)
 {
 	hnsw_prefetch_range(mem_walk_vector(g, mem_element(g, g->pf_keys[i])),
-						g->walk_half ? sizeof(VecHalf) * g->hdim :
-						sizeof(float) * g->dim);
+						mem_walk_bytes(g));
 }
 
 /*
@@ -205,8 +204,8 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 			mem_prefetch_vector(g, g->pf_pos + HNSW_MEM_PREFETCH_AHEAD - 1);
 	}
 
-	node->dist = g->walk_distance(g->walk_half ? (const void *) g->qhalf : query,
-								  mem_walk_vector(g, e), g->walk_dim);
+	node->dist = mem_walk_distance(g)(g->walk_half ? (const void *) g->qhalf : query,
+									  mem_walk_vector(g, e), mem_walk_dim(g));
 	node->level = e->level;
 	node->ntids = 0;
 	node->deleted = false;
@@ -275,7 +274,7 @@ mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d
 {
 	HnswMemElement *n = mem_element(g, noff);
 	HnswMemLayer *hd;
-	HnswListGraph lg = {mem_list_vector, g, g->walk_distance, g->walk_dim,
+	HnswListGraph lg = {mem_list_vector, g, mem_walk_distance(g), mem_walk_dim(g),
 	HnswLayerCapacity(g->m, layer)};
 	HnswList	list;
 	uint32	   *links;
@@ -384,8 +383,8 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 			vecs[i] = mem_walk_vector(g, mem_element(g, mc->layers[l][i].key));
 			dists[i] = mc->layers[l][i].dist;
 		}
-		hs.distance = g->walk_distance;
-		hs.dim = g->walk_dim;
+		hs.distance = mem_walk_distance(g);
+		hs.dim = mem_walk_dim(g);
 		hs.ncand = mc->nlayer[l];
 		hs.vecs = vecs;
 		hs.dists = dists;
@@ -401,15 +400,6 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 			mem_add_backlink(g, mc->layers[l][sel[i]].key, l, off,
 							 mc->layers[l][sel[i]].dist);
 	}
-}
-
-/* Measures with the float vectors from now on (this process only). */
-void
-hnsw_mem_walk_float(HnswMemGraph *g)
-{
-	g->walk_half = false;
-	g->walk_distance = g->distance;
-	g->walk_dim = g->dim;
 }
 
 /*
@@ -436,32 +426,14 @@ mem_stop_half(HnswMemGraph *g, const char *why)
 static void
 mem_walk_begin(HnswMemGraph *g, const float *vec)
 {
-	bool		fits;
-
-	hnsw_mem_walk_float(g);
+	g->walk_half = false;
 	if (g->hdim == 0)
 		return;
 	if (g->qhalf == NULL)
 		g->qhalf = MemoryContextAlloc(g->ctx, sizeof(VecHalf) * g->hdim);
-	fits = vec_half_kernels->from_float(vec, g->qhalf, g->dim);
-	if (!fits)
-	{
-		/*
-		 * Clamp the infinities to the largest finite half: another process
-		 * may still measure this element's copy, and under inner product
-		 * infinity times zero would be a NaN distance.
-		 */
-		for (int i = 0; i < g->dim; i++)
-			if ((g->qhalf[i] & 0x7c00) == 0x7c00)
-				g->qhalf[i] = (g->qhalf[i] & 0x8000) | 0x7bff;
-		if (g->shared->half)
-			mem_stop_half(g, "a vector has an element beyond half precision's range");
-	}
-	if (!g->shared->half)
-		return;
-	g->walk_half = true;
-	g->walk_distance = g->half_distance;
-	g->walk_dim = g->hdim;
+	if (!vec_half_kernels->from_float(vec, g->qhalf, g->dim) && g->shared->half)
+		mem_stop_half(g, "a vector has an element beyond half precision's range");
+	g->walk_half = g->shared->half;
 }
 
 /*
