@@ -69,8 +69,9 @@ test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_h
 	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c src/distance_half.c -lm
 
 .PHONY: unittest
-unittest: test/unit/test_distance
+unittest: test/unit/test_distance all
 	test/unit/test_distance
+	test/unit/check_prefetch $(MODULE_big)$(DLSUFFIX)
 
 # Every object depends on every header (PGXS tracks no header dependencies;
 # a changed struct must never leave a stale object behind).

@@ -453,9 +453,23 @@ extern void hnsw_sort_nodes(HnswNode *nodes, int n);
 extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 
 /* Reads of the page graph (hnswutils.c); ctx for HnswGraphOps */
-/* A hint to fetch the cache line at addr; never faults, even if invalid */
+/*
+ * A hint to fetch the cache line at addr; never faults, even if invalid.
+ *
+ * The empty volatile asm is what keeps the hint: gcc treats
+ * __builtin_prefetch as free of side effects, so a function that only reads
+ * memory and prefetches (disk_prefetch_tuple, hnsw_prefetch_element_head
+ * when not inlined early) is found pure by its interprocedural analysis and
+ * every call to it, returning nothing, is deleted -- gcc 12 -O2 emitted not
+ * one prefetch for the page graph.  An asm statement is a side effect.
+ */
 #if defined(__GNUC__) || defined(__clang__)
-#define hnsw_prefetch(addr) __builtin_prefetch(addr)
+#define hnsw_prefetch(addr) \
+	do { \
+		const void *pf_addr_ = (addr); \
+		__builtin_prefetch(pf_addr_); \
+		__asm__ __volatile__("" : : "r"(pf_addr_)); \
+	} while (0)
 #else
 #define hnsw_prefetch(addr) ((void) 0)
 #endif

@@ -154,11 +154,13 @@ mem_ops_links(void *ctx, uint64 key, int layer, uint64 *out)
 }
 
 /*
- * How many visits ahead a vector is prefetched.  Measured on REINDEX of
- * 20,000 Fashion-MNIST (784-d) and 50,000 synthetic 128-d rows: 8 ahead
- * took 3% and 5% less CPU than 2 ahead, 4 ahead half that.
+ * How many visits ahead a vector is prefetched.  REINDEX of 60,000
+ * Fashion-MNIST rows (half-precision copies), four rounds alternated:
+ * 4 ahead 10.93 s of CPU, 2 ahead 10.96, 8 ahead 11.24, not at all 11.22.
+ * (Measurements before 2026-12-01 were of no prefetch at all: see
+ * hnsw_prefetch in hnsw.h.)
  */
-#define HNSW_MEM_PREFETCH_AHEAD 8
+#define HNSW_MEM_PREFETCH_AHEAD 4
 
 /* Asks for every cache line of announced element i's vector */
 static inline void
