@@ -18,6 +18,7 @@ OBJS = \
 	src/vectorfuncs.o \
 	src/distance.o \
 	src/distance_half.o \
+	src/distance_sq8.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
@@ -65,8 +66,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Standalone unit test of every distance-kernel variant (no server needed).
-test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_half.c src/distance.h src/distance_sums.h
-	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c src/distance_half.c -lm
+test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_half.c src/distance_sq8.c src/distance.h src/distance_sums.h
+	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c src/distance_half.c src/distance_sq8.c -lm
 
 .PHONY: unittest
 unittest: test/unit/test_distance all

@@ -103,4 +103,49 @@ extern int	vec_half_kernel_variants(const VecHalfKernels **out, int max);
 /* Exact widening of one half, in software. */
 extern float vec_half_to_float(VecHalf h);
 
+/*
+ * 8-bit scalar-quantized copies, for the build's memory graph under L2
+ * (distance_sq8.c).  A copy of an n-element vector holds vec_sq8_padded(n)
+ * codes: element x becomes round((x - lo) / step) clamped to 0..255, then
+ * 0 after the vector, with one lo and step for all dimensions; step^2 times
+ * the kernel's sum is then the squared distance up to each element's
+ * rounding to its code.
+ */
+typedef uint8_t VecSq8;
+
+#define VEC_SQ8_BLOCK 32
+
+static inline int
+vec_sq8_padded(int n)
+{
+	return (n + VEC_SQ8_BLOCK - 1) / VEC_SQ8_BLOCK * VEC_SQ8_BLOCK;
+}
+
+typedef struct VecSq8Kernels
+{
+	const char *name;			/* "portable", "avx2", "avx512" */
+	/* sum((a[i] - b[i])^2), exact (below 2^31 for n <= 16000); n padded */
+	uint32_t	(*l2_squared) (const VecSq8 *a, const VecSq8 *b, int n);
+} VecSq8Kernels;
+
+/* The variant in use; valid after vec_sq8_kernels_init(). */
+extern const VecSq8Kernels *vec_sq8_kernels;
+
+/*
+ * Picks the widest variant no wider than the float variant in use (AVX-512
+ * also needs AVX-512BW).  Call after vec_kernels_init() or _select().
+ */
+extern void vec_sq8_kernels_init(void);
+
+/* Every variant this CPU can run (portable first), as above. */
+extern int	vec_sq8_kernel_variants(const VecSq8Kernels **out, int max);
+
+/*
+ * Encodes in[0..n-1] into out[0..vec_sq8_padded(n)-1] as above (step > 0).
+ * Returns how far, in steps, the element farthest outside lo..lo+255*step
+ * lies beyond it (0 when all are inside; those outside are clamped).
+ */
+extern float vec_sq8_encode(const float *in, VecSq8 *out, int n, float lo,
+							float step);
+
 #endif							/* VECINDEX_DISTANCE_H */

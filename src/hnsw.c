@@ -31,6 +31,7 @@ int			hnsw_iterative_scan = HNSW_ITERATIVE_OFF;
 int			hnsw_max_scan_tuples = 20000;
 double		hnsw_scan_mem_multiplier = 1.0;
 bool		hnsw_build_half_precision = true;
+bool		hnsw_build_sq8 = true;
 
 static const struct config_enum_entry hnsw_iterative_scan_options[] = {
 	{"off", HNSW_ITERATIVE_OFF, false},
@@ -48,6 +49,7 @@ _PG_init(void)
 {
 	vec_kernels_init();
 	vec_half_kernels_init();
+	vec_sq8_kernels_init();
 
 	hnsw_relopt_kind = add_reloption_kind();
 	add_int_reloption(hnsw_relopt_kind, "m",
@@ -93,6 +95,15 @@ _PG_init(void)
 							 "graph still fits with them, and are given up by themselves "
 							 "for data half precision cannot tell apart.",
 							 &hnsw_build_half_precision, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("hnsw.build_8bit",
+							 "Lets a serial hnsw build under L2 search its graph with 8-bit copies of the vectors.",
+							 "Calibrated on the first 1,024 rows (one scale for all "
+							 "dimensions) and used on top of the half-precision copies, "
+							 "which take over for data the codes cannot tell apart; they "
+							 "cost 1 byte per dimension of maintenance_work_mem and are "
+							 "used only when the graph still fits with them.",
+							 &hnsw_build_sq8, true,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	VecMarkGUCPrefixReserved("hnsw");
 }

@@ -229,6 +229,7 @@ extern int	hnsw_iterative_scan;
 extern int	hnsw_max_scan_tuples;
 extern double hnsw_scan_mem_multiplier;
 extern bool hnsw_build_half_precision;
+extern bool hnsw_build_sq8;
 
 /*
  * Distance between two vectors of the index's kind; smaller is nearer.  The

@@ -294,7 +294,7 @@ hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
 			/* only a serial build starts without knowing the dimensions */
 			hnsw_check_dim(&bs->info, dim);
 			bs->info.dim = bs->graph.dim = dim;
-			hnsw_build_choose_half(bs);
+			hnsw_build_choose_copies(bs);
 		}
 		if (!bs->on_disk && !hnsw_mem_insert(bs, vec, tid))
 		{
@@ -386,30 +386,44 @@ hnsw_build_area_size(HnswBuildState *bs)
 }
 
 /*
- * Whether the memory graph's records carry half-precision copies of the
- * vectors (hnswbuild.h), once the dimensions are known and before the
- * first insert: only where the CPU converts in hardware, and only if the
- * graph should still fit in maintenance_work_mem with them, as going on in
- * the pages costs far more than the copies save.
+ * Which copies of the vectors the memory graph's records carry
+ * (hnswbuild.h), once the dimensions are known and before the first
+ * insert: half-precision ones only where the CPU converts in hardware, and
+ * on top of those 8-bit ones under L2 (a parallel build drops these:
+ * hnsw_parallel_begin).  Each only if the graph should still fit in
+ * maintenance_work_mem with it, as going on in the pages costs far more
+ * than the copies save.
  */
 void
-hnsw_build_choose_half(HnswBuildState *bs)
+hnsw_build_choose_copies(HnswBuildState *bs)
 {
 	HnswMemGraph *g = &bs->graph;
+	double		mem = (double) maintenance_work_mem * 1024;
 
 	g->hdim = 0;
+	g->sqdim = 0;
 	if (hnsw_build_half_precision && vec_half_kernels->native && g->dim > 0)
 	{
 		g->hdim = vec_half_padded(g->dim);
-		if (area_want(bs) > (double) maintenance_work_mem * 1024)
+		if (area_want(bs) > mem)
 			g->hdim = 0;
 	}
+	if (g->hdim > 0 && hnsw_build_sq8 && bs->info.kind == HNSW_DIST_L2)
+	{
+		g->sqdim = vec_sq8_padded(g->dim);
+		if (area_want(bs) > mem)
+			g->sqdim = 0;
+	}
+	g->sq8_state = g->sqdim > 0 ? HNSW_SQ8_CALIBRATING : HNSW_SQ8_OFF;
+	g->seen_lo = INFINITY;
+	g->seen_hi = -INFINITY;
+	g->seen_whole = true;
 	g->shared->hdim = g->hdim;
 	g->shared->half = g->hdim > 0;
 	/* without the dimensions, the first row decides (hnsw_build_callback) */
 	if (g->dim > 0)
-		elog(DEBUG1, "hnsw build: %s half-precision copies",
-			 g->hdim > 0 ? "with" : "without");
+		elog(DEBUG1, "hnsw build: %s half-precision copies, %s 8-bit copies",
+			 g->hdim > 0 ? "with" : "without", g->sqdim > 0 ? "with" : "without");
 }
 
 IndexBuildResult *
@@ -424,7 +438,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 			 RelationGetRelationName(index));
 
 	hnsw_build_init(&bs, heap, index);
-	hnsw_build_choose_half(&bs);
+	hnsw_build_choose_copies(&bs);
 	write_meta(&bs, false);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 2);

@@ -23,6 +23,7 @@
  *	 layer 0's list: HnswMemLayer; uint32 links[cap]; float dists[cap];
  *	   uint8 pruners[cap] (padded to 4 bytes)
  *	 VecHalf half[hdim] (only when hdim > 0: see below)
+ *	 VecSq8 sq8[sqdim] (only when sqdim > 0: see below)
  *	 float vec[dim]
  *	 the same list for each layer l = 1..level
  * The vectors sit at the same offsets in every record, whatever its level,
@@ -34,6 +35,13 @@
  * (the "walk" vectors below): half the bytes per distance, so more of a
  * large graph stays in the caches.  vec[] is what is written to the pages;
  * the choice of links is the only thing the copies touch.
+ * sq8[] is an 8-bit copy (distance.h), used the same way, ahead of the half
+ * copy, by a serial build under L2 once it is calibrated: the first 1,024
+ * elements are inserted on the half copies while the least and greatest
+ * element values are noted; from them one lo and step are chosen for all
+ * dimensions, every record so far gets its codes, and later inserts
+ * measure on codes (a quarter of the float bytes) until they prove too
+ * coarse, after which the half copies carry on (hnswmemgraph.c).
  * links[] hold element offsets divided by 8, dists[] the distance to each
  * linked element (kept so pruning a full list needs no recomputation).
  * A list is the heuristic's choices (nkept of them), nearest first, then
@@ -102,6 +110,18 @@ typedef struct HnswMemGraph
 								 * copies (mem_walk_begin; mem_walk_*) */
 	VecHalf    *qhalf;			/* the inserted vector's copy (hdim) */
 	int64		ninserts;		/* by this process: paces the copies' check */
+	/* the 8-bit copies: serial builds only, so kept here, not in shared */
+	int			sqdim;			/* codes in a record's copy; 0 if none (set
+								 * before the first insert, never changed) */
+	int			sq8_state;		/* HNSW_SQ8_* below */
+	float		sq8_lo;			/* the value code 0 stands for */
+	float		sq8_step;		/* the width of one code (> 0) */
+	float		seen_lo;		/* calibrating: least element value seen */
+	float		seen_hi;		/* calibrating: greatest element value seen */
+	bool		seen_whole;		/* calibrating: every value seen an integer */
+	int64		sq8_inserts;	/* inserts measured on codes: pace the check */
+	bool		walk_sq8;		/* the insert under way measures on the codes */
+	VecSq8	   *qsq8;			/* the inserted vector's codes (sqdim) */
 	MemoryContext ctx;			/* where a serial area is allocated */
 	Size		initial;		/* a serial area's first size */
 	/* elements announced by hnsw_mem_ops.prefetch, visited in order */
@@ -151,11 +171,18 @@ mem_half_offset(const HnswMemGraph *g)
 	return MEM_HEADER_SIZE + mem_layer_bytes(2 * g->m);
 }
 
-/* Where the vector starts in every record: after the half copy */
+/* Where the 8-bit copy starts in every record: after the half copy */
+static inline Size
+mem_sq8_offset(const HnswMemGraph *g)
+{
+	return mem_half_offset(g) + sizeof(VecHalf) * g->hdim;
+}
+
+/* Where the vector starts in every record: after the copies */
 static inline Size
 mem_vector_offset(const HnswMemGraph *g)
 {
-	return mem_half_offset(g) + sizeof(VecHalf) * g->hdim;
+	return mem_sq8_offset(g) + sizeof(VecSq8) * g->sqdim;
 }
 
 static inline Size
@@ -204,32 +231,44 @@ mem_half(HnswMemGraph *g, HnswMemElement *e)
 	return (VecHalf *) ((char *) e + mem_half_offset(g));
 }
 
-/* The vector the insert under way measures with: half copy or float */
+static inline VecSq8 *
+mem_sq8(HnswMemGraph *g, HnswMemElement *e)
+{
+	return (VecSq8 *) ((char *) e + mem_sq8_offset(g));
+}
+
+/* The vector the insert under way measures with: 8-bit, half or float */
 static inline const void *
 mem_walk_vector(HnswMemGraph *g, HnswMemElement *e)
 {
-	return (char *) e + (g->walk_half ? mem_half_offset(g) : mem_vector_offset(g));
-}
-
-/* ... its bytes, */
-static inline Size
-mem_walk_bytes(const HnswMemGraph *g)
-{
-	return g->walk_half ? sizeof(VecHalf) * g->hdim : sizeof(float) * g->dim;
+	return (char *) e + (g->walk_sq8 ? mem_sq8_offset(g) :
+						 g->walk_half ? mem_half_offset(g) : mem_vector_offset(g));
 }
 
 /* ... its length as the distance function takes it, */
 static inline int
 mem_walk_dim(const HnswMemGraph *g)
 {
-	return g->walk_half ? g->hdim : g->dim;
+	return g->walk_sq8 ? g->sqdim : g->walk_half ? g->hdim : g->dim;
 }
+
+/* ... its bytes, */
+static inline Size
+mem_walk_bytes(const HnswMemGraph *g)
+{
+	return (Size) mem_walk_dim(g) *
+		(g->walk_sq8 ? sizeof(VecSq8) : g->walk_half ? sizeof(VecHalf) : sizeof(float));
+}
+
+/* Squared L2 over 8-bit copies, scaled to the vectors' units */
+extern float hnsw_mem_sq8_distance(const void *a, const void *b, int n);
 
 /* ... and that distance function */
 static inline HnswDistanceFn
 mem_walk_distance(const HnswMemGraph *g)
 {
-	return g->walk_half ? g->half_distance : g->distance;
+	return g->walk_sq8 ? hnsw_mem_sq8_distance :
+		g->walk_half ? g->half_distance : g->distance;
 }
 
 static inline Size
@@ -239,6 +278,10 @@ mem_record_size(HnswMemGraph *g, int level)
 }
 
 /* hnswmemgraph.c */
+#define HNSW_SQ8_CALIBRATE_AT	1024	/* elements inserted before the codes */
+#define HNSW_SQ8_OFF			0	/* the records have none, or given up */
+#define HNSW_SQ8_CALIBRATING	1	/* noting the range; walks on half copies */
+#define HNSW_SQ8_ON				2	/* walks on the codes */
 extern const HnswGraphOps hnsw_mem_ops;
 extern int	hnsw_mem_lwlock_tranche;
 extern bool hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid);
@@ -248,7 +291,7 @@ extern uint32 *hnsw_mem_layout_order(HnswMemGraph *g, int64 *n);
 /* hnswbuild.c */
 extern void hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index);
 extern Size hnsw_build_area_size(HnswBuildState *bs);
-extern void hnsw_build_choose_half(HnswBuildState *bs);
+extern void hnsw_build_choose_copies(HnswBuildState *bs);
 extern void hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
 								bool *isnull, bool tupleIsAlive, void *state);
 

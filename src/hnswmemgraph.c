@@ -206,7 +206,8 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 			mem_prefetch_vector(g, g->pf_pos + HNSW_MEM_PREFETCH_AHEAD - 1);
 	}
 
-	node->dist = mem_walk_distance(g)(g->walk_half ? (const void *) g->qhalf : query,
+	node->dist = mem_walk_distance(g)(g->walk_sq8 ? (const void *) g->qsq8 :
+									  g->walk_half ? (const void *) g->qhalf : query,
 									  mem_walk_vector(g, e), mem_walk_dim(g));
 	node->level = e->level;
 	node->ntids = 0;
@@ -405,6 +406,91 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 }
 
 /*
+ * The scale of the 8-bit copies' distances (step squared), set by each
+ * insert that measures on them: HnswDistanceFn has no context argument,
+ * and only a serial build, one per backend at a time, has the copies.
+ */
+static float mem_sq8_scale2 = 1.0f;
+
+float
+hnsw_mem_sq8_distance(const void *a, const void *b, int n)
+{
+	return (float) vec_sq8_kernels->l2_squared(a, b, n) * mem_sq8_scale2;
+}
+
+/*
+ * How far outside the calibrated range, in codes, an element may lie and
+ * be clamped (1/8 of the range); a vector beyond that ends the codes.
+ */
+#define HNSW_SQ8_MAX_EXCESS 32.0f
+
+/* Gives up the 8-bit copies for the rest of the build (a serial one). */
+static void
+mem_stop_sq8(HnswMemGraph *g, const char *why)
+{
+	g->sq8_state = HNSW_SQ8_OFF;
+	elog(DEBUG1, "hnsw build: 8-bit distances given up: %s", why);
+}
+
+/*
+ * While the 8-bit copies are being calibrated: notes vec's range, and once
+ * HNSW_SQ8_CALIBRATE_AT elements are in the graph chooses lo and step from
+ * everything noted (this vector included) and encodes every record so far.
+ * Values that were all integers spanning at most 256 codes get step 1 (the
+ * codes then hold them exactly: pixels, counts), centred in the codes'
+ * range to leave room on both sides for later rows; others get 256 codes
+ * over the range seen.  One scale for all dimensions keeps the kernel a
+ * sum of integers; data whose dimensions differ widely in range lose
+ * resolution to it, and the check (mem_check_copies) hands those back to
+ * the half copies.
+ */
+static void
+mem_sq8_calibrate(HnswMemGraph *g, const float *vec)
+{
+	Size		used = g->shared->used;
+	Size		pos;
+	float		range;
+	int			i;
+
+	Assert(g->sqdim > 0);
+	for (i = 0; i < g->dim; i++)
+	{
+		g->seen_lo = Min(g->seen_lo, vec[i]);
+		g->seen_hi = Max(g->seen_hi, vec[i]);
+		if (g->seen_whole && vec[i] != rintf(vec[i]))
+			g->seen_whole = false;
+	}
+	if (g->shared->nelements < HNSW_SQ8_CALIBRATE_AT)
+		return;
+	range = g->seen_hi - g->seen_lo;
+	if (!(range > 0.0f) || isinf(range))
+	{
+		mem_stop_sq8(g, "the first rows' values do not spread");
+		return;
+	}
+	if (g->seen_whole && range <= 255.0f)
+	{
+		g->sq8_step = 1.0f;
+		g->sq8_lo = g->seen_lo - floorf((255.0f - range) / 2);
+	}
+	else
+	{
+		g->sq8_step = range / 255.0f;
+		g->sq8_lo = g->seen_lo;
+	}
+	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
+	{
+		HnswMemElement *e = mem_element(g, pos);
+
+		(void) vec_sq8_encode(mem_vector(g, e), mem_sq8(g, e), g->dim,
+							  g->sq8_lo, g->sq8_step);
+	}
+	g->sq8_state = HNSW_SQ8_ON;
+	elog(DEBUG1, "hnsw build: 8-bit copies from %g in steps of %g", g->sq8_lo,
+		 g->sq8_step);
+}
+
+/*
  * Gives up the half copies for the rest of the build, in every process,
  * from each one's next insert on: an insert under way finishes as it
  * began, so its distances are all measured one way.
@@ -423,12 +509,14 @@ mem_stop_half(HnswMemGraph *g, const char *why)
 /*
  * Chooses how this insert measures, and makes vec's half copy in qhalf
  * whenever the records have one (a process still measuring on copies may
- * read this element's even after another gave them up).
+ * read this element's even after another gave them up), and its codes in
+ * qsq8 while the 8-bit copies are in use.
  */
 static void
 mem_walk_begin(HnswMemGraph *g, const float *vec)
 {
 	g->walk_half = false;
+	g->walk_sq8 = false;
 	if (g->hdim == 0)
 		return;
 	if (g->qhalf == NULL)
@@ -436,34 +524,60 @@ mem_walk_begin(HnswMemGraph *g, const float *vec)
 	if (!vec_half_kernels->from_float(vec, g->qhalf, g->dim) && g->shared->half)
 		mem_stop_half(g, "a vector has an element beyond half precision's range");
 	g->walk_half = g->shared->half;
+
+	if (g->sq8_state != HNSW_SQ8_ON)
+		return;
+	if (g->qsq8 == NULL)
+		g->qsq8 = MemoryContextAlloc(g->ctx, g->sqdim);
+	if (vec_sq8_encode(vec, g->qsq8, g->dim, g->sq8_lo, g->sq8_step) >
+		HNSW_SQ8_MAX_EXCESS)
+	{
+		mem_stop_sq8(g, "a vector lies far outside the calibrated range");
+		return;
+	}
+	g->walk_sq8 = true;
+	g->sq8_inserts++;
+	mem_sq8_scale2 = g->sq8_step * g->sq8_step;
 }
 
 /*
- * Whether half precision still tells this data's distances apart: for the
- * nearest and the farthest candidate the search kept on layer 0, the error
- * of the half distance must be under 1/64 of the spread between them.  On
- * typical embeddings it is thousands of times smaller; data whose elements
- * share a large offset (values near 1000 that differ by 0.1: half
- * precision's step there is 0.5) or are tiny (below 2^-14 its precision
- * thins out) fail it at the first checks.  Two float distances per insert,
- * every insert while the graph is young, every 16th after that.
+ * Whether the copies this insert measured on still tell this data's
+ * distances apart: for the nearest and the farthest candidate the search
+ * kept on layer 0, the error of the copies' distance must be under 1/64 of
+ * the spread between them.  On typical embeddings it is thousands of times
+ * smaller; data whose elements share a large offset (values near 1000 that
+ * differ by 0.1: half precision's step there is 0.5) or are tiny (below
+ * 2^-14 its precision thins out) fail the half copies at the first checks,
+ * data whose dimensions span very different ranges the 8-bit ones.  Two
+ * float distances per insert, every insert while the graph (or the 8-bit
+ * copies) are young, every 16th after that.  The 8-bit copies failing
+ * leave the half copies, which are checked in turn.
  */
 static void
-mem_check_half(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
+mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
 {
 	const HnswNode *nodes = mc->layers[0];
 	int			n = mc->nlayer[0];
 	float		near,
 				far,
 				err;
+	bool		due;
 
-	if (!g->walk_half || n < 2 ||
-		(g->shared->nelements >= 1024 && g->ninserts % 16 != 0))
+	if (g->walk_sq8)
+		due = g->sq8_inserts < 1024 || g->sq8_inserts % 16 == 0;
+	else
+		due = g->walk_half &&
+			(g->shared->nelements < 1024 || g->ninserts % 16 == 0);
+	if (!due || n < 2)
 		return;
 	near = g->distance(vec, mem_vector(g, mem_element(g, nodes[0].key)), g->dim);
 	far = g->distance(vec, mem_vector(g, mem_element(g, nodes[n - 1].key)), g->dim);
 	err = Max(fabsf(near - nodes[0].dist), fabsf(far - nodes[n - 1].dist));
-	if (!(err <= (far - near) / 64))
+	if (err <= (far - near) / 64)
+		return;
+	if (g->walk_sq8)
+		mem_stop_sq8(g, "too coarse for the data");
+	else
 		mem_stop_half(g, "too coarse for the data");
 }
 
@@ -489,13 +603,15 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 	SpinLockRelease(&sh->mutex);
 
 	g->ninserts++;
+	if (g->sq8_state == HNSW_SQ8_CALIBRATING)
+		mem_sq8_calibrate(g, vec);
 	mem_walk_begin(g, vec);
 	if (entry >= 0)
 	{
 		mem_search(bs, vec, level, entry, entry_level, &mc);
 		if (mem_add_duplicate(g, mc.layers[0], mc.nlayer[0], vec, heaptid))
 			return true;
-		mem_check_half(g, vec, &mc);
+		mem_check_copies(g, vec, &mc);
 	}
 
 	off = mem_alloc(g, level);
@@ -507,6 +623,9 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 	memcpy(mem_vector(g, e), vec, sizeof(float) * g->dim);
 	if (g->hdim > 0)
 		memcpy(mem_half(g, e), g->qhalf, sizeof(VecHalf) * g->hdim);
+	/* while the codes are in use (a later walk may read this one's) */
+	if (g->walk_sq8)
+		memcpy(mem_sq8(g, e), g->qsq8, g->sqdim);
 
 	if (entry < 0)
 	{

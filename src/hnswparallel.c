@@ -165,6 +165,14 @@ hnsw_parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	if (nworkers <= 0)
 		return false;
 
+	/*
+	 * The 8-bit copies are calibrated by the one process inserting the first
+	 * rows and never shared: a parallel build goes without them.
+	 */
+	if (bs->graph.sqdim > 0)
+		elog(DEBUG1, "hnsw build: parallel: without 8-bit copies");
+	bs->graph.sqdim = 0;
+	bs->graph.sq8_state = HNSW_SQ8_OFF;
 	size = hnsw_build_area_size(bs);
 	EnterParallelMode();
 	pcxt = CreateParallelContext("vecindex", "hnsw_parallel_build_main", nworkers);
@@ -179,7 +187,8 @@ hnsw_parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL)
 	{
-		/* no DSM to be had: build serially */
+		/* no DSM to be had: build serially, with the 8-bit copies again */
+		hnsw_build_choose_copies(bs);
 		if (IsMVCCSnapshot(snapshot))
 			UnregisterSnapshot(snapshot);
 		DestroyParallelContext(pcxt);

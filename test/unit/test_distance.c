@@ -21,6 +21,9 @@
  *     every kernel is symmetric, AVX2 and AVX-512 agree for every n, and all
  *     variants agree for n <= 16.
  *
+ * The half-precision and 8-bit variants (distance_half.c, distance_sq8.c)
+ * are tested after the float ones, as their sections say.
+ *
  * Prints one line per variant and ends with "N passed, M failed"; exits
  * non-zero on any failure.
  */
@@ -581,6 +584,117 @@ run_half_tests(const float *ra, const float *rb, const float *ia, const float *i
 	free(wb);
 }
 
+/* ---------------------------------------------------------------------
+ * 8-bit copies (distance_sq8.c)
+ *
+ * The kernel's sum is an exact integer: every variant must return exactly
+ * the portable loop's, which is checked against a sum in 64 bits, for every
+ * length (padded), on random codes and on the extremes 0 against 255 at the
+ * largest length (the sum must not overflow).  The encoding: exact for
+ * integers at step 1, ties to even, clamping and the excess it reports,
+ * zero padding.
+ * ---------------------------------------------------------------------
+ */
+static void
+check_sq8_encode(void)
+{
+	float		in[40];
+	VecSq8		out[64];
+	float		excess;
+	int			i;
+
+	for (i = 0; i < 40; i++)
+		in[i] = (float) (i * 6);	/* 0 .. 234 */
+	memset(out, 0xee, sizeof(out));
+	excess = vec_sq8_encode(in, out, 40, 0.0f, 1.0f);
+	for (i = 0; i < 40; i++)
+		report(out[i] == i * 6, "sq8", "encode-integers", "vec_sq8_encode", i,
+			   out[i], i * 6, 0);
+	report(excess == 0.0f, "sq8", "encode-inside", "vec_sq8_encode", 40, excess, 0, 0);
+	for (i = 40; i < vec_sq8_padded(40); i++)
+		report(out[i] == 0, "sq8", "encode-padding", "vec_sq8_encode", i, out[i], 0, 0);
+
+	/* -10 + 0.5 * k: ties round to even codes */
+	in[0] = -9.75f;				/* 0.5 steps: code 0 */
+	in[1] = -9.25f;				/* 1.5 steps: code 2 */
+	in[2] = -8.75f;				/* 2.5 steps: code 2 */
+	in[3] = -20.0f;				/* 20 steps below: 0, excess 20 */
+	in[4] = -10.0f + 0.5f * 255 + 5.0f;	/* 10 steps above: 255 */
+	excess = vec_sq8_encode(in, out, 5, -10.0f, 0.5f);
+	report(out[0] == 0 && out[1] == 2 && out[2] == 2, "sq8", "encode-ties",
+		   "vec_sq8_encode", 3, out[0] * 100 + out[1] * 10 + out[2], 22, 0);
+	report(out[3] == 0 && out[4] == 255, "sq8", "encode-clamp", "vec_sq8_encode",
+		   5, out[3] * 1000 + out[4], 255, 0);
+	report(excess == 20.0f, "sq8", "encode-excess", "vec_sq8_encode", 5, excess,
+		   20, 0);
+}
+
+static void
+run_sq8_tests(void)
+{
+	const VecSq8Kernels *sv[MAX_VARIANTS];
+	int			nsv = vec_sq8_kernel_variants(sv, MAX_VARIANTS);
+	int			np = vec_sq8_padded(MAXLEN);
+	VecSq8	   *a = malloc(np);
+	VecSq8	   *b = malloc(np);
+	int			v;
+	int			li;
+	int			i;
+
+	report(nsv >= 1 && strcmp(sv[0]->name, "portable") == 0, "api",
+		   "sq8-portable-first", "vec_sq8_kernel_variants", 0, nsv, 1, 0);
+	vec_kernels_select("portable");
+	vec_sq8_kernels_init();
+	report(vec_sq8_kernels == sv[0], "api", "sq8-follows-portable",
+		   "vec_sq8_kernels_init", 0, 0, 0, 0);
+	vec_kernels_select("auto");
+	vec_sq8_kernels_init();
+	check_sq8_encode();
+
+	for (i = 0; i < np; i++)
+	{
+		a[i] = (VecSq8) (rng_next() >> 56);
+		b[i] = (VecSq8) (rng_next() >> 56);
+	}
+	for (v = 0; v < nsv; v++)
+	{
+		const VecSq8Kernels *k = sv[v];
+		long		passed_before = n_passed;
+
+		variant_failed = 0;
+		for (li = 0; li < NLENGTHS; li++)
+		{
+			int			n = vec_sq8_padded(lengths[li]);
+			uint64_t	want = 0;
+
+			for (i = 0; i < n; i++)
+				want += (uint64_t) ((a[i] - b[i]) * (a[i] - b[i]));
+			report(k->l2_squared(a, b, n) == want, k->name, "random",
+				   "l2_squared_sq8", n, k->l2_squared(a, b, n), (double) want, 0);
+			report(k->l2_squared(b, a, n) == k->l2_squared(a, b, n), k->name,
+				   "symmetric", "l2_squared_sq8", n, 0, 0, 0);
+			report(k->l2_squared(a, a, n) == 0, k->name, "identical",
+				   "l2_squared_sq8", n, k->l2_squared(a, a, n), 0, 0);
+		}
+		/* the largest sum there can be: 16,000 x 255^2 */
+		{
+			VecSq8	   *lo = calloc(np, 1);
+			VecSq8	   *hi = malloc(np);
+
+			memset(hi, 255, np);
+			report(k->l2_squared(lo, hi, np) == (uint32_t) np * 65025u, k->name,
+				   "extreme", "l2_squared_sq8", np, k->l2_squared(lo, hi, np),
+				   (double) np * 65025, 0);
+			free(lo);
+			free(hi);
+		}
+		printf("%-8s %ld passed, %ld failed (8-bit)\n", k->name,
+			   n_passed - passed_before, variant_failed);
+	}
+	free(a);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -732,6 +846,7 @@ main(void)
 	}
 
 	run_half_tests(ra, rb, ia, ib);
+	run_sq8_tests();
 	free(ra);
 	free(rb);
 	free(ia);

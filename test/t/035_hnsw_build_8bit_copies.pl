@@ -1,0 +1,155 @@
+# 035_hnsw_build_8bit_copies.pl: a serial L2 build's 8-bit copies choose
+# links as well as the half-precision ones would, and give way when they
+# cannot.
+#
+# After its first 1,024 elements a serial build under L2 measures its
+# graph's distances on 8-bit copies of the vectors, with one scale for all
+# dimensions taken from the values seen so far (hnswbuild.h).  On data they
+# suit (small integers, as pixels) the index must be as good as one built
+# without them (hnsw.build_8bit = off); on data whose dimensions span very
+# different ranges, or with rows far outside the range calibrated on, the
+# build must notice and go on with the half-precision copies, and the index
+# must still be good.  Other opclasses, parallel builds and builds of fewer
+# than 1,024 rows never take them.  Skipped where the CPU cannot convert to
+# half precision in hardware (the 8-bit copies come with the half ones).
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use VecindexTest;
+
+my $node = start_node('sq8', 'maintenance_work_mem = 256MB');
+install_recall($node);
+
+create_clustered($node, 'items', 5000, 32, 0.1);
+create_clustered($node, 'queries', 100, 32, 0.2);
+
+# Builds an index with the given settings; returns the build's DEBUG lines
+# about its copies.
+sub build
+{
+	my ($table, $opclass, $settings) = @_;
+	my ($out, $err) = ('', '');
+	$node->psql(
+		'postgres', qq{
+		SET client_min_messages = debug1;
+		SET max_parallel_maintenance_workers = 0;
+		$settings
+		DROP INDEX IF EXISTS ${table}_idx;
+		CREATE INDEX ${table}_idx ON $table USING hnsw (embedding $opclass);
+	},
+		stdout => \$out,
+		stderr => \$err,
+		on_error_die => 1);
+	return join("\n", grep { /copies|8-bit/ } split /\n/, $err);
+}
+
+if (build('items', 'vector_l2_ops', '') =~ /without half-precision copies/)
+{
+	plan skip_all => 'this CPU has no hardware half-precision conversion';
+}
+
+# Transforms a table's vectors with the SQL expression f(x, o) of each
+# element x and its 1-based position o, into a new table.
+sub derive
+{
+	my ($from, $to, $expr) = @_;
+	$node->safe_psql(
+		'postgres', qq{
+		CREATE TABLE $to AS
+			SELECT id, (SELECT array_agg($expr ORDER BY o)
+						FROM unnest(embedding::real[]) WITH ORDINALITY u(x, o))::vector(32)
+					AS embedding
+			FROM $from;
+		ANALYZE $to;
+	});
+	return;
+}
+
+# Small integers, as pixels: 0..220 or so, which the codes hold exactly.
+derive($_, "${_}_int", 'round((x + 2) * 60)') for ('items', 'queries');
+my $msgs = build('items_int', 'vector_l2_ops', '');
+like($msgs, qr/with 8-bit copies/, 'integer data: the build takes 8-bit copies');
+like($msgs, qr/8-bit copies from -?\d+ in steps of 1\b/,
+	'calibrated on the first rows, integers: whole steps');
+unlike($msgs, qr/8-bit distances given up/, 'and keeps them');
+my $r8 = recall_at_10($node, 'items_int', '<->', 'queries_int', 100, 10);
+build('items_int', 'vector_l2_ops', 'SET hnsw.build_8bit = off;');
+my $rh = recall_at_10($node, 'items_int', '<->', 'queries_int', 100, 10);
+note "recall\@10 at ef_search 10: $r8 with 8-bit copies, $rh with half only";
+cmp_ok($r8, '>=', $rh - 0.02,
+	"recall with 8-bit copies ($r8) is within 0.02 of half precision's ($rh)");
+is( $node->safe_psql(
+		'postgres', q{
+	SET enable_seqscan = off;
+	SET hnsw.ef_search = 100;
+	SELECT count(*) FROM items_int i
+	WHERE (SELECT embedding <-> i.embedding FROM items_int
+		   ORDER BY embedding <-> i.embedding LIMIT 1) <> 0}),
+	'0', 'every row of the 8-bit-built index finds itself (or a twin) first');
+
+# One dimension spans a thousand times the others' range: one scale for all
+# leaves the others a code or two, too coarse to tell neighbours apart.
+derive($_, "${_}_skew", 'CASE WHEN o = 1 THEN x * 1000 ELSE x END')
+  for ('items', 'queries');
+$msgs = build('items_skew', 'vector_l2_ops', '');
+like($msgs, qr/8-bit distances given up: too coarse/,
+	'one dimension 1000 times wider: the build gives up the 8-bit copies');
+my $r = recall_at_10($node, 'items_skew', '<->', 'queries_skew', 100, 20);
+cmp_ok($r, '>=', 0.9, "and its index still finds the neighbours (recall $r)");
+
+# Rows after the first 2,000 lie far outside the range calibrated on.
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE items_late AS
+		SELECT id, CASE WHEN id > 2000
+					THEN (SELECT array_agg(x * 4 ORDER BY o)
+						  FROM unnest(embedding::real[]) WITH ORDINALITY u(x, o))::vector(32)
+					ELSE embedding END AS embedding
+		FROM items ORDER BY id;
+	ANALYZE items_late;
+});
+$msgs = build('items_late', 'vector_l2_ops', '');
+like($msgs, qr/8-bit distances given up: a vector lies far outside/,
+	'rows far outside the calibrated range: the build gives up the 8-bit copies');
+is( $node->safe_psql(
+		'postgres', q{
+	SET enable_seqscan = off;
+	SET hnsw.ef_search = 100;
+	SELECT count(*) FROM items_late i
+	WHERE i.id <> (SELECT id FROM items_late ORDER BY embedding <-> i.embedding LIMIT 1)}),
+	'0', 'and every row of its index finds itself first');
+
+# Not for other distances, nor for fewer rows than calibration needs.
+like(build('items_int', 'vector_cosine_ops', ''), qr/without 8-bit copies/,
+	'cosine: no 8-bit copies');
+$node->safe_psql('postgres',
+	'CREATE TABLE few AS SELECT * FROM items_int WHERE id <= 1000; ANALYZE few');
+$msgs = build('few', 'vector_l2_ops', '');
+like($msgs, qr/with 8-bit copies/, '1,000 rows: the build plans 8-bit copies');
+unlike($msgs, qr/8-bit copies from/, 'but never calibrates them');
+
+# A parallel build: its processes share the graph, the codes are not.
+$node->safe_psql('postgres', 'ALTER TABLE items_int SET (parallel_workers = 2)');
+my ($out, $err) = ('', '');
+$node->psql(
+	'postgres', q{
+	SET client_min_messages = debug1;
+	SET max_parallel_maintenance_workers = 2;
+	SET min_parallel_table_scan_size = 0;
+	DROP INDEX IF EXISTS items_int_idx;
+	CREATE INDEX items_int_idx ON items_int USING hnsw (embedding vector_l2_ops);
+},
+	stdout => \$out,
+	stderr => \$err,
+	on_error_die => 1);
+like($err, qr/parallel: without 8-bit copies/,
+	'a parallel build goes without 8-bit copies');
+unlike($err, qr/8-bit copies from/, 'and never calibrates them');
+$r = recall_at_10($node, 'items_int', '<->', 'queries_int', 100, 10);
+cmp_ok($r, '>=', $rh - 0.02, "and its index is as good (recall $r)");
+
+done_testing();
