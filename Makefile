@@ -60,7 +60,7 @@ override with_llvm = no
 
 FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary
 
-EXTRA_CLEAN = test/unit/test_distance test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
+EXTRA_CLEAN = test/unit/test_distance test/unit/prefetch_probe.o test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -69,10 +69,14 @@ include $(PGXS)
 test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_half.c src/distance_sq8.c src/distance.h src/distance_sums.h
 	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c src/distance_half.c src/distance_sq8.c -lm
 
+# The shape in which gcc deleted prefetches, compiled as the extension is.
+test/unit/prefetch_probe.o: test/unit/prefetch_probe.c $(wildcard $(srcdir)/src/*.h)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
 .PHONY: unittest
-unittest: test/unit/test_distance all
+unittest: test/unit/test_distance test/unit/prefetch_probe.o all
 	test/unit/test_distance
-	test/unit/check_prefetch $(MODULE_big)$(DLSUFFIX)
+	$(srcdir)/test/unit/check_prefetch $(MODULE_big)$(DLSUFFIX) test/unit/prefetch_probe.o
 
 # Every object depends on every header (PGXS tracks no header dependencies;
 # a changed struct must never leave a stale object behind).

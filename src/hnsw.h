@@ -461,8 +461,10 @@ extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
  * __builtin_prefetch as free of side effects, so a function that only reads
  * memory and prefetches (disk_prefetch_tuple, hnsw_prefetch_element_head
  * when not inlined early) is found pure by its interprocedural analysis and
- * every call to it, returning nothing, is deleted -- gcc 12 -O2 emitted not
- * one prefetch for the page graph.  An asm statement is a side effect.
+ * every call to it, returning nothing, is deleted -- gcc 12 -O2 left
+ * hnswutils.o (the scan's page and vector prefetches) without a single
+ * prefetch instruction.  An asm statement is a side effect
+ * (test/unit/check_prefetch keeps watch).
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define hnsw_prefetch(addr) \

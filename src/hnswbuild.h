@@ -34,7 +34,8 @@
  * to hdim), which the graph's own distances use while shared->half holds
  * (the "walk" vectors below): half the bytes per distance, so more of a
  * large graph stays in the caches.  vec[] is what is written to the pages;
- * the choice of links is the only thing the copies touch.
+ * the copies touch only the choice of links and the distances kept with
+ * them (which the spill path hands on to page inserts: hnswpinned.c).
  * sq8[] is an 8-bit copy (distance.h), used the same way, ahead of the half
  * copy, by a serial build under L2 once it is calibrated: the first 1,024
  * elements are inserted on the half copies while the least and greatest

@@ -19,6 +19,7 @@
  */
 #include "hnswbuild.h"
 
+#include <float.h>
 #include <math.h>
 #include <sys/mman.h>
 
@@ -466,6 +467,18 @@ mem_sq8_calibrate(HnswMemGraph *g, const float *vec)
 	if (!(range > 0.0f) || isinf(range))
 	{
 		mem_stop_sq8(g, "the first rows' values do not spread");
+		return;
+	}
+
+	/*
+	 * The kernel's sum is scaled by step^2: it must be a normal float, or
+	 * identical codes would measure inf * 0 = NaN (a range beyond about
+	 * 4.7e21) or every distance 0 (below about 3e-17).
+	 */
+	if (!isfinite((range / 255.0f) * (range / 255.0f)) ||
+		(range / 255.0f) * (range / 255.0f) < FLT_MIN)
+	{
+		mem_stop_sq8(g, "the first rows' values span too extreme a range");
 		return;
 	}
 	if (g->seen_whole && range <= 255.0f)

@@ -123,6 +123,22 @@ is( $node->safe_psql(
 	WHERE i.id <> (SELECT id FROM items_late ORDER BY embedding <-> i.embedding LIMIT 1)}),
 	'0', 'and every row of its index finds itself first');
 
+# Ranges whose step squared is no normal float: the codes are refused at
+# calibration (the half copies too, for their own reasons).  At 1e-18 the
+# index still works in full precision.  (At 1e22 every squared distance
+# overflows single precision, for `<->` as for the index, so there is no
+# recall to measure: only the refusal, which keeps NaN out of the build.)
+for my $case (['huge', '1e22'], ['tiny', '1e-18'])
+{
+	my ($name, $factor) = @$case;
+	derive($_, "${_}_$name", "x * $factor") for ('items', 'queries');
+	$msgs = build("items_$name", 'vector_l2_ops', '');
+	like($msgs, qr/8-bit distances given up: the first rows' values span too extreme a range/,
+		"values times $factor: the build refuses the 8-bit copies");
+}
+$r = recall_at_10($node, 'items_tiny', '<->', 'queries_tiny', 100, 20);
+cmp_ok($r, '>=', 0.9, "and the 1e-18 index still finds the neighbours (recall $r)");
+
 # Not for other distances, nor for fewer rows than calibration needs.
 like(build('items_int', 'vector_cosine_ops', ''), qr/without 8-bit copies/,
 	'cosine: no 8-bit copies');
