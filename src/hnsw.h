@@ -477,11 +477,20 @@ extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 #define hnsw_prefetch(addr) ((void) 0)
 #endif
 
+/*
+ * The line size prefetches step by.  Not PG_CACHE_LINE_SIZE: that is 128,
+ * an upper bound for padding, and stepping by it asks for only every other
+ * 64-byte line of x86 and most ARM cores -- measured, a scan then waits
+ * for the other half (Fashion-MNIST ef_search 20: 0.49 ms a query against
+ * 0.42 ms at 64; 100,000 x 128: 0.50 against 0.40 ms).
+ */
+#define HNSW_PREFETCH_STRIDE 64
+
 /* Asks for every cache line of p[0..len-1] (len > 0) */
 static inline void
 hnsw_prefetch_range(const char *p, Size len)
 {
-	for (Size done = 0; done < len; done += PG_CACHE_LINE_SIZE)
+	for (Size done = 0; done < len; done += HNSW_PREFETCH_STRIDE)
 		hnsw_prefetch(p + done);
 	hnsw_prefetch(p + len - 1);
 }

@@ -541,10 +541,11 @@ disk_pin_ahead(HnswDiskGraph *g, int i)
 }
 
 /*
- * Prefetches the vector of announced element i, whose page is pinned and
- * whose line pointer was prefetched a few visits ago.  Reading the line
- * pointer without the content lock is fine for a hint: items never move,
- * and a garbage address is never dereferenced, only prefetched.
+ * Prefetches the tuple of announced element i (header, links, vector),
+ * whose page is pinned and whose line pointer was prefetched a few visits
+ * ago.  Reading the line pointer without the content lock is fine for a
+ * hint: items never move, and a garbage address or length is never
+ * dereferenced, only prefetched (within the page, as checked).
  */
 static void
 disk_prefetch_tuple(HnswDiskGraph *g, int i)
@@ -555,7 +556,6 @@ disk_prefetch_tuple(HnswDiskGraph *g, int i)
 	ItemId		iid;
 	const char *p;
 	Size		len;
-	Size		done;
 
 	if (!BufferIsValid(buf) || off < FirstOffsetNumber || off > MaxOffsetNumber)
 		return;
@@ -565,10 +565,9 @@ disk_prefetch_tuple(HnswDiskGraph *g, int i)
 		return;
 	p = (const char *) page + ItemIdGetOffset(iid);
 	len = ItemIdGetLength(iid);
-	hnsw_prefetch(p);
-	/* the vector is at the end of the tuple */
-	for (done = 0; done < Min(len, 2048); done += PG_CACHE_LINE_SIZE)
-		hnsw_prefetch(p + len - 1 - done);
+	/* all of it, in the order the visit reads it (header, then vector) */
+	if (len > 0)
+		hnsw_prefetch_range(p, len);
 }
 
 static void
