@@ -10,7 +10,8 @@ use warnings;
 
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
-our @EXPORT = qw(start_node create_clustered recall_at_10 install_recall);
+our @EXPORT =
+  qw(start_node create_clustered recall_at_10 install_recall build_debug);
 
 # start_node($name, [$conf])
 #
@@ -100,6 +101,29 @@ sub install_recall
 	END $$;
 	});
 	return;
+}
+
+# build_debug($node, $table, $opclass, $settings, $pattern)
+#
+# (Re)builds ${table}_idx USING hnsw (embedding $opclass), serially, after
+# the SQL $settings, and returns the lines the build logged at DEBUG1 or
+# above that match the regex $pattern, joined by newlines.
+sub build_debug
+{
+	my ($node, $table, $opclass, $settings, $pattern) = @_;
+	my ($out, $err) = ('', '');
+	$node->psql(
+		'postgres', qq{
+		SET client_min_messages = debug1;
+		SET max_parallel_maintenance_workers = 0;
+		$settings
+		DROP INDEX IF EXISTS ${table}_idx;
+		CREATE INDEX ${table}_idx ON $table USING hnsw (embedding $opclass);
+	},
+		stdout => \$out,
+		stderr => \$err,
+		on_error_die => 1);
+	return join("\n", grep { /$pattern/ } split /\n/, $err);
 }
 
 # recall_at_10($node, $table, $op, $queries, $n, [$ef_search])

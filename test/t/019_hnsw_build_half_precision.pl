@@ -31,19 +31,8 @@ create_clustered($node, 'queries', 100, 32, 0.2);
 sub build
 {
 	my ($table, $opclass, $settings) = @_;
-	my ($out, $err) = ('', '');
-	$node->psql(
-		'postgres', qq{
-		SET client_min_messages = debug1;
-		SET max_parallel_maintenance_workers = 0;
-		$settings
-		DROP INDEX IF EXISTS ${table}_idx;
-		CREATE INDEX ${table}_idx ON $table USING hnsw (embedding $opclass);
-	},
-		stdout => \$out,
-		stderr => \$err,
-		on_error_die => 1);
-	return join("\n", grep { /half-precision|no longer fits/ } split /\n/, $err);
+	return build_debug($node, $table, $opclass, $settings,
+		qr/half-precision|no longer fits/);
 }
 
 if (build('items', 'vector_l2_ops', '') =~ /without half-precision copies/)
