@@ -363,26 +363,35 @@ hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
 									   ALLOCSET_DEFAULT_SIZES);
 }
 
-/*
- * The graph area: what the rows should need (with room for upper layers and
- * a misestimate), never more than maintenance_work_mem.  A parallel build
- * allocates it once; a serial one starts with it and grows if it was low.
- */
+/* The rows the heap's estimate says the graph will hold (at least 1,000) */
 static double
-area_want(HnswBuildState *bs)
+area_rows(HnswBuildState *bs)
 {
 	BlockNumber pages;
 	double		tuples;
 	double		allvisfrac;
 
 	estimate_rel_size(bs->heap, NULL, &pages, &tuples, &allvisfrac);
-	return Max(tuples, 1000.0) * mem_record_size(&bs->graph, 1) * 1.2 + 1024 * 1024;
+	return Max(tuples, 1000.0);
+}
+
+/*
+ * The graph area: what that many rows should need with the records' current
+ * layout (with room for upper layers and a misestimate); never more than
+ * maintenance_work_mem.  A parallel build allocates it once; a serial one
+ * starts with it and grows if it was low.
+ */
+static double
+area_want(HnswBuildState *bs, double rows)
+{
+	return rows * mem_record_size(&bs->graph, 1) * 1.2 + 1024 * 1024;
 }
 
 Size
 hnsw_build_area_size(HnswBuildState *bs)
 {
-	return (Size) Min(area_want(bs), (double) maintenance_work_mem * 1024);
+	return (Size) Min(area_want(bs, area_rows(bs)),
+					  (double) maintenance_work_mem * 1024);
 }
 
 /*
@@ -399,19 +408,21 @@ hnsw_build_choose_copies(HnswBuildState *bs)
 {
 	HnswMemGraph *g = &bs->graph;
 	double		mem = (double) maintenance_work_mem * 1024;
+	double		rows = 0;
 
 	g->hdim = 0;
 	g->sqdim = 0;
 	if (hnsw_build_half_precision && vec_half_kernels->native && g->dim > 0)
 	{
+		rows = area_rows(bs);
 		g->hdim = vec_half_padded(g->dim);
-		if (area_want(bs) > mem)
+		if (area_want(bs, rows) > mem)
 			g->hdim = 0;
 	}
 	if (g->hdim > 0 && hnsw_build_sq8 && bs->info.kind == HNSW_DIST_L2)
 	{
 		g->sqdim = vec_sq8_padded(g->dim);
-		if (area_want(bs) > mem)
+		if (area_want(bs, rows) > mem)
 			g->sqdim = 0;
 	}
 	g->sq8_state = g->sqdim > 0 ? HNSW_SQ8_CALIBRATING : HNSW_SQ8_OFF;
