@@ -246,6 +246,14 @@ mem_walk_vector(HnswMemGraph *g, HnswMemElement *e)
 						 g->walk_half ? mem_half_offset(g) : mem_vector_offset(g));
 }
 
+/* ... the inserted vector in the same form (query: its float vector), */
+static inline const void *
+mem_walk_query(const HnswMemGraph *g, const float *query)
+{
+	return g->walk_sq8 ? (const void *) g->qsq8 :
+		g->walk_half ? (const void *) g->qhalf : (const void *) query;
+}
+
 /* ... its length as the distance function takes it, */
 static inline int
 mem_walk_dim(const HnswMemGraph *g)

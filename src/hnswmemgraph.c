@@ -208,8 +208,7 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 			mem_prefetch_vector(g, g->pf_pos + HNSW_MEM_PREFETCH_AHEAD - 1);
 	}
 
-	node->dist = mem_walk_distance(g)(g->walk_sq8 ? (const void *) g->qsq8 :
-									  g->walk_half ? (const void *) g->qhalf : query,
+	node->dist = mem_walk_distance(g)(mem_walk_query(g, query),
 									  mem_walk_vector(g, e), mem_walk_dim(g));
 	node->level = e->level;
 	node->ntids = 0;
