@@ -49,6 +49,7 @@ import datetime
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import platform
 import re
@@ -296,7 +297,7 @@ class Engine:
     ext: str
     dsn: str
     conn: psycopg.Connection = None
-    extra_conns: List[psycopg.Connection] = field(default_factory=list)
+    extra_clients: List["ClientProcess"] = field(default_factory=list)
     version: str = ""
     notices: List[str] = field(default_factory=list)
     r: Dict = field(default_factory=dict)     # results
@@ -310,11 +311,7 @@ class Engine:
         self.version = pg.extension_version(self.conn, self.ext) or "?"
         if not pg.has_access_method(self.conn, "hnsw"):
             raise SystemExit(f"{self.label}: no hnsw access method in {self.dsn}")
-        self.extra_conns = []
-        for _ in range(max(0, n_clients - 1)):
-            c = self._open()
-            pg.register_vector(c)
-            self.extra_conns.append(c)
+        self.extra_clients = [ClientProcess(self.dsn) for _ in range(max(0, n_clients - 1))]
 
     def _open(self) -> psycopg.Connection:
         return psycopg.connect(self.dsn, autocommit=True)
@@ -326,9 +323,10 @@ class Engine:
         return self.conn.execute(query, params).fetchone()[0]
 
     def close(self) -> None:
-        for c in [self.conn] + self.extra_conns:
-            if c is not None:
-                c.close()
+        for p in self.extra_clients:
+            p.close()
+        if self.conn is not None:
+            self.conn.close()
 
 
 def compare_dsn(base_dsn: str, conn: psycopg.Connection, ext: str) -> str:
@@ -411,53 +409,112 @@ def vector_params(vectors: np.ndarray) -> List[Tuple]:
     return [(v,) for v in vectors]
 
 
+class ClientProcess:
+    """A client beyond the first: a process of its own (forked while the
+    parent holds no statement in progress) with one connection kept for the
+    whole run, as the first client's is, so each backend's caches stay warm
+    as they do for an application's pooled connections.  Not a thread: the
+    threads of one Python process share its interpreter lock, and once the
+    server's part of a query is a few tenths of a millisecond the client
+    work the lock serializes (building the parameters, reading the rows)
+    capped what two clients measured."""
+
+    def __init__(self, dsn: str):
+        ctx = multiprocessing.get_context("fork")
+        self.pipe, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_client_main, args=(dsn, child), daemon=True)
+        self.proc.start()
+        child.close()
+
+    def close(self) -> None:
+        try:
+            self.pipe.send(None)
+        except OSError:
+            pass
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.proc.kill()
+
+
+def _client_main(dsn: str, pipe) -> None:
+    """A ClientProcess: runs the jobs run_clients sends until told to stop."""
+    conn = psycopg.connect(dsn, autocommit=True)
+    pg.register_vector(conn)
+    while True:
+        job = pipe.recv()
+        if job is None:
+            break
+        text, params, ef, warmup, passes = job
+        try:
+            set_ef(conn, ef)
+            with conn.cursor() as cur:
+                for prm in params[:warmup]:
+                    cur.execute(text, prm, prepare=True)
+                    cur.fetchall()
+                pipe.send(("ready",))
+                if pipe.recv() != "go":
+                    continue
+                ids, lat = _timed_loop(cur, text, params, passes)
+            pipe.send(("done", ids, lat))
+        except Exception as ex:  # noqa: BLE001 - reported by the parent
+            pipe.send(("error", f"{type(ex).__name__}: {ex}"))
+    conn.close()
+
+
+def _timed_loop(cur, query, params: Sequence[Tuple], passes: int):
+    """Each parameter tuple `passes` times: (ids of the first pass,
+    latencies [pass, i] in seconds)."""
+    ids: List[List[int]] = []
+    lat = np.zeros((passes, len(params)))
+    for p in range(passes):
+        for j, prm in enumerate(params):
+            t0 = time.perf_counter()
+            cur.execute(query, prm, prepare=True)
+            rows = cur.fetchall()
+            lat[p, j] = time.perf_counter() - t0
+            if p == 0:
+                ids.append([r[0] for r in rows])
+    return ids, lat
+
+
 def run_clients(e: Engine, query, params: Sequence[Tuple], ef: int, clients: int,
                 warmup: int, passes: int = 1) -> Tuple[List[List[int]], np.ndarray, float]:
     """Runs the query with every parameter tuple `passes` times, split over
-    `clients` connections running concurrently (thread per connection).
-    Returns (ids per query, latency of every execution in seconds,
-    wall-clock seconds of the timed part)."""
-    conns = [e.conn] + e.extra_conns[:clients - 1]
+    `clients` connections running concurrently: the first in this process,
+    the others in their ClientProcess.  Returns (ids per query, latency of
+    every execution in seconds, wall-clock seconds of the timed part)."""
+    others = e.extra_clients[:clients - 1]
+    n = 1 + len(others)
     nq = len(params)
     ids: List[Optional[List[int]]] = [None] * nq
     lat = np.zeros((passes, nq))
-    barrier = threading.Barrier(len(conns) + 1)
-    errors: List[BaseException] = []
-
-    def client(ci: int, conn: psycopg.Connection) -> None:
-        try:
-            set_ef(conn, ef)
-            mine = range(ci, nq, len(conns))
-            with conn.cursor() as cur:
-                for j in list(mine)[:warmup]:
-                    cur.execute(query, params[j], prepare=True)
-                    cur.fetchall()
-                barrier.wait()
-                for p in range(passes):
-                    for j in mine:
-                        t0 = time.perf_counter()
-                        cur.execute(query, params[j], prepare=True)
-                        rows = cur.fetchall()
-                        lat[p, j] = time.perf_counter() - t0
-                        if p == 0:
-                            ids[j] = [r[0] for r in rows]
-        except BaseException as ex:  # noqa: BLE001 - reported by the caller
-            errors.append(ex)
-            barrier.abort()
-
-    threads = [threading.Thread(target=client, args=(i, c)) for i, c in enumerate(conns)]
-    for t in threads:
-        t.start()
-    try:
-        barrier.wait()
-    except threading.BrokenBarrierError:
-        pass
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    if errors:
-        raise errors[0]
+    text = query.as_string(e.conn) if isinstance(query, sql.Composable) else query
+    for i, c in enumerate(others, start=1):
+        c.pipe.send((text, [params[j] for j in range(i, nq, n)], ef, warmup, passes))
+    set_ef(e.conn, ef)
+    mine = list(range(0, nq, n))
+    with e.conn.cursor() as cur:
+        for j in mine[:warmup]:
+            cur.execute(text, params[j], prepare=True)
+            cur.fetchall()
+        replies = [c.pipe.recv() for c in others]
+        errors = [r[1] for r in replies if r[0] == "error"]
+        for c, r in zip(others, replies):
+            if r[0] == "ready":
+                c.pipe.send("go" if not errors else "stop")
+        if errors:
+            raise RuntimeError("a client process failed: " + errors[0])
+        t0 = time.perf_counter()
+        my_ids, my_lat = _timed_loop(cur, text, [params[j] for j in mine], passes)
+        results = [(i, c.pipe.recv()) for i, c in enumerate(others, start=1)]
+        wall = time.perf_counter() - t0
+    for i, (idx, r) in enumerate([(mine, ("done", my_ids, my_lat))] +
+                                 [(list(range(i, nq, n)), r) for i, r in results]):
+        if r[0] != "done":
+            raise RuntimeError("a client process failed: " + r[1])
+        for k, j in enumerate(idx):
+            ids[j] = r[1][k]
+            lat[:, j] = r[2][:, k]
     return ids, lat.ravel(), wall
 
 
@@ -643,11 +700,8 @@ def step_floor(engines: List[Engine], data: Data, recall: Recall, a) -> None:
     """The k-NN query with the search taken away (measure.floor_sql given
     the true k ids): how fast the query could be with an index that took
     no time, on the same client, protocol and executor.  Together with the
-    other engine's q/s it caps the q/s ratio at any recall.  One client
-    only: with two, the client threads of this one Python process contend
-    for its interpreter lock once the server's part is this short (client
-    CPU per query 0.07 ms with one client, 0.13 ms with two, measured on
-    20,000 x 64), so the floor would measure the client, not a bound."""
+    other engine's q/s it caps the q/s ratio at any recall.  One client:
+    the ceiling printed is that of the one-client figures."""
     query = measure.floor_sql(TABLE, a.k)
     params = [("{" + ",".join(str(int(i)) for i in recall.truth_ids[j, :a.k]) + "}", v)
               for j, v in enumerate(data.queries)]
