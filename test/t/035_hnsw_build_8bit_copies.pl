@@ -64,10 +64,13 @@ like($msgs, qr/with 8-bit copies/, 'integer data: the build takes 8-bit copies')
 like($msgs, qr/8-bit copies from -?\d+ in steps of 1\b/,
 	'calibrated on the first rows, integers: whole steps');
 unlike($msgs, qr/8-bit distances given up/, 'and keeps them');
-my $r8 = recall_at_10($node, 'items_int', '<->', 'queries_int', 100, 10);
-build('items_int', 'vector_l2_ops', 'SET hnsw.build_8bit = off;');
-my $rh = recall_at_10($node, 'items_int', '<->', 'queries_int', 100, 10);
-note "recall\@10 at ef_search 10: $r8 with 8-bit copies, $rh with half only";
+my $rh = mean_recall_at_10(3,
+	sub { build('items_int', 'vector_l2_ops', 'SET hnsw.build_8bit = off;') },
+	$node, 'items_int', '<->', 'queries_int', 100, 10);
+# (the 8-bit builds last: the index is then one of them for the next test)
+my $r8 = mean_recall_at_10(3, sub { build('items_int', 'vector_l2_ops', '') },
+	$node, 'items_int', '<->', 'queries_int', 100, 10);
+note "mean recall\@10 at ef_search 10 of 3 builds: $r8 with 8-bit copies, $rh with half only";
 cmp_ok($r8, '>=', $rh - 0.02,
 	"recall with 8-bit copies ($r8) is within 0.02 of half precision's ($rh)");
 is( $node->safe_psql(
@@ -138,22 +141,28 @@ unlike($msgs, qr/8-bit copies from/, 'but never calibrates them');
 
 # A parallel build: its processes share the graph, the codes are not.
 $node->safe_psql('postgres', 'ALTER TABLE items_int SET (parallel_workers = 2)');
-my ($out, $err) = ('', '');
-$node->psql(
-	'postgres', q{
-	SET client_min_messages = debug1;
-	SET max_parallel_maintenance_workers = 2;
-	SET min_parallel_table_scan_size = 0;
-	DROP INDEX IF EXISTS items_int_idx;
-	CREATE INDEX items_int_idx ON items_int USING hnsw (embedding vector_l2_ops);
-},
-	stdout => \$out,
-	stderr => \$err,
-	on_error_die => 1);
+
+sub parallel_build
+{
+	my ($out, $err) = ('', '');
+	$node->psql(
+		'postgres', q{
+		SET client_min_messages = debug1;
+		SET max_parallel_maintenance_workers = 2;
+		SET min_parallel_table_scan_size = 0;
+		DROP INDEX IF EXISTS items_int_idx;
+		CREATE INDEX items_int_idx ON items_int USING hnsw (embedding vector_l2_ops);
+	},
+		stdout => \$out,
+		stderr => \$err,
+		on_error_die => 1);
+	return $err;
+}
+my $err = parallel_build();
 like($err, qr/parallel: without 8-bit copies/,
 	'a parallel build goes without 8-bit copies');
 unlike($err, qr/8-bit copies from/, 'and never calibrates them');
-$r = recall_at_10($node, 'items_int', '<->', 'queries_int', 100, 10);
-cmp_ok($r, '>=', $rh - 0.02, "and its index is as good (recall $r)");
+$r = mean_recall_at_10(3, \&parallel_build, $node, 'items_int', '<->', 'queries_int', 100, 10);
+cmp_ok($r, '>=', $rh - 0.02, "and its index is as good (mean recall of 3 builds $r)");
 
 done_testing();
