@@ -425,6 +425,11 @@ class ClientProcess:
         self.proc = ctx.Process(target=_client_main, args=(dsn, child), daemon=True)
         self.proc.start()
         child.close()
+        # a connection that fails fails here, not after the load and build
+        reply = self.pipe.recv()
+        if reply[0] != "connected":
+            self.proc.join(10)
+            raise SystemExit(f"a client process could not connect: {reply[1]}")
 
     def close(self) -> None:
         try:
@@ -438,8 +443,13 @@ class ClientProcess:
 
 def _client_main(dsn: str, pipe) -> None:
     """A ClientProcess: runs the jobs run_clients sends until told to stop."""
-    conn = psycopg.connect(dsn, autocommit=True)
-    pg.register_vector(conn)
+    try:
+        conn = psycopg.connect(dsn, autocommit=True)
+        pg.register_vector(conn)
+    except Exception as ex:  # noqa: BLE001 - reported by the parent
+        pipe.send(("error", f"{type(ex).__name__}: {ex}"))
+        return
+    pipe.send(("connected",))
     while True:
         job = pipe.recv()
         if job is None:
@@ -452,7 +462,10 @@ def _client_main(dsn: str, pipe) -> None:
                     cur.execute(text, prm, prepare=True)
                     cur.fetchall()
                 pipe.send(("ready",))
-                if pipe.recv() != "go":
+                go = pipe.recv()
+                if go is None:
+                    break
+                if go != "go":
                     continue
                 ids, lat = _timed_loop(cur, text, params, passes)
             pipe.send(("done", ids, lat))
@@ -1236,6 +1249,8 @@ def main(argv=None) -> int:
                           "--rounds alternations of the engines (each in qps_rounds); "
                           "latency is client-side execute + fetch of a prepared statement, "
                           "over all rounds; recall from the first pass",
+        "clients_are": "processes: the first is this one, each other a forked process "
+                       "with its own connection for the whole run",
         "rounds": a.rounds,
         "filtered": None if not cats else {
             "ef_search": a.filtered_ef, "pct": a.filtered_pct, "modes": list(ITERATIVE_MODES),
