@@ -497,15 +497,16 @@ def run_clients(e: Engine, query, params: Sequence[Tuple], ef: int, clients: int
     the others in their ClientProcess.  Returns (ids per query, latency of
     every execution in seconds, wall-clock seconds of the timed part)."""
     others = e.extra_clients[:clients - 1]
-    n = 1 + len(others)
     nq = len(params)
+    # client i runs the queries i, i + n, i + 2n, ... (this process is 0)
+    shares = [list(range(i, nq, 1 + len(others))) for i in range(1 + len(others))]
     ids: List[Optional[List[int]]] = [None] * nq
     lat = np.zeros((passes, nq))
     text = query.as_string(e.conn) if isinstance(query, sql.Composable) else query
-    for i, c in enumerate(others, start=1):
-        c.pipe.send((text, [params[j] for j in range(i, nq, n)], ef, warmup, passes))
+    for c, share in zip(others, shares[1:]):
+        c.pipe.send((text, [params[j] for j in share], ef, warmup, passes))
     set_ef(e.conn, ef)
-    mine = list(range(0, nq, n))
+    mine = shares[0]
     with e.conn.cursor() as cur:
         for j in mine[:warmup]:
             cur.execute(text, params[j], prepare=True)
@@ -519,13 +520,12 @@ def run_clients(e: Engine, query, params: Sequence[Tuple], ef: int, clients: int
             raise RuntimeError("a client process failed: " + errors[0])
         t0 = time.perf_counter()
         my_ids, my_lat = _timed_loop(cur, text, [params[j] for j in mine], passes)
-        results = [(i, c.pipe.recv()) for i, c in enumerate(others, start=1)]
+        results = [("done", my_ids, my_lat)] + [c.pipe.recv() for c in others]
         wall = time.perf_counter() - t0
-    for i, (idx, r) in enumerate([(mine, ("done", my_ids, my_lat))] +
-                                 [(list(range(i, nq, n)), r) for i, r in results]):
+    for share, r in zip(shares, results):
         if r[0] != "done":
             raise RuntimeError("a client process failed: " + r[1])
-        for k, j in enumerate(idx):
+        for k, j in enumerate(share):
             ids[j] = r[1][k]
             lat[:, j] = r[2][:, k]
     return ids, lat.ravel(), wall
