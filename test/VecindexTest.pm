@@ -106,9 +106,10 @@ sub install_recall
 
 # build_debug($node, $table, $opclass, $settings, $pattern)
 #
-# (Re)builds ${table}_idx USING hnsw (embedding $opclass), serially, after
-# the SQL $settings, and returns the lines the build logged at DEBUG1 or
-# above that match the regex $pattern, joined by newlines.
+# (Re)builds ${table}_idx USING hnsw (embedding $opclass) after the SQL
+# $settings, serially unless they set max_parallel_maintenance_workers, and
+# returns the lines the build logged at DEBUG1 or above that match the
+# regex $pattern, joined by newlines.
 sub build_debug
 {
 	my ($node, $table, $opclass, $settings, $pattern) = @_;

@@ -144,19 +144,8 @@ $node->safe_psql('postgres', 'ALTER TABLE items_int SET (parallel_workers = 2)')
 
 sub parallel_build
 {
-	my ($out, $err) = ('', '');
-	$node->psql(
-		'postgres', q{
-		SET client_min_messages = debug1;
-		SET max_parallel_maintenance_workers = 2;
-		SET min_parallel_table_scan_size = 0;
-		DROP INDEX IF EXISTS items_int_idx;
-		CREATE INDEX items_int_idx ON items_int USING hnsw (embedding vector_l2_ops);
-	},
-		stdout => \$out,
-		stderr => \$err,
-		on_error_die => 1);
-	return $err;
+	return build('items_int', 'vector_l2_ops',
+		'SET max_parallel_maintenance_workers = 2; SET min_parallel_table_scan_size = 0;');
 }
 my $err = parallel_build();
 like($err, qr/parallel: without 8-bit copies/,
