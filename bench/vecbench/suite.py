@@ -7,7 +7,8 @@ of --dsn (where CREATE EXTENSION vecindex must work):
 
   load       COPY of the base vectors (chunked; progress shown)
   build      CREATE INDEX ... USING hnsw, serial (max_parallel_maintenance_
-             workers = 0); with --parallel-workers N also a parallel build
+             workers = 0); with --parallel-workers N also a parallel build;
+             with --build-rounds N each N times, the median kept
   size       pg_relation_size of the index
   queries    for each hnsw.ef_search of the sweep, with 1 and 2 clients:
              queries/s, p50/p99 latency (client side), recall@k against exact
@@ -30,8 +31,9 @@ of --dsn (where CREATE EXTENSION vecindex must work):
 With --compare EXT (e.g. vector, for pgvector) every step also runs against
 that extension in a second database of the same server (default: the first
 database's name + "_" + EXT, created if missing), interleaved step by step
-(load chunk ours/theirs, build ours then theirs, each ef_search ours then
-theirs, insert batches alternating) so that both see the same machine noise;
+(load chunk ours/theirs, build ours then theirs -- alternated
+--build-rounds times --, each ef_search ours then theirs, insert batches
+alternating) so that both see the same machine noise;
 each ef_search point alternates the engines --rounds times (default 3) and
 reports the median q/s.
 It prints a side-by-side table with ratios (ours / theirs), queries/s
@@ -652,19 +654,29 @@ def step_build(engines: List[Engine], a, opts: str) -> None:
         runs.append(("lowmem", 0))
     runs.append(("serial", 0))           # last: the index the queries use
     for kind, w in runs:
+        times: Dict[str, List[float]] = {e.label: [] for e in engines}
+        # --build-rounds alternations, ours first in even rounds, as the queries
+        for r in range(a.build_rounds):
+            for e in (engines if r % 2 == 0 else engines[::-1]):
+                say(f"  {e.label}: {kind} build" + (f" ({w} workers requested)" if w else "")
+                    + (f" (maintenance_work_mem {a.low_memory_build})" if kind == "lowmem" else "")
+                    + (f", round {r + 1}/{a.build_rounds}" if a.build_rounds > 1 else "")
+                    + " ...")
+                e.x("SELECT set_config('maintenance_work_mem', %s, false)",
+                    (a.low_memory_build if kind == "lowmem" else mwm,))
+                dt, size, seen = build_index(e, opts, w)
+                times[e.label].append(dt)
+                e.r[f"index_bytes_{kind}"] = size
+                if w:
+                    e.r["parallel_workers_seen"] = seen
+                say(f"  {e.label:>10}: {kind} build {dt:.2f} s ({e.r.get('rows', 0) / dt:,.0f} rows/s), "
+                    f"index {size / 2**20:,.1f} MB" + (f", {seen} parallel workers seen" if w else ""))
         for e in engines:
-            say(f"  {e.label}: {kind} build" + (f" ({w} workers requested)" if w else "")
-                + (f" (maintenance_work_mem {a.low_memory_build})" if kind == "lowmem" else "")
-                + " ...")
-            e.x("SELECT set_config('maintenance_work_mem', %s, false)",
-                (a.low_memory_build if kind == "lowmem" else mwm,))
-            dt, size, seen = build_index(e, opts, w)
-            e.r[f"build_{kind}_seconds"] = dt
-            e.r[f"index_bytes_{kind}"] = size
-            if w:
-                e.r["parallel_workers_seen"] = seen
-            say(f"  {e.label:>10}: {kind} build {dt:.2f} s ({e.r.get('rows', 0) / dt:,.0f} rows/s), "
-                f"index {size / 2**20:,.1f} MB" + (f", {seen} parallel workers seen" if w else ""))
+            e.r[f"build_{kind}_seconds"] = float(np.median(times[e.label]))
+            e.r[f"build_{kind}_seconds_rounds"] = times[e.label]
+        if a.build_rounds > 1:
+            say(f"  {kind} build, median of {a.build_rounds}: " + "   ".join(
+                f"{e.label} {e.r[f'build_{kind}_seconds']:.2f} s" for e in engines))
     for e in engines:
         e.r["index_bytes"] = e.r["index_bytes_serial"]
         e.r["build_notices"] = list(e.notices)
@@ -1128,6 +1140,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3,
                    help="alternations of the engines per ef_search and client count; "
                         "q/s is the median over them (default 3)")
+    p.add_argument("--build-rounds", type=int, default=1,
+                   help="builds of each kind per engine, alternated; the build time is "
+                        "their median (default 1)")
     p.add_argument("--chunk", type=int, default=50000, help="rows per COPY / generated chunk")
     p.add_argument("--filtered", action="store_true",
                    help="also measure filtered queries (loads two integer filter columns "
@@ -1158,6 +1173,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--delete-every must be at least 2")
     if a.rounds < 1:
         p.error("--rounds must be at least 1")
+    if a.build_rounds < 1:
+        p.error("--build-rounds must be at least 1")
     if a.no_insert:
         a.inserts = 0
     try:
@@ -1252,6 +1269,10 @@ def main(argv=None) -> int:
         "clients_are": "processes: the first is this one, each other a forked process "
                        "with its own connection for the whole run",
         "rounds": a.rounds,
+        "build_rounds": a.build_rounds,
+        "build_seconds_definition": "wall-clock seconds of CREATE INDEX, the median over "
+                                    "--build-rounds alternations of the engines (each in "
+                                    "build_<kind>_seconds_rounds)",
         "filtered": None if not cats else {
             "ef_search": a.filtered_ef, "pct": a.filtered_pct, "modes": list(ITERATIVE_MODES),
             "columns": {c: FILTER_COLUMNS[c] for c in cats}, "clients": 1,
