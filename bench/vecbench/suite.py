@@ -74,6 +74,7 @@ TABLE = "items"
 INDEX = "items_embedding_hnsw"
 TRUTH_DEPTH = 100          # neighbours kept in the ground-truth cache
 DEFAULT_EF = "10,20,40,80,120,200,400"
+EF_SEARCH_MAX = 1000                 # hnsw.ef_search's maximum, both engines
 RECALL_TARGETS = (0.95, 0.99)
 FILTER_COLUMNS = {
     "category": "random rank, independent of the vector",
@@ -763,7 +764,7 @@ def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
         e.r["plan"] = measure.explain(e.conn, query, data.queries[0])
         if not any("Index Scan" in line and INDEX in line for line in e.r["plan"]):
             say(f"  WARNING: {e.label} does not use the index:\n    " + "\n    ".join(e.r["plan"]))
-    for ef in a.ef_search:
+    def sweep_point(ef: int) -> None:
         for c in a.clients:
             runs = alternated(engines, a, query, params, ef, c)
             for e in engines:
@@ -774,6 +775,22 @@ def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
                 f"{e.label}: recall {e.r['sweep'][-1]['recall']:.4f} "
                 f"{e.r['sweep'][-1]['qps']:8,.0f} q/s p50 {e.r['sweep'][-1]['p50_ms']:.2f} "
                 f"p99 {e.r['sweep'][-1]['p99_ms']:.2f} ms" for e in engines))
+
+    for ef in a.ef_search:
+        sweep_point(ef)
+    # An engine whose curve ends below another's best recall leaves that
+    # point without a match: go on, both engines, doubling ef_search.
+    a.ef_search_added = []
+    ef = max(a.ef_search)
+    while a.extend_sweep and len(engines) > 1 and ef < EF_SEARCH_MAX:
+        best = [max(p["recall"] for p in e.r["sweep"]) for e in engines]
+        if min(best) >= max(best):
+            break
+        ef = min(2 * ef, EF_SEARCH_MAX)
+        say(f"  best recall so far {' / '.join(f'{b:.4f}' for b in best)}: "
+            f"the sweep goes on at ef_search {ef}")
+        sweep_point(ef)
+        a.ef_search_added.append(ef)
     for e in engines:
         e.r["qps_at_recall"] = {}
         for c in a.clients:
@@ -1143,6 +1160,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--build-rounds", type=int, default=1,
                    help="builds of each kind per engine, alternated; the build time is "
                         "their median (default 1)")
+    p.add_argument("--no-extend-sweep", dest="extend_sweep", action="store_false",
+                   help="do not go on past the sweep when one engine's best recall is "
+                        "below another's (by default the sweep goes on, both engines, "
+                        f"doubling ef_search up to {EF_SEARCH_MAX}, until they match)")
     p.add_argument("--chunk", type=int, default=50000, help="rows per COPY / generated chunk")
     p.add_argument("--filtered", action="store_true",
                    help="also measure filtered queries (loads two integer filter columns "
@@ -1258,7 +1279,8 @@ def main(argv=None) -> int:
         "dataset": {"spec": a.dataset, "title": data.title, "rows": data.n, "dim": data.dim,
                     "queries": len(data.queries), "k": a.k},
         "index": {"m": a.m, "ef_construction": a.ef_construction, "opclass": "vector_l2_ops"},
-        "ef_search": a.ef_search, "clients": a.clients, "parallel_workers": a.parallel_workers,
+        "ef_search": a.ef_search, "ef_search_added": getattr(a, "ef_search_added", []),
+        "clients": a.clients, "parallel_workers": a.parallel_workers,
         "recall_definition": "hits / k, a hit being a returned row whose exact distance is "
                              "at most the k-th true distance (ties count)",
         "qps_definition": "executions / wall-clock seconds over all clients (the query "
