@@ -785,13 +785,14 @@ def step_queries(engines: List[Engine], data: Data, recall: Recall, a) -> None:
 
     for ef in a.ef_search:
         sweep_point(ef)
-    # An engine whose curve ends below another's best recall leaves that
-    # point without a match: go on, both engines, doubling ef_search.
+    # The matched-recall table reads our curve at the other engine's
+    # points: if ours ends below its best recall, that point has no match.
+    # Go on, both engines, doubling ef_search.
     a.ef_search_added = []
     ef = max(a.ef_search)
     while a.extend_sweep and len(engines) > 1 and ef < EF_SEARCH_MAX:
         best = [max(p["recall"] for p in e.r["sweep"]) for e in engines]
-        if min(best) >= max(best):
+        if best[0] >= max(best[1:]):
             break
         ef = min(2 * ef, EF_SEARCH_MAX)
         say(f"  best recall so far {' / '.join(f'{b:.4f}' for b in best)}: "
@@ -1170,9 +1171,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="builds of each kind per engine, alternated; the build time is "
                         "their median (default 1)")
     p.add_argument("--no-extend-sweep", dest="extend_sweep", action="store_false",
-                   help="do not go on past the sweep when one engine's best recall is "
-                        "below another's (by default the sweep goes on, both engines, "
-                        f"doubling ef_search up to {EF_SEARCH_MAX}, until they match)")
+                   help="do not go on past the sweep when our best recall is below "
+                        "the other engine's (by default the sweep goes on, both engines, "
+                        f"doubling ef_search up to {EF_SEARCH_MAX}, until ours reaches it)")
     p.add_argument("--chunk", type=int, default=50000, help="rows per COPY / generated chunk")
     p.add_argument("--filtered", action="store_true",
                    help="also measure filtered queries (loads two integer filter columns "
