@@ -462,9 +462,7 @@ def _client_main(dsn: str, pipe) -> None:
         try:
             set_ef(conn, ef)
             with conn.cursor() as cur:
-                for prm in params[:warmup]:
-                    cur.execute(text, prm, prepare=True)
-                    cur.fetchall()
+                _untimed(cur, text, params[:warmup])
                 pipe.send(("ready",))
                 go = pipe.recv()
                 if go is None:
@@ -476,6 +474,13 @@ def _client_main(dsn: str, pipe) -> None:
         except Exception as ex:  # noqa: BLE001 - reported by the parent
             pipe.send(("error", f"{type(ex).__name__}: {ex}"))
     conn.close()
+
+
+def _untimed(cur, query, params: Sequence[Tuple]) -> None:
+    """Runs the query once per parameter tuple, untimed (warm-up)."""
+    for prm in params:
+        cur.execute(query, prm, prepare=True)
+        cur.fetchall()
 
 
 def _timed_loop(cur, query, params: Sequence[Tuple], passes: int):
@@ -512,9 +517,7 @@ def run_clients(e: Engine, query, params: Sequence[Tuple], ef: int, clients: int
     set_ef(e.conn, ef)
     mine = shares[0]
     with e.conn.cursor() as cur:
-        for j in mine[:warmup]:
-            cur.execute(text, params[j], prepare=True)
-            cur.fetchall()
+        _untimed(cur, text, [params[j] for j in mine[:warmup]])
         replies = [c.pipe.recv() for c in others]
         errors = [r[1] for r in replies if r[0] == "error"]
         for c, r in zip(others, replies):
