@@ -31,13 +31,14 @@ OBJS = \
 	src/hnswstats.o \
 	src/hnswpinned.o \
 	src/hnswrecent.o \
+	src/hnswreuse.o \
 	src/hnswutils.o \
 	src/hnswvacuum.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

@@ -4,6 +4,7 @@
  *	  the cost model and opclass validation.
  */
 #include "hnsw.h"
+#include "hnswreuse.h"
 
 #include <math.h>
 
@@ -50,6 +51,7 @@ _PG_init(void)
 	vec_kernels_init();
 	vec_half_kernels_init();
 	vec_sq8_kernels_init();
+	hnsw_reuse_init();
 
 	hnsw_relopt_kind = add_reloption_kind();
 	add_int_reloption(hnsw_relopt_kind, "m",

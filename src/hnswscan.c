@@ -18,6 +18,7 @@
  * relaxed_order returns and strict_order skips.
  */
 #include "hnsw.h"
+#include "hnswreuse.h"
 
 #include <math.h>
 
@@ -32,6 +33,7 @@ typedef struct HnswScanOpaqueData
 	HnswIndexInfo info;
 	HnswDiskGraph graph;
 	HnswSearch *search;			/* reused by every rescan */
+	float	   *query;			/* the search's query (in ctx) */
 	MemoryContext ctx;			/* everything one search allocates */
 	bool		searched;		/* results are ready */
 	HnswNode   *results;		/* found elements, nearest first */
@@ -58,6 +60,7 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	hnsw_index_info(index, &so->info, NULL);
 	so->search = hnsw_search_create(&hnsw_disk_ops, &so->graph, so->info.m);
 	scan->opaque = so;
+	hnsw_reuse_watch(scan);
 	return scan;
 }
 
@@ -72,8 +75,10 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys,
 				scan->numberOfOrderBys * sizeof(ScanKeyData));
+	hnsw_reuse_forget(scan);
 	so->searched = false;
 	so->results = NULL;
+	so->query = NULL;
 	so->nresults = so->pos = so->tidpos = 0;
 	so->exhausted = false;
 	so->returned = 0;
@@ -123,6 +128,7 @@ scan_search(IndexScanDesc scan, HnswScanOpaque so)
 		return;					/* empty index */
 
 	query = scan_query(scan, so);
+	so->query = query;
 
 	hnsw_search_begin(so->search, query);
 	if (hnsw_search_seed(so->search, hnsw_tid_key(meta.entry_blkno, meta.entry_offno)))
@@ -220,13 +226,18 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 				scan->xs_recheckorderby = false;
 				so->last_dist = Max(so->last_dist, node->dist);
 				so->returned++;
+				hnsw_reuse_returned(scan, so->info.kind, so->query,
+									so->info.dim, node->dist);
 				return true;
 			}
 			so->pos++;
 			so->tidpos = 0;
 		}
 		if (!scan_next_batch(so))
+		{
+			hnsw_reuse_forget(scan);
 			return false;
+		}
 	}
 }
 
@@ -235,6 +246,7 @@ hnswendscan(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 
+	hnsw_reuse_forget(scan);
 	hnsw_disk_graph_release(&so->graph);
 	hnsw_search_free(so->search);
 	MemoryContextDelete(so->ctx);

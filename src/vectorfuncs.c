@@ -15,6 +15,7 @@
 
 #include "catalog/pg_type.h"
 #include "distance.h"
+#include "hnswreuse.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -53,15 +54,44 @@ sum_double(const Vector *a, const Vector *b, SumKind kind)
 	return s;
 }
 
+/*
+ * The sum an hnsw scan already computed for the row it just returned, when
+ * a is that row's TOASTed vector and b the scan's query (hnswreuse.c): it
+ * spares fetching a back from the TOAST relation.
+ */
+static bool
+scan_sum(Datum a, const Vector *b, SumKind kind, float *f)
+{
+	static const HnswDistanceKind index_kind[] = {
+		[SUM_L2_SQUARED] = HNSW_DIST_L2,
+		[SUM_DOT] = HNSW_DIST_IP,
+		[SUM_L1] = HNSW_DIST_L1
+	};
+	float		dist;
+
+	if (!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(a)) ||
+		!hnsw_reuse_distance(index_kind[kind], a, b, &dist))
+		return false;
+	/* an inner-product index orders by -dot */
+	*f = kind == SUM_DOT ? -dist : dist;
+	return isfinite(*f);
+}
+
 /* One of the three sums over two vectors of equal dimension. */
 static double
 vector_sum(FunctionCallInfo fcinfo, SumKind kind)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *a;
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 	float		f;
 	double		d;
 
+	if (scan_sum(PG_GETARG_DATUM(0), b, kind, &f))
+	{
+		PG_FREE_IF_COPY(b, 1);
+		return f;
+	}
+	a = PG_GETARG_VECTOR_P(0);
 	CheckVectorDims(a, b);
 	if (kind == SUM_L2_SQUARED)
 		f = vec_kernels->l2_squared(a->x, b->x, a->dim);

@@ -1,0 +1,219 @@
+/*
+ * hnswreuse.c
+ *	  Gives the SQL distance functions the distance an hnsw scan already
+ *	  computed for the row it returned last.
+ *
+ * For SELECT ... ORDER BY v <-> q LIMIT k the planner keeps "v <-> q" in the
+ * index scan's target list (PostgreSQL has no way for an index scan to hand
+ * the executor its ORDER BY values), so the executor calls the distance
+ * function again for every row the scan returns.  A vector of more than
+ * about 500 dimensions is stored out of line, in the table's TOAST relation,
+ * and that call first fetches it back: a descent of the TOAST index, two or
+ * more chunk tuples and a copy, for a distance the scan computed moments
+ * before.  On Fashion-MNIST (784 dimensions, ten rows a query) that was a
+ * fifth of a query's time in the backend.
+ *
+ * So each scan notes here the distance of the row it returns, and the
+ * distance functions, when their first argument is a TOAST pointer, ask
+ * whether that pointer is the indexed column of the row this scan returned
+ * last.  The answer is checked, not assumed: the function gets the scan's
+ * distance only when
+ *
+ * - the table is a heap and the index is on a plain column, and the heap
+ *	 tuple the executor fetched for that row (scan->xs_heaptid, in the buffer
+ *	 the heap fetch keeps pinned) holds, in that column, a TOAST pointer
+ *	 equal byte for byte to the function's argument.  A TOAST value is never
+ *	 changed and its (relation, value id) names one live value at a time, so
+ *	 the argument's vector is the row's, which is the element's vector: the
+ *	 index stores a row's vector unchanged (for L2, inner product and L1;
+ *	 cosine indexes store it normalised and are left out), and a duplicate
+ *	 joins an element only when its bytes are equal.  The members of a HOT
+ *	 chain share the TOAST pointer of an indexed column (a HOT update leaves
+ *	 indexed columns as they were);
+ * - the function's other argument is the scan's query, compared in full;
+ * - the function's kind of sum is the index's.
+ *
+ * Then the scan's distance is the function's own sum, to the bit: both come
+ * from the same kernel (vec_kernels), whose result depends neither on the
+ * order of its two arguments nor on their addresses (distance.c).  Any
+ * doubt -- another column, another row, another query, a tuple that is not
+ * there -- means the function computes the distance as before.
+ *
+ * The note names the scan by pointer.  It is cleared when the scan rescans,
+ * ends or its memory goes away (a callback on the memory context that holds
+ * the scan: an aborted query frees it without calling amendscan), and at
+ * the end of every transaction and subtransaction abort, so it never points
+ * at a freed scan or at a buffer no longer pinned.
+ */
+#include "hnswreuse.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* What the last hnsw scan to return a row noted about it */
+typedef struct HnswReturned
+{
+	IndexScanDesc scan;			/* that scan; NULL when nothing is noted */
+	HnswDistanceKind kind;		/* the index's kind of distance */
+	AttrNumber	attnum;			/* the heap column the index is on */
+	const float *query;			/* the scan's query, in the scan's memory */
+	int			dim;			/* its length */
+	float		dist;			/* the index's distance of that row */
+} HnswReturned;
+
+static HnswReturned last;
+
+static void
+reuse_clear(void)
+{
+	last.scan = NULL;
+	last.query = NULL;
+}
+
+static void
+reuse_xact_callback(XactEvent event, void *arg)
+{
+	reuse_clear();
+}
+
+static void
+reuse_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		reuse_clear();
+}
+
+/* The scan's memory is going away; the pointer is compared, never followed. */
+static void
+reuse_context_callback(void *arg)
+{
+	if (last.scan == (IndexScanDesc) arg)
+		reuse_clear();
+}
+
+/* Called once, from _PG_init. */
+void
+hnsw_reuse_init(void)
+{
+	RegisterXactCallback(reuse_xact_callback, NULL);
+	RegisterSubXactCallback(reuse_subxact_callback, NULL);
+}
+
+/*
+ * Called by ambeginscan, in the memory context that holds the scan: forget
+ * the scan's note when that memory is reset or deleted.
+ */
+void
+hnsw_reuse_watch(IndexScanDesc scan)
+{
+	MemoryContext cxt = GetMemoryChunkContext(scan);
+	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+
+	cb->func = reuse_context_callback;
+	cb->arg = scan;
+	MemoryContextRegisterResetCallback(cxt, cb);
+}
+
+void
+hnsw_reuse_forget(IndexScanDesc scan)
+{
+	if (last.scan == scan)
+		reuse_clear();
+}
+
+/*
+ * The scan returns a row of distance dist to query (the scan keeps query
+ * until it rescans or ends).
+ */
+void
+hnsw_reuse_returned(IndexScanDesc scan, HnswDistanceKind kind,
+					const float *query, int dim, float dist)
+{
+	Relation	heap = scan->heapRelation;
+	AttrNumber	attnum = scan->indexRelation->rd_index->indkey.values[0];
+
+	if (kind == HNSW_DIST_COSINE || heap == NULL || attnum <= 0 ||
+		heap->rd_tableam != GetHeapamTableAmRoutine())
+	{
+		reuse_clear();
+		return;
+	}
+	last.scan = scan;
+	last.kind = kind;
+	last.attnum = attnum;
+	last.query = query;
+	last.dim = dim;
+	last.dist = dist;
+}
+
+/*
+ * The indexed column of the heap tuple the executor fetched for the row
+ * last returned, or NULL when that tuple is not at hand.  The buffer is
+ * pinned by the heap fetch, and a pinned page keeps its tuples where they
+ * are (pruning needs a cleanup lock), so, like the executor, this reads the
+ * tuple without a content lock.
+ */
+static struct varlena *
+fetched_column(void)
+{
+	IndexScanDesc scan = last.scan;
+	IndexFetchHeapData *hf = (IndexFetchHeapData *) scan->xs_heapfetch;
+	ItemPointer tid = &scan->xs_heaptid;
+	HeapTupleData tuple;
+	Page		page;
+	OffsetNumber off;
+	ItemId		lp;
+	Datum		value;
+	bool		isnull;
+
+	if (hf == NULL || !BufferIsValid(hf->xs_cbuf) ||
+		BufferGetBlockNumber(hf->xs_cbuf) != ItemPointerGetBlockNumber(tid))
+		return NULL;
+	page = BufferGetPage(hf->xs_cbuf);
+	off = ItemPointerGetOffsetNumber(tid);
+	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+		return NULL;
+	lp = PageGetItemId(page, off);
+	if (!ItemIdIsNormal(lp))
+		return NULL;
+	tuple.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+	tuple.t_len = ItemIdGetLength(lp);
+	tuple.t_self = *tid;
+	tuple.t_tableOid = RelationGetRelid(scan->heapRelation);
+	value = heap_getattr(&tuple, last.attnum,
+						 RelationGetDescr(scan->heapRelation), &isnull);
+	return isnull ? NULL : (struct varlena *) DatumGetPointer(value);
+}
+
+/*
+ * The index's distance between value (a TOAST pointer, not yet fetched) and
+ * query, if value is the indexed column of the row the last scan returned
+ * and query is that scan's query (see the file header).  kind: the sum the
+ * caller computes.
+ */
+bool
+hnsw_reuse_distance(HnswDistanceKind kind, Datum value, const Vector *query,
+					float *dist)
+{
+	struct varlena *arg = (struct varlena *) DatumGetPointer(value);
+	struct varlena *col;
+
+	if (last.scan == NULL || last.kind != kind || query->dim != last.dim ||
+		!VARATT_IS_EXTERNAL_ONDISK(arg))
+		return false;
+	col = fetched_column();
+	if (col == NULL || !VARATT_IS_EXTERNAL_ONDISK(col) ||
+		memcmp(VARDATA_EXTERNAL(col), VARDATA_EXTERNAL(arg),
+			   sizeof(varatt_external)) != 0)
+		return false;
+	if (memcmp(query->x, last.query, sizeof(float) * last.dim) != 0)
+		return false;
+	*dist = last.dist;
+	return true;
+}
