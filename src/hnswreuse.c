@@ -40,13 +40,14 @@
  * there -- means the function computes the distance as before.
  *
  * The note names the scan by pointer.  It is cleared when the scan rescans,
- * ends or its memory goes away (a callback on the memory context that holds
- * the scan: an aborted query frees it without calling amendscan), and at
- * the end of every transaction and subtransaction abort, so it never points
- * at a freed scan or at a buffer no longer pinned.
+ * returns its last row, ends or its memory goes away (a callback on the
+ * scan's memory context: an aborted query frees it without calling
+ * amendscan), and at the end of every transaction and subtransaction abort,
+ * so it never points at a freed scan or at a buffer no longer pinned.
  */
 #include "hnswreuse.h"
 
+#include "distance.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/relscan.h"
@@ -64,6 +65,7 @@ typedef struct HnswReturned
 	const float *query;			/* the scan's query, in the scan's memory */
 	int			dim;			/* its length */
 	float		dist;			/* the index's distance of that row */
+	const VecKernels *kernels;	/* the kernels that computed it */
 } HnswReturned;
 
 static HnswReturned last;
@@ -106,13 +108,13 @@ hnsw_reuse_init(void)
 }
 
 /*
- * Called by ambeginscan, in the memory context that holds the scan: forget
- * the scan's note when that memory is reset or deleted.
+ * Forget the scan's note when cxt, the scan's own context (a child of the
+ * one that holds the scan, so deleted with it), is reset or deleted.  A
+ * reset runs the callback once: the scan registers again after each.
  */
 void
-hnsw_reuse_watch(IndexScanDesc scan)
+hnsw_reuse_watch(IndexScanDesc scan, MemoryContext cxt)
 {
-	MemoryContext cxt = GetMemoryChunkContext(scan);
 	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
 
 	cb->func = reuse_context_callback;
@@ -150,14 +152,19 @@ hnsw_reuse_returned(IndexScanDesc scan, HnswDistanceKind kind,
 	last.query = query;
 	last.dim = dim;
 	last.dist = dist;
+	last.kernels = vec_kernels;
 }
 
 /*
  * The indexed column of the heap tuple the executor fetched for the row
- * last returned, or NULL when that tuple is not at hand.  The buffer is
- * pinned by the heap fetch, and a pinned page keeps its tuples where they
- * are (pruning needs a cleanup lock), so, like the executor, this reads the
- * tuple without a content lock.
+ * last returned, or NULL when that tuple is not at hand.  Like the
+ * executor, this reads the tuple with the heap fetch's pin and no content
+ * lock: a tuple the fetch found visible stays where it is while the page is
+ * pinned (pruning needs a cleanup lock, and vacuum frees only line pointers
+ * pruning left dead).  When the fetch found nothing visible, xs_heaptid may
+ * name a dead item that an insert could reuse -- but then the executor asks
+ * amgettuple for the next row at once, which replaces or clears the note,
+ * with no distance call in between.
  */
 static struct varlena *
 fetched_column(void)
@@ -205,7 +212,7 @@ hnsw_reuse_distance(HnswDistanceKind kind, Datum value, const Vector *query,
 	struct varlena *col;
 
 	if (last.scan == NULL || last.kind != kind || query->dim != last.dim ||
-		!VARATT_IS_EXTERNAL_ONDISK(arg))
+		last.kernels != vec_kernels || !VARATT_IS_EXTERNAL_ONDISK(arg))
 		return false;
 	col = fetched_column();
 	if (col == NULL || !VARATT_IS_EXTERNAL_ONDISK(col) ||

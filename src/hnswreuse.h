@@ -10,7 +10,7 @@
 #include "hnsw.h"
 
 extern void hnsw_reuse_init(void);
-extern void hnsw_reuse_watch(IndexScanDesc scan);
+extern void hnsw_reuse_watch(IndexScanDesc scan, MemoryContext cxt);
 extern void hnsw_reuse_returned(IndexScanDesc scan, HnswDistanceKind kind,
 								const float *query, int dim, float dist);
 extern void hnsw_reuse_forget(IndexScanDesc scan);

@@ -60,7 +60,7 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	hnsw_index_info(index, &so->info, NULL);
 	so->search = hnsw_search_create(&hnsw_disk_ops, &so->graph, so->info.m);
 	scan->opaque = so;
-	hnsw_reuse_watch(scan);
+	hnsw_reuse_watch(scan, so->ctx);
 	return scan;
 }
 
@@ -84,6 +84,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->returned = 0;
 	so->last_dist = -INFINITY;
 	MemoryContextReset(so->ctx);
+	hnsw_reuse_watch(scan, so->ctx);
 }
 
 /*
