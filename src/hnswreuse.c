@@ -146,13 +146,10 @@ hnsw_reuse_returned(IndexScanDesc scan, HnswDistanceKind kind,
 		reuse_clear();
 		return;
 	}
-	last.scan = scan;
-	last.kind = kind;
-	last.attnum = attnum;
-	last.query = query;
-	last.dim = dim;
-	last.dist = dist;
-	last.kernels = vec_kernels;
+	last = (HnswReturned) {
+		.scan = scan, .kind = kind, .attnum = attnum, .query = query,
+		.dim = dim, .dist = dist, .kernels = vec_kernels
+	};
 }
 
 /*

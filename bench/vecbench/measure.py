@@ -46,8 +46,12 @@ def floor_sql(table: str = "items", k: int = 10, op: str = "<->",
     second).  Given the true k nearest ids, it returns what the k-NN query
     returns while doing everything but the search: client, protocol,
     executor, the heap and TOAST fetch of the k rows and their distances
-    for ORDER BY, plus k primary-key probes.  Its speed is the most any
-    index can give the k-NN query."""
+    for ORDER BY, plus k primary-key probes.  Its speed is the most an
+    index can give the k-NN query when the executor fetches and measures
+    the k rows' vectors itself: pgvector's always, vecindex's under
+    cosine or for vectors stored inline.  For TOASTed vectors under L2,
+    inner product and L1, vecindex's scans hand the executor the k
+    distances (src/hnswreuse.c, since 2336a38) and can beat it."""
     return _knn_sql(table, k, op, column, id_column, " WHERE {id} = ANY(%s::integer[])")
 
 

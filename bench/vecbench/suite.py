@@ -16,7 +16,8 @@ of --dsn (where CREATE EXTENSION vecindex must work):
   floor      the same queries given the true k ids (WHERE id = ANY(...),
              primary key, no search), with each client count: the q/s of
              an index taking no time, which caps the q/s ratio (printed as
-             "ratio ceiling")
+             "ratio ceiling") -- unless our scans spare the executor the
+             TOAST fetch of the k rows (measure.floor_sql)
   filtered   with --filtered: WHERE <column> < s ORDER BY ... LIMIT k on the
              same index, for s = 1, 10, 50 (% of the rows) and each
              hnsw.iterative_scan (off, relaxed_order, strict_order) at one
@@ -1035,7 +1036,9 @@ def print_report(engines: List[Engine], a) -> List[str]:
             lambda e, i=i: e.r["floors"][i]["qps"], "{:,.0f}")
         if other:
             # The most our q/s could be (an index taking no time) over
-            # theirs: the ratio no index could beat at that recall.
+            # theirs: the ratio no index could beat at that recall, as
+            # long as the executor fetches the k rows' vectors itself
+            # (measure.floor_sql).
             for t in RECALL_TARGETS:
                 theirs = other.r["qps_at_recall"][f"{t}/{c}"]["qps"]
                 out(f"{'  ratio ceiling, recall ' + str(t):34}"
