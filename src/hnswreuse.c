@@ -39,11 +39,12 @@
  * doubt -- another column, another row, another query, a tuple that is not
  * there -- means the function computes the distance as before.
  *
- * The note names the scan by pointer.  It is cleared when the scan rescans,
- * returns its last row, ends or its memory goes away (a callback on the
- * scan's memory context: an aborted query frees it without calling
- * amendscan), and at the end of every transaction and subtransaction abort,
- * so it never points at a freed scan or at a buffer no longer pinned.
+ * The note names the scan by pointer.  It is cleared when the scan returns
+ * its last row; when it rescans, ends or its memory goes away (a callback
+ * on the scan's memory context, which a rescan resets and amendscan
+ * deletes, and which an aborted query frees without calling amendscan);
+ * and at the end of every transaction and subtransaction abort, so it
+ * never points at a freed scan or at a buffer no longer pinned.
  */
 #include "hnswreuse.h"
 
@@ -109,8 +110,10 @@ hnsw_reuse_init(void)
 
 /*
  * Forget the scan's note when cxt, the scan's own context (a child of the
- * one that holds the scan, so deleted with it), is reset or deleted.  A
- * reset runs the callback once: the scan registers again after each.
+ * one that holds the scan, so deleted with it), is reset or deleted: that
+ * is how a rescan (reset) and amendscan (delete) forget it, and an error
+ * that frees the scan without amendscan.  A reset runs the callback once:
+ * the scan registers again after each.
  */
 void
 hnsw_reuse_watch(IndexScanDesc scan, MemoryContext cxt)
@@ -196,10 +199,10 @@ fetched_column(void)
 }
 
 /*
- * The index's distance between value (a TOAST pointer, not yet fetched) and
- * query, if value is the indexed column of the row the last scan returned
- * and query is that scan's query (see the file header).  kind: the sum the
- * caller computes.
+ * The index's distance between value (a distance function's first argument,
+ * as passed: not detoasted) and query, if value is a TOAST pointer, the
+ * indexed column of the row the last scan returned, and query is that
+ * scan's query (see the file header).  kind: the sum the caller computes.
  */
 bool
 hnsw_reuse_distance(HnswDistanceKind kind, Datum value, const Vector *query,

@@ -75,7 +75,6 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys,
 				scan->numberOfOrderBys * sizeof(ScanKeyData));
-	hnsw_reuse_forget(scan);
 	so->searched = false;
 	so->results = NULL;
 	so->query = NULL;
@@ -83,7 +82,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->exhausted = false;
 	so->returned = 0;
 	so->last_dist = -INFINITY;
-	MemoryContextReset(so->ctx);
+	MemoryContextReset(so->ctx);	/* also forgets the scan's note */
 	hnsw_reuse_watch(scan, so->ctx);
 }
 
@@ -247,7 +246,6 @@ hnswendscan(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 
-	hnsw_reuse_forget(scan);
 	hnsw_disk_graph_release(&so->graph);
 	hnsw_search_free(so->search);
 	MemoryContextDelete(so->ctx);

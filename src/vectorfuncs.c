@@ -69,8 +69,7 @@ scan_sum(Datum a, const Vector *b, SumKind kind, float *f)
 	};
 	float		dist;
 
-	if (!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(a)) ||
-		!hnsw_reuse_distance(index_kind[kind], a, b, &dist))
+	if (!hnsw_reuse_distance(index_kind[kind], a, b, &dist))
 		return false;
 	/* an inner-product index orders by -dot */
 	*f = kind == SUM_DOT ? -dist : dist;

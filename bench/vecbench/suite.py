@@ -731,8 +731,10 @@ def step_floor(engines: List[Engine], data: Data, recall: Recall, a) -> None:
     """The k-NN query with the search taken away (measure.floor_sql given
     the true k ids): how fast the query could be with an index that took
     no time, on the same client, protocol and executor.  Together with the
-    other engine's q/s it caps the q/s ratio at any recall.  Measured with
-    each client count of the sweep, so each has its ceiling."""
+    other engine's q/s it caps the q/s ratio at any recall, as long as the
+    executor fetches the k rows' vectors itself (measure.floor_sql).
+    Measured with each client count of the sweep, so each has its
+    ceiling."""
     query = measure.floor_sql(TABLE, a.k)
     params = [("{" + ",".join(str(int(i)) for i in recall.truth_ids[j, :a.k]) + "}", v)
               for j, v in enumerate(data.queries)]
