@@ -13,9 +13,11 @@
 # to tolerate (vi_ensure_packages) return non-zero instead of exiting.
 
 VI_PG_MAJOR=15
-VI_PGBIN=/usr/lib/postgresql/$VI_PG_MAJOR/bin
+# VI_PGBIN may name another (relocated) copy of the installation, so that
+# runs from two checkouts do not install into the same server directories.
+VI_PGBIN=${VI_PGBIN:-/usr/lib/postgresql/$VI_PG_MAJOR/bin}
 VI_PG_CONFIG=$VI_PGBIN/pg_config
-VI_PGXS_DIR=/usr/lib/postgresql/$VI_PG_MAJOR/lib/pgxs
+VI_PGXS_DIR=${VI_PGBIN%/bin}/lib/pgxs
 VI_PG_REGRESS=$VI_PGXS_DIR/src/test/regress/pg_regress
 VI_PERL_TESTLIB=$VI_PGXS_DIR/src/test/perl
 # The apt-installed interpreter: python3-numpy and python3-psycopg live there,
