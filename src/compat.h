@@ -9,7 +9,6 @@
 #ifndef VECINDEX_COMPAT_H
 #define VECINDEX_COMPAT_H
 
-#include "postgres.h"
 
 #if PG_VERSION_NUM < 130000
 #error "vecindex requires PostgreSQL 13 or later"

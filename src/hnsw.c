@@ -3,6 +3,9 @@
  *	  Module initialisation, the hnsw access method handler, index options,
  *	  the cost model and opclass validation.
  */
+#include "postgres.h"
+
+#include "compat.h"
 #include "hnsw.h"
 #include "hnswreuse.h"
 

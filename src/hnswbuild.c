@@ -10,6 +10,9 @@
  * pages are WAL-logged at once at the end (log_newpage_range), so a build
  * writes no per-change WAL.
  */
+#include "postgres.h"
+
+#include "compat.h"
 #include "hnswbuild.h"
 
 #include <math.h>

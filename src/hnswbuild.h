@@ -8,7 +8,7 @@
 #define VECINDEX_HNSWBUILD_H
 
 #include "distance.h"
-#include "hnsw.h"
+#include "hnswinsert.h"
 
 #include "access/parallel.h"
 #include "nodes/execnodes.h"

@@ -18,6 +18,8 @@
  * reachable elements, and a scan of the table under an MVCC snapshot taken
  * before the passes looks up every row the index should hold.
  */
+#include "postgres.h"
+
 #include "hnswcheck.h"
 
 #include "access/htup_details.h"

@@ -6,7 +6,7 @@
 #ifndef VECINDEX_HNSWCHECK_H
 #define VECINDEX_HNSWCHECK_H
 
-#include "hnsw.h"
+#include "hnsw_pagegraph.h"
 
 /* Added to an element's level in HnswCheck.levels when it is deleted */
 #define ELEM_DELETED		0x80

@@ -13,7 +13,9 @@
  * an empty index, which holds the metapage while it adds the element (the
  * only nesting, always metapage first).  So inserts cannot deadlock.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "hnswinsert.h"
 
 #include "miscadmin.h"
 #include "storage/freespace.h"

@@ -17,6 +17,8 @@
  *	  reaches a new element before the LWLock release that publishes the
  *	  first link to it, so they are read without a lock.
  */
+#include "postgres.h"
+
 #include "hnswbuild.h"
 
 #include <float.h>

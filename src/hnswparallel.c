@@ -18,6 +18,8 @@
  * parallel_workers option, as for btree.  The dimension count must be known
  * up front (a vector(n) column), since every participant lays out records.
  */
+#include "postgres.h"
+
 #include "hnswbuild.h"
 
 #include <fcntl.h>

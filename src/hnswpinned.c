@@ -43,7 +43,9 @@
  * cache), so later reads miss on the tuple only, and the elements a search
  * announces can have their tuples prefetched before they are visited.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "hnsw_pagegraph.h"
 
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"

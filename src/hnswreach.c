@@ -23,7 +23,9 @@
  * maintenance_work_mem it only links elements without any in-link (one
  * byte per slot), and if even that does not fit it only counts rows.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "hnswvacuum.h"
 
 #include "commands/vacuum.h"
 #include "miscadmin.h"

@@ -26,7 +26,10 @@
  * Temporary indexes (local buffers) are read the usual way: their lookup
  * is backend-local and cheap.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "compat.h"
+#include "hnsw_pagegraph.h"
 
 #include "pgstat.h"
 #include "storage/buf_internals.h"

@@ -46,6 +46,8 @@
  * and at the end of every transaction and subtransaction abort, so it
  * never points at a freed scan or at a buffer no longer pinned.
  */
+#include "postgres.h"
+
 #include "hnswreuse.h"
 
 #include "distance.h"
@@ -54,6 +56,7 @@
 #include "access/relscan.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "storage/bufmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 

@@ -17,7 +17,9 @@
  * batch can hold rows nearer than the end of an earlier one, which
  * relaxed_order returns and strict_order skips.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "hnsw_pagegraph.h"
 #include "hnswreuse.h"
 
 #include <math.h>

@@ -9,7 +9,9 @@
  * operation and reused across searches: its arrays grow as needed and are
  * never freed in the inner loop.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "hnsw_graph.h"
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -577,7 +579,7 @@ hnsw_search_sorted(HnswSearch *s, HnswNode **out)
 int
 hnsw_select_neighbors(HnswSelect *sel)
 {
-	uint8		by[HNSW_MAX_EF_CONSTRUCTION];	/* candidate i's pruner, if
+	uint8		by[HNSW_SELECT_MAX_PRUNERS];	/* candidate i's pruner, if
 												 * sel->pruner is wanted */
 	int			nsel = 0;
 	int			i;

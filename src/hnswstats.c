@@ -6,6 +6,8 @@
  * corrupted page is reported rather than described, and takes the same
  * locks: AccessShareLock, one share-locked buffer at a time.
  */
+#include "postgres.h"
+
 #include "hnswcheck.h"
 
 #include "fmgr.h"

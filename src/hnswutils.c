@@ -2,7 +2,10 @@
  * hnswutils.c
  *	  Pages, the metapage, element tuples and reads of the page graph.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "compat.h"
+#include "hnsw_pagegraph.h"
 
 #include <math.h>
 

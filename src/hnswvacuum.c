@@ -27,7 +27,10 @@
  * reused element, which a search visits harmlessly.  Why scans stay correct
  * while slots are reused is in README.hnsw.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "hnswinsert.h"
+#include "hnswvacuum.h"
 
 
 #include "commands/vacuum.h"

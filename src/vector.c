@@ -12,6 +12,8 @@
  * stored vector always has 1..VECTOR_MAX_DIM finite elements: the index and
  * the distance kernels rely on that and never re-check.
  */
+#include "postgres.h"
+
 #include "vector.h"
 
 #include <math.h>

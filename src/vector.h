@@ -9,7 +9,6 @@
 #ifndef VECINDEX_VECTOR_H
 #define VECINDEX_VECTOR_H
 
-#include "postgres.h"
 #include "fmgr.h"
 
 /* Largest dimension count the type accepts (typmod and input). */

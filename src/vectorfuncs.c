@@ -9,6 +9,8 @@
  * so a SQL distance is never infinite for finite vectors.  The index never
  * needs that: it only compares distances.
  */
+#include "postgres.h"
+
 #include "vector.h"
 
 #include <math.h>

@@ -9,7 +9,9 @@
  * hnsw_prefetch's volatile asm must keep them at any optimisation level
  * and with any compiler that builds the extension.
  */
-#include "hnsw.h"
+#include "postgres.h"
+
+#include "hnsw_pagegraph.h"
 
 extern void prefetch_probe(const char *p);
 

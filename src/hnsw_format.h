@@ -1,0 +1,185 @@
+/*
+ * hnsw_format.h
+ *	  The on-disk format of an hnsw index: the page special space, the
+ *	  metapage and the element tuple.  src/README.hnsw describes every byte;
+ *	  keep the two in step, and bump HNSW_FORMAT_VERSION on any change.
+ *
+ * Include postgres.h before this header.
+ */
+#ifndef VECINDEX_HNSW_FORMAT_H
+#define VECINDEX_HNSW_FORMAT_H
+
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+
+/* Highest layer an element may be placed on (levels are 0..HNSW_MAX_LEVEL). */
+#define HNSW_MAX_LEVEL				15
+
+/* Heap TIDs one element can carry: duplicates of a vector share an element. */
+#define HNSW_HEAPTIDS				8
+
+/* ---------------------------------------------------------------------
+ * On-disk format
+ * ---------------------------------------------------------------------
+ */
+#define HNSW_MAGIC					0x56584E48	/* "HNXV" */
+#define HNSW_FORMAT_VERSION			1
+#define HNSW_METAPAGE_BLKNO			0
+
+/* Identifies our pages in the last two bytes of the special space. */
+#define HNSW_PAGE_ID				0xFF93
+
+/* Page kinds, in HnswPageOpaqueData.flags */
+#define HNSW_PAGE_META				(1 << 0)
+#define HNSW_PAGE_ELEMENT			(1 << 1)
+
+typedef struct HnswPageOpaqueData
+{
+	uint16		flags;			/* HNSW_PAGE_META or HNSW_PAGE_ELEMENT */
+	uint16		unused1;		/* reserved, zero */
+	uint16		unused2;		/* reserved, zero */
+	uint16		page_id;		/* HNSW_PAGE_ID, to recognise our pages */
+} HnswPageOpaqueData;
+
+typedef HnswPageOpaqueData *HnswPageOpaque;
+
+#define HnswPageGetOpaque(page) ((HnswPageOpaque) PageGetSpecialPointer(page))
+
+/* How an index measures distance; fixed by its opclass. */
+typedef enum HnswDistanceKind
+{
+	HNSW_DIST_L2 = 1,			/* squared Euclidean (same order as <->) */
+	HNSW_DIST_IP = 2,			/* negative inner product (<#>) */
+	HNSW_DIST_COSINE = 3,		/* vectors stored unit-length; -dot (<=>) */
+	HNSW_DIST_L1 = 4			/* taxicab (<+>) */
+} HnswDistanceKind;
+
+/*
+ * The metapage (block 0).  Its contents start right after the page header;
+ * pd_lower points past it so full-page images skip the hole.
+ */
+typedef struct HnswMetaPageData
+{
+	uint32		magic;			/* HNSW_MAGIC */
+	uint32		version;		/* HNSW_FORMAT_VERSION */
+	uint16		dimensions;		/* vector length; 0 until the first vector */
+	uint16		m;				/* index option m (layer 0 holds 2*m links) */
+	uint16		ef_construction;	/* index option ef_construction */
+	uint8		kind;			/* HnswDistanceKind of the opclass */
+	uint8		unused;			/* reserved, zero */
+	BlockNumber entry_blkno;	/* entry point element's block, or Invalid */
+	OffsetNumber entry_offno;	/* entry point element's line pointer */
+	int16		entry_level;	/* entry point's top layer; -1 when empty */
+	uint32		reserved[4];	/* room for later versions, zero */
+} HnswMetaPageData;
+
+typedef HnswMetaPageData *HnswMetaPage;
+
+#define HnswPageGetMeta(page) ((HnswMetaPage) PageGetContents(page))
+
+/* Tuple type byte, first byte of every item on an element page. */
+#define HNSW_ELEMENT_TUPLE			0xE1
+
+/*
+ * One graph element: its heap TIDs, its neighbour lists on every layer it
+ * lives on, and its vector, all in one item so a hop touches one page.
+ *
+ * Fixed header, then `data`:
+ *	 uint16			 count[level + 1];		valid links on each layer
+ *	 ItemPointerData links[2m + level*m];	layer 0 (2m slots), then layers
+ *											1..level (m slots each)
+ *	 (padding to a 4-byte boundary)
+ *	 float			 vec[dim];				the vector (unit length for cosine)
+ *
+ * The size is fixed once written (a function of level, m and dim), so every
+ * later change (links, heap TIDs) is an in-place overwrite.
+ */
+typedef struct HnswElementTupleData
+{
+	uint8		type;			/* HNSW_ELEMENT_TUPLE */
+	uint8		level;			/* top layer of this element, 0..HNSW_MAX_LEVEL */
+	uint8		deleted;		/* 1: no live heap TIDs and unlinked by vacuum */
+	uint8		version;		/* bumped each time vacuum reuses the slot */
+	uint16		dim;			/* number of floats in vec */
+	uint16		unused;			/* reserved, zero */
+	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* rows with this vector;
+												 * unused slots invalid */
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* counts, links, vector */
+} HnswElementTupleData;
+
+typedef HnswElementTupleData *HnswElementTuple;
+
+#define HNSW_ELEMENT_HEADER_SIZE	offsetof(HnswElementTupleData, data)
+
+/* Capacity of a layer's link list */
+static inline int
+HnswLayerCapacity(int m, int layer)
+{
+	return layer == 0 ? 2 * m : m;
+}
+
+/* Index of a layer's first slot in the links array */
+static inline int
+HnswLayerStart(int m, int layer)
+{
+	return layer == 0 ? 0 : 2 * m + (layer - 1) * m;
+}
+
+static inline Size
+HnswLinksOffset(int level)
+{
+	return HNSW_ELEMENT_HEADER_SIZE + sizeof(uint16) * (level + 1);
+}
+
+static inline Size
+HnswVectorOffset(int level, int m)
+{
+	Size		off = HnswLinksOffset(level) +
+		sizeof(ItemPointerData) * HnswLayerStart(m, level + 1);
+
+	return TYPEALIGN(sizeof(float), off);
+}
+
+static inline Size
+HnswElementTupleSize(int level, int m, int dim)
+{
+	return HnswVectorOffset(level, m) + sizeof(float) * dim;
+}
+
+static inline uint16 *
+HnswTupleCounts(HnswElementTuple tup)
+{
+	return (uint16 *) tup->data;
+}
+
+static inline ItemPointerData *
+HnswTupleLinks(HnswElementTuple tup, int m, int layer)
+{
+	return (ItemPointerData *) ((char *) tup + HnswLinksOffset(tup->level)) +
+		HnswLayerStart(m, layer);
+}
+
+static inline float *
+HnswTupleVector(HnswElementTuple tup, int m)
+{
+	return (float *) ((char *) tup + HnswVectorOffset(tup->level, m));
+}
+
+/* Largest element tuple a page can hold (one item per page). */
+#define HNSW_MAX_TUPLE_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) - \
+	 MAXALIGN(sizeof(HnswPageOpaqueData)))
+
+/* How many heap TIDs (rows) an element holds; 0 once VACUUM emptied it */
+static inline int
+hnsw_tuple_ntids(HnswElementTuple tup)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < HNSW_HEAPTIDS; i++)
+		n += ItemPointerIsValid(&tup->heaptids[i]);
+	return n;
+}
+
+#endif							/* VECINDEX_HNSW_FORMAT_H */

@@ -1,0 +1,196 @@
+/*
+ * hnsw_graph.h
+ *	  The graph algorithms of HNSW -- layer search, neighbour selection and
+ *	  link-list maintenance -- over an ops interface (HnswGraphOps) that each
+ *	  graph backend implements: the page graph of inserts and scans
+ *	  (hnswutils.c), the pinned pages of a build (hnswpinned.c) and the memory
+ *	  graph of CREATE INDEX (hnswmemgraph.c).  Nothing here knows where a
+ *	  graph lives; an element is an opaque 64-bit key.
+ *
+ * Include postgres.h before this header.
+ */
+#ifndef VECINDEX_HNSW_GRAPH_H
+#define VECINDEX_HNSW_GRAPH_H
+
+#include "hnsw_format.h"
+
+/* Largest m (links per upper layer; layer 0 holds 2m) any graph may use */
+#define HNSW_MAX_M					100
+
+/*
+ * Distance between two vectors of the index's kind; smaller is nearer.  The
+ * vectors are float[n], or for the build's half-precision working copies
+ * (hnsw_distance_fn(kind, true)) VecHalf[n], n then padded (distance.h).
+ */
+typedef float (*HnswDistanceFn) (const void *a, const void *b, int n);
+
+/* An element found during a search */
+typedef struct HnswNode
+{
+	uint64		key;			/* element identity (graph specific) */
+	float		dist;			/* distance to the query */
+	int16		level;			/* element's top layer */
+	uint8		ntids;			/* live heap TIDs (disk graph only; copied
+								 * into heaptids when the graph wants them) */
+	uint8		deleted;		/* element has no live rows */
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
+} HnswNode;
+
+/*
+ * How the search reads a graph.  The memory graph of a build and the page
+ * graph of inserts and scans implement this; the search loop is shared.
+ */
+typedef struct HnswGraphOps
+{
+	/*
+	 * Stores the keys of `key`'s links on `layer` into out[] (room for 2*m)
+	 * and returns their number.
+	 */
+	int			(*links) (void *ctx, uint64 key, int layer, uint64 *out);
+
+	/*
+	 * Computes the distance from the search's query to element `key` into
+	 * node->dist and fills node->level (and, for scans, the heap TIDs).
+	 * Returns false if the element is not valid to visit.
+	 */
+	bool		(*visit) (void *ctx, uint64 key, const float *query, HnswNode *node);
+
+	/*
+	 * Optional: announces that keys[0..n-1] will be visited next, in that
+	 * order, so the graph can start fetching them.  keys[] stays unchanged
+	 * until they have been visited.
+	 */
+	void		(*prefetch) (void *ctx, const uint64 *keys, int n);
+
+	/*
+	 * Whether each expansion's new links are visited (and announced) in key
+	 * order: for index pages, neighbours laid out together then come one
+	 * after another and each page is pinned once.  The memory graph gains
+	 * nothing from the order and would pay for the sort.
+	 */
+	bool		visit_in_key_order;
+
+	/*
+	 * Optional: `key`'s links on `layer` will likely be asked for next, so
+	 * the graph can start fetching them.
+	 */
+	void		(*prefetch_links) (void *ctx, uint64 key, int layer);
+} HnswGraphOps;
+
+typedef struct HnswHeapItem
+{
+	float		dist;
+	int32		node;			/* index into HnswSearch.nodes */
+} HnswHeapItem;
+
+typedef struct HnswHeap
+{
+	HnswHeapItem *items;
+	int			count;
+	int			capacity;
+} HnswHeap;
+
+/* Open-addressing set of element keys visited by one layer's search */
+typedef struct HnswVisited
+{
+	uint64	   *keys;
+	uint32	   *stamps;			/* entry i is live iff stamps[i] == stamp */
+	uint32		stamp;
+	uint32		mask;			/* capacity - 1 (power of two) */
+	uint32		count;
+} HnswVisited;
+
+typedef struct HnswSearch
+{
+	const HnswGraphOps *ops;
+	void	   *ctx;
+	const float *query;
+	int			m;
+	HnswVisited visited;
+	HnswNode   *nodes;			/* arena of found elements */
+	int			nnodes;
+	int			maxnodes;
+	HnswHeap	candidates;		/* min-heap: nearest unexpanded first */
+	HnswHeap	results;		/* max-heap: farthest of the best ef first */
+	HnswHeap	pending;		/* iterative scans: min-heap of found
+								 * elements not handed out yet */
+	uint64	   *linkbuf;		/* scratch for ops->links */
+	int64		ndistances;		/* statistics: distances computed */
+} HnswSearch;
+
+extern HnswSearch *hnsw_search_create(const HnswGraphOps *ops, void *ctx, int m);
+extern void hnsw_search_begin(HnswSearch *s, const float *query);
+extern bool hnsw_search_seed(HnswSearch *s, uint64 key);
+extern void hnsw_search_layer(HnswSearch *s, int ef, int layer);
+extern int	hnsw_search_sorted(HnswSearch *s, HnswNode **out);
+extern void hnsw_search_free(HnswSearch *s);
+extern void hnsw_search_iter_start(HnswSearch *s);
+extern int	hnsw_search_iter_next(HnswSearch *s, int ef, HnswNode **out);
+extern Size hnsw_search_mem(const HnswSearch *s);
+
+/* Neighbour selection (the paper's heuristic, Algorithm 4) */
+typedef struct HnswSelect
+{
+	HnswDistanceFn distance;
+	int			dim;
+	int			ncand;			/* candidates, sorted nearest first */
+	const void **vecs;			/* candidates' vectors (as distance takes) */
+	const float *dists;			/* candidates' distances to the base */
+	int			cap;			/* at most this many selected */
+	int		   *selected;		/* out: indexes into the candidates */
+	int			nkept;			/* out: the first nkept selected are the
+								 * heuristic's choices, the rest fillers */
+	uint8	   *pruner;			/* out, unless NULL: for selected[i] a filler,
+								 * pruner[i] is the index (< nkept) of the
+								 * choice that pruned it; 0 for a choice */
+} HnswSelect;
+
+#define HNSW_NO_PRUNER	0xFF
+
+/*
+ * Most candidates a selection that reports pruners may be given: a build's
+ * or an insert's search returns at most ef_construction of them (hnsw.h
+ * asserts the option's limit fits).
+ */
+#define HNSW_SELECT_MAX_PRUNERS	1000
+
+extern int	hnsw_select_neighbors(HnswSelect *sel);
+
+/*
+ * A link list as the heuristic leaves it: its choices (the first nkept),
+ * nearest first, then the fillers it passed over, nearest first, each with
+ * the index of the choice that pruned it.  Knowing that lets a back-link
+ * update the list with a few distances (hnsw_list_add) instead of
+ * re-running the heuristic over all of it.
+ */
+typedef struct HnswList
+{
+	int			count;
+	int			nkept;
+	uint64		keys[2 * HNSW_MAX_M];
+	float		dists[2 * HNSW_MAX_M];	/* to the list's owner */
+	uint8		pruners[2 * HNSW_MAX_M];	/* fillers' (0 for choices) */
+} HnswList;
+
+/*
+ * How hnsw_list_add reads vectors.  `which` is 0 for the entry being
+ * placed and 1 for the choice it is compared with: a vector returned for
+ * one must stay valid while the other is fetched (a copy per role will do).
+ */
+typedef struct HnswListGraph
+{
+	const void *(*vector) (void *ctx, uint64 key, int which);
+	void	   *ctx;
+	HnswDistanceFn distance;
+	int			dim;
+	int			cap;			/* the list's capacity */
+} HnswListGraph;
+
+extern void hnsw_list_add(HnswList *list, const HnswListGraph *lg,
+						  uint64 newkey, float newdist);
+
+/* The order of search results: by distance, ties broken by key */
+extern void hnsw_sort_nodes(HnswNode *nodes, int n);
+extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
+
+#endif							/* VECINDEX_HNSW_GRAPH_H */

@@ -1,0 +1,214 @@
+/*
+ * hnsw_pagegraph.h
+ *	  The graph as it lives in index pages: reading and checking pages and
+ *	  elements, page edits under generic WAL, the page graph's HnswGraphOps
+ *	  (hnswutils.c), the buffers a backend last found (hnswrecent.c) and the
+ *	  pages a build keeps pinned (hnswpinned.c).
+ *
+ * Include postgres.h before this header.
+ */
+#ifndef VECINDEX_HNSW_PAGEGRAPH_H
+#define VECINDEX_HNSW_PAGEGRAPH_H
+
+#include "hnsw.h"
+
+#include "access/generic_xlog.h"
+#include "common/hashfn.h"
+#include "storage/bufmgr.h"
+
+extern void hnsw_init_page(Page page, uint16 flags);
+extern Buffer hnsw_new_buffer(Relation index);
+extern void hnsw_init_metapage(Page page, const HnswIndexInfo *info);
+extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
+extern HnswElementTuple hnsw_get_element(Relation index, Page page,
+										 BlockNumber blkno, OffsetNumber off);
+/*
+ * For an element reached through a link (which may be corrupt): the page's
+ * buffer (refusing InvalidBlockNumber, which ReadBuffer takes as "extend",
+ * and the metapage), and the element checked to be as long as its level,
+ * m and the index's dimensions require.
+ */
+extern Buffer hnsw_read_linked_page(Relation index, BlockNumber blkno,
+									BufferAccessStrategy strategy);
+extern void hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
+							 BufferAccessStrategy strategy, float *dst);
+extern HnswElementTuple hnsw_copy_element(const HnswIndexInfo *info, uint64 key,
+										  BufferAccessStrategy strategy);
+extern bool hnsw_is_element_page(Relation index, Page page, BlockNumber blkno);
+extern HnswElementTuple hnsw_get_linked_element(const HnswIndexInfo *info, Page page,
+												BlockNumber blkno, OffsetNumber off);
+extern HnswElementTuple hnsw_page_linked_element(const HnswIndexInfo *info, Page page,
+												 BlockNumber blkno, OffsetNumber off);
+extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno);
+
+/*
+ * A hint to fetch the cache line at addr; never faults, even if invalid.
+ *
+ * The empty volatile asm is what keeps the hint: gcc treats
+ * __builtin_prefetch as free of side effects, so a function that only reads
+ * memory and prefetches (disk_prefetch_tuple, hnsw_prefetch_element_head
+ * when not inlined early) is found pure by its interprocedural analysis and
+ * every call to it, returning nothing, is deleted -- gcc 12 -O2 left
+ * hnswutils.o (the scan's page and vector prefetches) without a single
+ * prefetch instruction.  An asm statement is a side effect
+ * (test/unit/check_prefetch keeps watch).
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define hnsw_prefetch(addr) \
+	do { \
+		const void *pf_addr_ = (addr); \
+		__builtin_prefetch(pf_addr_); \
+		__asm__ __volatile__("" : : "r"(pf_addr_)); \
+	} while (0)
+#else
+#define hnsw_prefetch(addr) ((void) 0)
+#endif
+
+/*
+ * The line size prefetches step by.  Not PG_CACHE_LINE_SIZE: that is 128,
+ * an upper bound for padding, and stepping by it asks for only every other
+ * 64-byte line of x86 and most ARM cores -- measured, a scan then waits
+ * for the other half (Fashion-MNIST ef_search 20: 0.49 ms a query against
+ * 0.42 ms at 64; 100,000 x 128: 0.50 against 0.40 ms).
+ */
+#define HNSW_PREFETCH_STRIDE 64
+
+/* Asks for every cache line of p[0..len-1] (len > 0) */
+static inline void
+hnsw_prefetch_range(const char *p, Size len)
+{
+	for (Size done = 0; done < len; done += HNSW_PREFETCH_STRIDE)
+		hnsw_prefetch(p + done);
+	hnsw_prefetch(p + len - 1);
+}
+
+/*
+ * Asks for the lines a read of element `off` touches first on its page: the
+ * header (line pointers too, for small offsets), the special space (the
+ * page check) and the element's line pointer.
+ */
+static inline void
+hnsw_prefetch_element_head(const char *page, OffsetNumber off)
+{
+	hnsw_prefetch(page);
+	hnsw_prefetch(page + BLCKSZ - 1);
+	if (off >= FirstOffsetNumber && off <= MaxOffsetNumber)
+		hnsw_prefetch(page + offsetof(PageHeaderData, pd_linp) +
+					  (off - 1) * sizeof(ItemIdData));
+}
+
+/* Where this backend last found each index page (hnswrecent.c) */
+extern Buffer hnsw_read_buffer(Relation index, BlockNumber blkno);
+extern void hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off);
+
+/* How many announced elements' pages a disk graph pins ahead of visits */
+#define HNSW_PREFETCH_DEPTH 6
+
+/* The pages of an index being built, pinned for good (hnswpinned.c) */
+typedef struct HnswPinnedPages
+{
+	Relation	index;
+	Buffer	   *bufs;			/* by block number; InvalidBuffer: not yet */
+	BlockNumber cap;			/* blocks below this may be pinned */
+	BlockNumber npinned;		/* valid entries of bufs */
+	/* tuple offsets of elements on pinned pages checked once, by slot */
+	uint16	   *offsets;		/* 0: not looked up yet */
+	uint64		noffsets;		/* entries allocated */
+	/* layer-0 lists as the heuristic left them, by element slot */
+	MemoryContext ctx;			/* where lists is (re)allocated */
+	char	   *lists;			/* entries of list_size bytes */
+	Size		list_size;
+	int			list_cap;		/* links per layer-0 list (2m) */
+	uint32		perpage;		/* slots per block */
+	uint64		nlists;			/* entries allocated */
+	uint64		maxlists;		/* entries the memory budget allows */
+} HnswPinnedPages;
+
+extern void hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info,
+							 Size budget);
+extern void hnsw_pinned_reserve(HnswPinnedPages *pp, BlockNumber nblocks);
+extern bool hnsw_pinned_list_get(HnswPinnedPages *pp, uint64 key,
+								 const ItemPointerData *links, int count,
+								 HnswList *list);
+extern void hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key,
+								 const HnswList *list);
+extern void hnsw_pinned_release(HnswPinnedPages *pp);
+extern HnswElementTuple hnsw_pinned_tuple(HnswPinnedPages *pp,
+										  const HnswIndexInfo *info, uint64 key);
+extern HnswElementTuple hnsw_build_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info,
+										 uint64 key, Page page);
+extern void hnsw_pinned_prefetch(HnswPinnedPages *pp, const HnswIndexInfo *info,
+								 const uint64 *keys, int n);
+extern const float *hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info,
+									   uint64 key, float *scratch);
+extern Buffer hnsw_pinned_read(HnswPinnedPages *pp, Relation index, BlockNumber blkno);
+
+typedef struct HnswDiskGraph
+{
+	HnswIndexInfo *info;
+	Buffer		buf;			/* last pinned buffer, kept to skip re-pins */
+	bool		locked;			/* the last read share-locked buf */
+	HnswPinnedPages *pinned;	/* a build's pinned pages, read unlocked;
+								 * NULL outside builds */
+	bool		want_tids;		/* scans need heap TIDs of visited nodes */
+	/* elements announced by hnsw_disk_ops.prefetch, visited in order */
+	const uint64 *pf_keys;
+	int			pf_n;			/* how many were announced */
+	int			pf_pos;			/* next to be visited */
+	int			pf_next;		/* next to be pinned */
+	Buffer		pf_bufs[HNSW_PREFETCH_DEPTH];	/* pins of [pos, next) */
+} HnswDiskGraph;
+
+extern const HnswGraphOps hnsw_disk_ops;
+extern void hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info,
+								 bool want_tids);
+extern void hnsw_disk_graph_release(HnswDiskGraph *g);
+
+static inline uint64
+hnsw_tid_key(BlockNumber blkno, OffsetNumber off)
+{
+	return ((uint64) blkno << 16) | off;
+}
+
+static inline BlockNumber
+hnsw_key_block(uint64 key)
+{
+	return (BlockNumber) (key >> 16);
+}
+
+static inline OffsetNumber
+hnsw_key_offset(uint64 key)
+{
+	return (OffsetNumber) (key & 0xFFFF);
+}
+
+/* The key of the element a link names */
+static inline uint64
+hnsw_link_key(const ItemPointerData *link)
+{
+	return hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(link),
+						ItemPointerGetOffsetNumberNoCheck(link));
+}
+
+/* A well-mixed 32-bit hash of an element key, for hash tables of keys */
+static inline uint32
+hnsw_key_hash(uint64 key)
+{
+	return hash_bytes_uint32((uint32) key ^ (uint32) (key >> 32));
+}
+
+/* Page edits: generic WAL after a build, plain dirtying during one */
+typedef struct HnswPageEdit
+{
+	GenericXLogState *xlog;		/* NULL while building (pages logged later) */
+	Relation	index;
+	int			nbufs;			/* buffers to dirty when not logging */
+	Buffer		bufs[MAX_GENERIC_XLOG_PAGES];
+} HnswPageEdit;
+
+extern void hnsw_edit_begin(HnswPageEdit *edit, Relation index, bool building);
+extern Page hnsw_edit_page(HnswPageEdit *edit, Buffer buf, bool fresh);
+extern void hnsw_edit_finish(HnswPageEdit *edit);
+extern void hnsw_edit_abort(HnswPageEdit *edit);
+
+#endif							/* VECINDEX_HNSW_PAGEGRAPH_H */

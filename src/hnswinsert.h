@@ -1,0 +1,34 @@
+/*
+ * hnswinsert.h
+ *	  Inserting one vector into the page graph: aminsert, and the build once
+ *	  its graph no longer fits in memory (hnswinsert.c).
+ *
+ * Include postgres.h before this header.
+ */
+#ifndef VECINDEX_HNSWINSERT_H
+#define VECINDEX_HNSWINSERT_H
+
+#include "hnsw_pagegraph.h"
+
+/*
+ * Tries of an optimistic link-list update (read, compute without a lock,
+ * write if unchanged) before giving up on that one link.
+ */
+#define HNSW_LINK_RETRIES			8
+
+typedef struct HnswInsertState
+{
+	HnswIndexInfo *info;
+	bool		building;		/* inside CREATE INDEX: skip WAL */
+	HnswSearch *search;
+	HnswDiskGraph graph;
+	HnswPinnedPages pinned;		/* building: graph.pinned points here */
+	MemoryContext tmpctx;		/* reset after each insert */
+} HnswInsertState;
+
+extern void hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building);
+extern void hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
+							   ItemPointer heaptid);
+extern void hnsw_insert_end(HnswInsertState *st);
+
+#endif							/* VECINDEX_HNSWINSERT_H */
