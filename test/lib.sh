@@ -158,7 +158,7 @@ vi_copy_source() {
 	mkdir -p "$dest"
 	tar -C "$VI_ROOT" \
 		--exclude=./.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
-		--exclude=__pycache__ --exclude=./results --exclude=./log \
+		--exclude='*.d' --exclude=__pycache__ --exclude=./results --exclude=./log \
 		--exclude=./tmp_check --exclude=./test/tmp_check \
 		--exclude=./regression.diffs --exclude=./regression.out \
 		--exclude=./test/unit/test_distance --exclude='./test/unit/fuzz_*' \
