@@ -23,7 +23,6 @@ OBJS = \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
 	src/hnswmemgraph.o \
-	src/hnswparallel.o \
 	src/hnswreach.o \
 	src/hnswinsert.o \
 	src/hnswscan.o \

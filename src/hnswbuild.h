@@ -1,20 +1,19 @@
 /*
  * hnswbuild.h
- *	  The in-memory graph of CREATE INDEX, shared by the serial build
- *	  (hnswbuild.c), the graph code (hnswmemgraph.c) and the parallel build
- *	  (hnswparallel.c).
+ *	  The in-memory graph of CREATE INDEX: the records and the calls that the
+ *	  graph (hnswmemgraph.c) offers the build (hnswbuild.c, serial and
+ *	  parallel).  The graph knows nothing of the build: the build decides
+ *	  the records' layout and the settings and hands them over here.
+ *
+ * Include postgres.h before this header.
  */
 #ifndef VECINDEX_HNSWBUILD_H
 #define VECINDEX_HNSWBUILD_H
 
 #include "distance.h"
-#include "hnswinsert.h"
+#include "hnsw_pagegraph.h"
 
-#include "access/parallel.h"
-#include "nodes/execnodes.h"
-#include "storage/buffile.h"
 #include "storage/lwlock.h"
-#include "storage/sharedfileset.h"
 #include "storage/spin.h"
 
 /*
@@ -103,6 +102,7 @@ typedef struct HnswMemGraph
 	HnswMemShared *shared;		/* allocator and entry point */
 	bool		parallel;		/* other processes change it concurrently */
 	int			m;
+	int			ef_construction;	/* candidates a layer's search keeps */
 	int			dim;
 	int			hdim;			/* shared->hdim, read once */
 	HnswDistanceFn distance;	/* over float vectors */
@@ -130,26 +130,6 @@ typedef struct HnswMemGraph
 	int			pf_n;			/* how many were announced */
 	int			pf_pos;			/* next to be visited */
 } HnswMemGraph;
-
-struct HnswParallelState;
-struct HnswParallelShared;
-
-typedef struct HnswBuildState
-{
-	HnswIndexInfo info;
-	Relation	heap;
-	HnswMemGraph graph;
-	HnswMemShared local_shared; /* graph.shared of a serial build */
-	HnswSearch *search;
-	bool		on_disk;		/* graph outgrew memory: inserting into pages */
-	HnswInsertState ins;
-	BufFile    *spill;			/* parallel build: rows that did not fit */
-	double		indtuples;		/* vectors indexed */
-	double		reltuples;		/* rows seen */
-	MemoryContext tmpctx;
-	struct HnswParallelShared *pshared; /* parallel build: shared state */
-	struct HnswParallelState *pstate;	/* parallel build, leader only */
-} HnswBuildState;
 
 static inline HnswMemElement *
 mem_element(HnswMemGraph *g, uint64 off)
@@ -293,23 +273,16 @@ mem_record_size(HnswMemGraph *g, int level)
 #define HNSW_SQ8_ON				2	/* walks on the codes */
 extern const HnswGraphOps hnsw_mem_ops;
 extern int	hnsw_mem_lwlock_tranche;
-extern bool hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid);
+extern void hnsw_mem_shared_init(HnswMemShared *sh, int hdim);
+extern void hnsw_mem_init(HnswMemGraph *g, HnswMemShared *shared, int m,
+						  int ef_construction, HnswDistanceFn distance,
+						  HnswDistanceFn half_distance, Size limit);
+extern void hnsw_mem_set_layout(HnswMemGraph *g, int dim, int hdim, int sqdim);
+extern void hnsw_mem_attach(HnswMemGraph *g, HnswMemShared *shared, char *area,
+							Size size, int tranche);
+extern bool hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const float *vec,
+							int level, ItemPointer heaptid);
 extern int64 hnsw_mem_link_orphans(HnswMemGraph *g);
 extern uint32 *hnsw_mem_layout_order(HnswMemGraph *g, int64 *n);
-
-/* hnswbuild.c */
-extern void hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index);
-extern Size hnsw_build_area_size(HnswBuildState *bs);
-extern void hnsw_build_choose_copies(HnswBuildState *bs);
-extern void hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
-								bool *isnull, bool tupleIsAlive, void *state);
-
-/* hnswparallel.c */
-extern bool hnsw_parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo);
-extern void hnsw_parallel_scan(HnswBuildState *bs);
-extern void hnsw_parallel_end(HnswBuildState *bs);
-extern void hnsw_parallel_replay_spill(HnswBuildState *bs);
-extern void hnsw_parallel_destroy(HnswBuildState *bs);
-extern void hnsw_spill_row(HnswBuildState *bs, const float *vec, ItemPointer tid);
 
 #endif							/* VECINDEX_HNSWBUILD_H */

@@ -31,6 +31,84 @@
 /* LWLock tranche of the element locks; set by the parallel build. */
 int			hnsw_mem_lwlock_tranche = 0;
 
+/*
+ * Sets up the allocator and entry point of an empty graph whose records
+ * carry half copies of hdim halves (0: none).
+ */
+void
+hnsw_mem_shared_init(HnswMemShared *sh, int hdim)
+{
+	memset(sh, 0, sizeof(HnswMemShared));
+	SpinLockInit(&sh->mutex);
+	sh->entry = -1;
+	sh->entry_level = -1;
+	sh->hdim = hdim;
+	sh->half = hdim > 0;
+}
+
+/*
+ * Sets up an empty private graph of at most `limit` bytes, allocated in the
+ * current memory context, with `shared` as its allocator and entry point.
+ * Its records' layout is set by hnsw_mem_set_layout before the first insert.
+ */
+void
+hnsw_mem_init(HnswMemGraph *g, HnswMemShared *shared, int m, int ef_construction,
+			  HnswDistanceFn distance, HnswDistanceFn half_distance, Size limit)
+{
+	memset(g, 0, sizeof(HnswMemGraph));
+	g->shared = shared;
+	g->limit = limit;
+	g->m = m;
+	g->ef_construction = ef_construction;
+	g->distance = distance;
+	g->half_distance = half_distance;
+	g->ctx = CurrentMemoryContext;
+}
+
+/*
+ * Sets the records' layout before the first insert: the dimensions, and
+ * the half and 8-bit copies they carry (hdim halves, sqdim codes; 0: none).
+ * The build decides the copies (hnswbuild.c); the 8-bit ones start out
+ * calibrating.
+ */
+void
+hnsw_mem_set_layout(HnswMemGraph *g, int dim, int hdim, int sqdim)
+{
+	Assert(g->shared->nelements == 0);
+	Assert(sqdim == 0 || hdim > 0);
+	g->dim = dim;
+	g->hdim = hdim;
+	g->sqdim = sqdim;
+	g->sq8_state = sqdim > 0 ? HNSW_SQ8_CALIBRATING : HNSW_SQ8_OFF;
+	g->seen_lo = INFINITY;
+	g->seen_hi = -INFINITY;
+	g->seen_whole = true;
+	g->shared->hdim = hdim;
+	g->shared->half = hdim > 0;
+}
+
+/*
+ * Points a graph at a parallel build's shared area of `size` bytes and its
+ * shared allocator (set up by one process with hnsw_mem_shared_init), whose
+ * element locks are of LWLock tranche `tranche`.  The records carry the
+ * half copies the allocator says, and no 8-bit ones: those are calibrated
+ * by the one process inserting the first rows, and never shared.
+ */
+void
+hnsw_mem_attach(HnswMemGraph *g, HnswMemShared *shared, char *area, Size size,
+				int tranche)
+{
+	g->base = area;
+	g->allocated = g->limit = size;
+	g->shared = shared;
+	g->hdim = shared->hdim;
+	g->sqdim = 0;
+	g->sq8_state = HNSW_SQ8_OFF;
+	g->parallel = true;
+	hnsw_mem_lwlock_tranche = tranche;
+	LWLockRegisterTranche(tranche, "hnsw_build");
+}
+
 static inline void
 elem_lock(HnswMemGraph *g, HnswMemElement *e, LWLockMode mode)
 {
@@ -349,10 +427,9 @@ typedef struct MemCandidates
 } MemCandidates;
 
 static void
-mem_search(HnswBuildState *bs, const float *vec, int level, int64 entry,
-		   int entry_level, MemCandidates *mc)
+mem_search(HnswMemGraph *g, HnswSearch *s, const float *vec, int level,
+		   int64 entry, int entry_level, MemCandidates *mc)
 {
-	HnswSearch *s = bs->search;
 	int			l;
 
 	mc->top = Min(level, entry_level);
@@ -362,7 +439,7 @@ mem_search(HnswBuildState *bs, const float *vec, int level, int64 entry,
 		hnsw_search_layer(s, 1, l);
 	for (l = mc->top; l >= 0; l--)
 	{
-		hnsw_search_layer(s, bs->info.ef_construction, l);
+		hnsw_search_layer(s, g->ef_construction, l);
 		mc->nlayer[l] = hnsw_search_sorted(s, &mc->layers[l]);
 	}
 }
@@ -597,16 +674,16 @@ mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
 }
 
 /*
- * Inserts a vector into the memory graph.  Returns false, changing nothing,
- * when the area is full.
+ * Inserts a vector into the memory graph as an element of the given level,
+ * searching with `search` (a search over hnsw_mem_ops and g).  Returns
+ * false, changing nothing, when the area is full.
  */
 bool
-hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
+hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const float *vec, int level,
+				ItemPointer heaptid)
 {
-	HnswMemGraph *g = &bs->graph;
 	HnswMemShared *sh = g->shared;
 	MemCandidates mc;
-	int			level = hnsw_random_level(&bs->info);
 	int64		entry;
 	int			entry_level;
 	int64		off;
@@ -623,7 +700,7 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 	mem_walk_begin(g, vec);
 	if (entry >= 0)
 	{
-		mem_search(bs, vec, level, entry, entry_level, &mc);
+		mem_search(g, search, vec, level, entry, entry_level, &mc);
 		if (mem_add_duplicate(g, mc.layers[0], mc.nlayer[0], vec, heaptid))
 			return true;
 		mem_check_copies(g, vec, &mc);
@@ -656,7 +733,7 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 		entry = sh->entry;
 		entry_level = sh->entry_level;
 		SpinLockRelease(&sh->mutex);
-		mem_search(bs, vec, level, entry, entry_level, &mc);
+		mem_search(g, search, vec, level, entry, entry_level, &mc);
 	}
 
 	mem_link(g, off, &mc);
