@@ -136,6 +136,9 @@ typedef struct HnswSelect
 	int			ncand;			/* candidates, sorted nearest first */
 	const void **vecs;			/* candidates' vectors (as distance takes) */
 	const float *dists;			/* candidates' distances to the base */
+	const float *scale;			/* unless NULL, what distance's results are
+								 * multiplied by (the build's 8-bit copies
+								 * measure in codes: hnswbuild.h) */
 	int			cap;			/* at most this many selected */
 	int		   *selected;		/* out: indexes into the candidates */
 	int			nkept;			/* out: the first nkept selected are the
@@ -146,6 +149,29 @@ typedef struct HnswSelect
 } HnswSelect;
 
 #define HNSW_NO_PRUNER	0xFF
+
+/*
+ * Sets up a selection of at most cap of the ncand candidates: their
+ * vectors vecs[] and distances to the base dists[], nearest first; out:
+ * selected[] and, unless NULL, pruner[] (room for Min(ncand, cap) each).
+ * Distances as `distance` measures them (no scale).
+ */
+static inline void
+hnsw_select_init(HnswSelect *sel, HnswDistanceFn distance, int dim,
+				 const void **vecs, const float *dists, int ncand, int cap,
+				 int *selected, uint8 *pruner)
+{
+	sel->distance = distance;
+	sel->dim = dim;
+	sel->ncand = ncand;
+	sel->vecs = vecs;
+	sel->dists = dists;
+	sel->scale = NULL;
+	sel->cap = cap;
+	sel->selected = selected;
+	sel->nkept = 0;
+	sel->pruner = pruner;
+}
 
 /*
  * Most candidates a selection that reports pruners may be given: a build's
@@ -184,6 +210,8 @@ typedef struct HnswListGraph
 	HnswDistanceFn distance;
 	int			dim;
 	int			cap;			/* the list's capacity */
+	const float *scale;			/* unless NULL, what distance's results are
+								 * multiplied by (as HnswSelect's) */
 } HnswListGraph;
 
 extern void hnsw_list_add(HnswList *list, const HnswListGraph *lg,
@@ -191,6 +219,5 @@ extern void hnsw_list_add(HnswList *list, const HnswListGraph *lg,
 
 /* The order of search results: by distance, ties broken by key */
 extern void hnsw_sort_nodes(HnswNode *nodes, int n);
-extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 
 #endif							/* VECINDEX_HNSW_GRAPH_H */

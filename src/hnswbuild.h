@@ -101,6 +101,8 @@ typedef struct HnswMemGraph
 	Size		limit;			/* maintenance_work_mem (or the DSM size) */
 	HnswMemShared *shared;		/* allocator and entry point */
 	bool		parallel;		/* other processes change it concurrently */
+	int			tranche;		/* LWLock tranche of the element locks
+								 * (parallel only) */
 	int			m;
 	int			ef_construction;	/* candidates a layer's search keeps */
 	int			dim;
@@ -117,6 +119,8 @@ typedef struct HnswMemGraph
 	int			sq8_state;		/* HNSW_SQ8_* below */
 	float		sq8_lo;			/* the value code 0 stands for */
 	float		sq8_step;		/* the width of one code (> 0) */
+	float		sq8_scale2;		/* step squared: a distance in codes times
+								 * this is one in the vectors' units */
 	float		seen_lo;		/* calibrating: least element value seen */
 	float		seen_hi;		/* calibrating: greatest element value seen */
 	bool		seen_whole;		/* calibrating: every value seen an integer */
@@ -249,15 +253,31 @@ mem_walk_bytes(const HnswMemGraph *g)
 		(g->walk_sq8 ? sizeof(VecSq8) : g->walk_half ? sizeof(VecHalf) : sizeof(float));
 }
 
-/* Squared L2 over 8-bit copies, scaled to the vectors' units */
+/* Squared L2 over 8-bit copies, in codes: times sq8_scale2 for the units */
 extern float hnsw_mem_sq8_distance(const void *a, const void *b, int n);
 
-/* ... and that distance function */
+/* ... that distance function, */
 static inline HnswDistanceFn
 mem_walk_distance(const HnswMemGraph *g)
 {
 	return g->walk_sq8 ? hnsw_mem_sq8_distance :
 		g->walk_half ? g->half_distance : g->distance;
+}
+
+/* ... what its distances are multiplied by (NULL: nothing), */
+static inline const float *
+mem_walk_scale(const HnswMemGraph *g)
+{
+	return g->walk_sq8 ? &g->sq8_scale2 : NULL;
+}
+
+/* ... and a distance so measured, in the vectors' units */
+static inline float
+mem_walk_measure(const HnswMemGraph *g, const void *a, const void *b)
+{
+	float		d = mem_walk_distance(g) (a, b, mem_walk_dim(g));
+
+	return g->walk_sq8 ? d * g->sq8_scale2 : d;
 }
 
 static inline Size
@@ -272,7 +292,6 @@ mem_record_size(HnswMemGraph *g, int level)
 #define HNSW_SQ8_CALIBRATING	1	/* noting the range; walks on half copies */
 #define HNSW_SQ8_ON				2	/* walks on the codes */
 extern const HnswGraphOps hnsw_mem_ops;
-extern int	hnsw_mem_lwlock_tranche;
 extern void hnsw_mem_shared_init(HnswMemShared *sh, int hdim);
 extern void hnsw_mem_init(HnswMemGraph *g, HnswMemShared *shared, int m,
 						  int ef_construction, HnswDistanceFn distance,

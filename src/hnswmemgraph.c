@@ -28,9 +28,6 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-/* LWLock tranche of the element locks; set by the parallel build. */
-int			hnsw_mem_lwlock_tranche = 0;
-
 /*
  * Sets up the allocator and entry point of an empty graph whose records
  * carry half copies of hdim halves (0: none).
@@ -105,7 +102,7 @@ hnsw_mem_attach(HnswMemGraph *g, HnswMemShared *shared, char *area, Size size,
 	g->sqdim = 0;
 	g->sq8_state = HNSW_SQ8_OFF;
 	g->parallel = true;
-	hnsw_mem_lwlock_tranche = tranche;
+	g->tranche = tranche;
 	LWLockRegisterTranche(tranche, "hnsw_build");
 }
 
@@ -210,7 +207,7 @@ mem_alloc(HnswMemGraph *g, int level)
 	e->size = size;
 	e->level = level;
 	if (g->parallel)
-		LWLockInitialize(&e->lock, hnsw_mem_lwlock_tranche);
+		LWLockInitialize(&e->lock, g->tranche);
 	return off;
 }
 
@@ -288,8 +285,8 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 			mem_prefetch_vector(g, g->pf_pos + HNSW_MEM_PREFETCH_AHEAD - 1);
 	}
 
-	node->dist = mem_walk_distance(g)(mem_walk_query(g, query),
-									  mem_walk_vector(g, e), mem_walk_dim(g));
+	node->dist = mem_walk_measure(g, mem_walk_query(g, query),
+								  mem_walk_vector(g, e));
 	node->level = e->level;
 	node->ntids = 0;
 	node->deleted = false;
@@ -359,7 +356,7 @@ mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d
 	HnswMemElement *n = mem_element(g, noff);
 	HnswMemLayer *hd;
 	HnswListGraph lg = {mem_list_vector, g, mem_walk_distance(g), mem_walk_dim(g),
-	HnswLayerCapacity(g->m, layer)};
+	HnswLayerCapacity(g->m, layer), mem_walk_scale(g)};
 	HnswList	list;
 	uint32	   *links;
 	float	   *dists;
@@ -466,14 +463,9 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 			vecs[i] = mem_walk_vector(g, mem_element(g, mc->layers[l][i].key));
 			dists[i] = mc->layers[l][i].dist;
 		}
-		hs.distance = mem_walk_distance(g);
-		hs.dim = mem_walk_dim(g);
-		hs.ncand = mc->nlayer[l];
-		hs.vecs = vecs;
-		hs.dists = dists;
-		hs.cap = HnswLayerCapacity(g->m, l);
-		hs.selected = sel;
-		hs.pruner = pruner;
+		hnsw_select_init(&hs, mem_walk_distance(g), mem_walk_dim(g), vecs, dists,
+						 mc->nlayer[l], HnswLayerCapacity(g->m, l), sel, pruner);
+		hs.scale = mem_walk_scale(g);
 		n = hnsw_select_neighbors(&hs);
 
 		elem_lock(g, e, LW_EXCLUSIVE);
@@ -486,16 +478,14 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 }
 
 /*
- * The scale of the 8-bit copies' distances (step squared), set by each
- * insert that measures on them: HnswDistanceFn has no context argument,
- * and only a serial build, one per backend at a time, has the copies.
+ * The distance of two 8-bit copies in codes; the graph's sq8_scale2 makes
+ * it one in the vectors' units (mem_walk_measure, and the scale handed to
+ * the graph algorithms with this function).
  */
-static float mem_sq8_scale2 = 1.0f;
-
 float
 hnsw_mem_sq8_distance(const void *a, const void *b, int n)
 {
-	return (float) vec_sq8_kernels->l2_squared(a, b, n) * mem_sq8_scale2;
+	return (float) vec_sq8_kernels->l2_squared(a, b, n);
 }
 
 /*
@@ -577,6 +567,7 @@ mem_sq8_calibrate(HnswMemGraph *g, const float *vec)
 		(void) vec_sq8_encode(mem_vector(g, e), mem_sq8(g, e), g->dim,
 							  g->sq8_lo, g->sq8_step);
 	}
+	g->sq8_scale2 = g->sq8_step * g->sq8_step;
 	g->sq8_state = HNSW_SQ8_ON;
 	elog(DEBUG1, "hnsw build: 8-bit copies from %g in steps of %g", g->sq8_lo,
 		 g->sq8_step);
@@ -629,7 +620,6 @@ mem_walk_begin(HnswMemGraph *g, const float *vec)
 	}
 	g->walk_sq8 = true;
 	g->sq8_inserts++;
-	mem_sq8_scale2 = g->sq8_step * g->sq8_step;
 }
 
 /*
