@@ -272,11 +272,11 @@ hnswbuildphasename(int64 phasenum)
 	{
 		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
 			return "initializing";
-		case 2:
+		case HNSW_PHASE_BUILD_GRAPH:
 			return "building graph";
-		case 3:
+		case HNSW_PHASE_WRITE_PAGES:
 			return "writing pages";
-		case 4:
+		case HNSW_PHASE_INSERT_PAGES:
 			return "inserting into pages";
 		default:
 			return NULL;

@@ -130,7 +130,7 @@ mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n
 
 	for (k = 0; k < n; k++)
 	{
-		HnswMemElement *e = mem_element(g, (uint64) order[k] << 3);
+		HnswMemElement *e = mem_element(g, mem_link_offset(order[k]));
 		Size		need = MAXALIGN(HnswElementTupleSize(e->level, g->m, g->dim)) +
 			sizeof(ItemIdData);
 
@@ -190,7 +190,7 @@ mem_form_tuple(HnswMemGraph *g, HnswMemElement *e, Size *size)
 
 		HnswTupleCounts(tup)[l] = n;
 		for (i = 0; i < n; i++)
-			links[i] = mem_element(g, (uint64) mem_links(g, e, l)[i] << 3)->tid;
+			links[i] = mem_element(g, mem_link_offset(mem_links(g, e, l)[i]))->tid;
 	}
 	memcpy(HnswTupleVector(tup, g->m), mem_vector(g, e), sizeof(float) * g->dim);
 	return tup;
@@ -258,7 +258,7 @@ mem_record_list(HnswMemGraph *g, HnswMemElement *e, HnswPinnedPages *lists)
 	list.nkept = hd->nkept;
 	for (i = 0; i < hd->count; i++)
 	{
-		list.keys[i] = hnsw_link_key(&mem_element(g, (uint64) links[i] << 3)->tid);
+		list.keys[i] = hnsw_link_key(&mem_element(g, mem_link_offset(links[i]))->tid);
 		list.dists[i] = dists[i];
 		list.pruners[i] = pruners[i];
 	}
@@ -294,11 +294,11 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 	nblocks = mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1, order, n);
 	if (lists)
 		hnsw_pinned_reserve(lists, nblocks);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE_PAGES);
 
 	for (k = 0; k < n; k++)
 	{
-		HnswMemElement *e = mem_element(g, (uint64) order[k] << 3);
+		HnswMemElement *e = mem_element(g, mem_link_offset(order[k]));
 		HnswElementTuple tup;
 		Size		size;
 		OffsetNumber off;
@@ -347,7 +347,8 @@ switch_to_disk(HnswBuildState *bs)
 	bs->graph.base = NULL;
 	bs->on_disk = true;
 	/* the rest goes through the insert path: its own phase, counting on */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 4);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
+								 HNSW_PHASE_INSERT_PAGES);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
 								 (int64) bs->indtuples);
 }
@@ -872,7 +873,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	choose_copies(&bs);
 	write_meta(&bs, false);
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 2);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_BUILD_GRAPH);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
 								 (int64) Max(heap->rd_rel->reltuples, 0));
 	if (parallel_begin(&bs, indexInfo))

@@ -42,8 +42,9 @@
  * dimensions, every record so far gets its codes, and later inserts
  * measure on codes (a quarter of the float bytes) until they prove too
  * coarse, after which the half copies carry on (hnswmemgraph.c).
- * links[] hold element offsets divided by 8, dists[] the distance to each
- * linked element (kept so pruning a full list needs no recomputation).
+ * links[] hold element offsets divided by 8 (mem_offset_link), dists[]
+ * the distance to each linked element (kept so pruning a full list needs
+ * no recomputation).
  * A list is the heuristic's choices (nkept of them), nearest first, then
  * the fillers it passed over, nearest first, each with the index of the
  * choice that pruned it; knowing that lets a back-link update a list with a
@@ -139,6 +140,29 @@ static inline HnswMemElement *
 mem_element(HnswMemGraph *g, uint64 off)
 {
 	return (HnswMemElement *) (g->base + off);
+}
+
+/*
+ * A link stores the element's offset divided by MEM_RECORD_ALIGN: records
+ * are that aligned (mem_record_size), so nothing is lost, and 32 bits
+ * reach 32 GB of area.
+ */
+#define MEM_RECORD_ALIGN		8
+#define MEM_LINK_SHIFT			3
+StaticAssertDecl(MEM_RECORD_ALIGN == (1 << MEM_LINK_SHIFT),
+				 "a link is an offset shifted by the records' alignment");
+
+static inline uint64
+mem_link_offset(uint32 link)
+{
+	return (uint64) link << MEM_LINK_SHIFT;
+}
+
+static inline uint32
+mem_offset_link(uint64 off)
+{
+	Assert(off % MEM_RECORD_ALIGN == 0);
+	return (uint32) (off >> MEM_LINK_SHIFT);
 }
 
 /* Bytes of one layer's list: head, links, distances, pruners (4-aligned). */
@@ -283,7 +307,8 @@ mem_walk_measure(const HnswMemGraph *g, const void *a, const void *b)
 static inline Size
 mem_record_size(HnswMemGraph *g, int level)
 {
-	return MAXALIGN(mem_layer_offset(g, level + 1));
+	return TYPEALIGN(Max(MEM_RECORD_ALIGN, MAXIMUM_ALIGNOF),
+					 mem_layer_offset(g, level + 1));
 }
 
 /* hnswmemgraph.c */

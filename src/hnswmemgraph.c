@@ -226,7 +226,7 @@ mem_ops_links(void *ctx, uint64 key, int layer, uint64 *out)
 	elem_lock(g, e, LW_SHARED);
 	n = mem_layer(g, e, layer)->count;
 	for (i = 0; i < n; i++)
-		out[i] = (uint64) links[i] << 3;
+		out[i] = mem_link_offset(links[i]);
 	elem_unlock(g, e);
 	return n;
 }
@@ -327,7 +327,7 @@ mem_set_links(HnswMemGraph *g, HnswMemElement *e, int layer,
 
 	for (i = 0; i < n; i++)
 	{
-		mem_links(g, e, layer)[i] = (uint32) (nodes[hs->selected[i]].key >> 3);
+		mem_links(g, e, layer)[i] = mem_offset_link(nodes[hs->selected[i]].key);
 		mem_dists(g, e, layer)[i] = nodes[hs->selected[i]].dist;
 		mem_pruners(g, e, layer)[i] = hs->pruner[i];
 	}
@@ -340,12 +340,12 @@ mem_list_vector(void *ctx, uint64 key, int which)
 {
 	HnswMemGraph *g = ctx;
 
-	return mem_walk_vector(g, mem_element(g, key << 3));
+	return mem_walk_vector(g, mem_element(g, mem_link_offset((uint32) key)));
 }
 
 /*
  * Gives element `noff` a link to `newoff` at distance d (hnsw_list_add;
- * list keys are element offsets / 8, as links are stored).
+ * list keys are links, as stored: mem_offset_link).
  *
  * Runs under the element's lock: it reads only vectors, which never
  * change, so no other lock is needed meanwhile.
@@ -376,7 +376,7 @@ mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d
 		list.dists[i] = dists[i];
 		list.pruners[i] = pruners[i];
 	}
-	hnsw_list_add(&list, &lg, newoff >> 3, d);
+	hnsw_list_add(&list, &lg, mem_offset_link(newoff), d);
 	for (i = 0; i < list.count; i++)
 	{
 		links[i] = (uint32) list.keys[i];
@@ -625,16 +625,21 @@ mem_walk_begin(HnswMemGraph *g, const float *vec)
 /*
  * Whether the copies this insert measured on still tell this data's
  * distances apart: for the nearest and the farthest candidate the search
- * kept on layer 0, the error of the copies' distance must be under 1/64 of
- * the spread between them.  On typical embeddings it is thousands of times
- * smaller; data whose elements share a large offset (values near 1000 that
- * differ by 0.1: half precision's step there is 0.5) or are tiny (below
- * 2^-14 its precision thins out) fail the half copies at the first checks,
- * data whose dimensions span very different ranges the 8-bit ones.  Two
- * float distances per insert, every insert while the graph (or the 8-bit
- * copies) are young, every 16th after that.  The 8-bit copies failing
- * leave the half copies, which are checked in turn.
+ * kept on layer 0, the error of the copies' distance must be under
+ * 1/HNSW_COPIES_MAX_ERROR of the spread between them.  On typical
+ * embeddings it is thousands of times smaller; data whose elements share a
+ * large offset (values near 1000 that differ by 0.1: half precision's step
+ * there is 0.5) or are tiny (below 2^-14 its precision thins out) fail the
+ * half copies at the first checks, data whose dimensions span very
+ * different ranges the 8-bit ones.  Two float distances per insert, every
+ * insert while the graph (or the 8-bit copies) are young, every
+ * HNSW_COPIES_CHECK_EVERY-th after that.  The 8-bit copies failing leave
+ * the half copies, which are checked in turn.
  */
+#define HNSW_COPIES_YOUNG			1024	/* inserts checked one by one */
+#define HNSW_COPIES_CHECK_EVERY		16	/* then one insert in this many */
+#define HNSW_COPIES_MAX_ERROR		64	/* spread / greatest error allowed */
+
 static void
 mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
 {
@@ -646,16 +651,18 @@ mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
 	bool		due;
 
 	if (g->walk_sq8)
-		due = g->sq8_inserts < 1024 || g->sq8_inserts % 16 == 0;
+		due = g->sq8_inserts < HNSW_COPIES_YOUNG ||
+			g->sq8_inserts % HNSW_COPIES_CHECK_EVERY == 0;
 	else
 		due = g->walk_half &&
-			(g->shared->nelements < 1024 || g->ninserts % 16 == 0);
+			(g->shared->nelements < HNSW_COPIES_YOUNG ||
+			 g->ninserts % HNSW_COPIES_CHECK_EVERY == 0);
 	if (!due || n < 2)
 		return;
 	near = g->distance(vec, mem_vector(g, mem_element(g, nodes[0].key)), g->dim);
 	far = g->distance(vec, mem_vector(g, mem_element(g, nodes[n - 1].key)), g->dim);
 	err = Max(fabsf(near - nodes[0].dist), fabsf(far - nodes[n - 1].dist));
-	if (err <= (far - near) / 64)
+	if (err <= (far - near) / HNSW_COPIES_MAX_ERROR)
 		return;
 	if (g->walk_sq8)
 		mem_stop_sq8(g, "too coarse for the data");
@@ -744,7 +751,7 @@ hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const float *vec, int level
 /* The walk of hnsw_mem_link_orphans: elements reached, by record unit */
 typedef struct MemWalk
 {
-	uint8	   *reached;		/* bitmap by pos >> 3 */
+	uint8	   *reached;		/* bitmap by link (mem_offset_link) */
 	uint32	   *queue;			/* one entry per element */
 	bool		free_only;		/* link only into free slots (last sweep) */
 } MemWalk;
@@ -770,7 +777,7 @@ mem_walk_from(HnswMemGraph *g, MemWalk *w, uint32 u, int64 tail)
 	w->queue[tail++] = u;
 	while (head < tail)
 	{
-		HnswMemElement *e = mem_element(g, (uint64) w->queue[head++] << 3);
+		HnswMemElement *e = mem_element(g, mem_link_offset(w->queue[head++]));
 		HnswMemLayer *hd = mem_layer(g, e, 0);
 		int			i;
 
@@ -805,7 +812,7 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 	for (i = 0; i < ohd->count; i++)
 	{
 		uint32		nu = mem_links(g, o, 0)[i];
-		HnswMemElement *n = mem_element(g, (uint64) nu << 3);
+		HnswMemElement *n = mem_element(g, mem_link_offset(nu));
 		HnswMemLayer *hd = mem_layer(g, n, 0);
 		int			slot = -1;
 		int			j;
@@ -818,7 +825,7 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 		{
 			for (j = hd->count - 1; j >= hd->nkept && slot < 0; j--)
 			{
-				HnswMemElement *f = mem_element(g, (uint64) mem_links(g, n, 0)[j] << 3);
+				HnswMemElement *f = mem_element(g, mem_link_offset(mem_links(g, n, 0)[j]));
 
 				if (f->indegree > 1 && f->indegree < PG_UINT16_MAX)
 				{
@@ -829,7 +836,7 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 		}
 		if (slot < 0)
 			continue;
-		mem_links(g, n, 0)[slot] = (uint32) (pos >> 3);
+		mem_links(g, n, 0)[slot] = mem_offset_link(pos);
 		mem_dists(g, n, 0)[slot] = mem_dists(g, o, 0)[i];
 		mem_pruners(g, n, 0)[slot] = HNSW_NO_PRUNER;
 		if (o->indegree < PG_UINT16_MAX)
@@ -850,8 +857,8 @@ mem_walk_and_count(HnswMemGraph *g, MemWalk *w)
 	Size		used = g->shared->used;
 	Size		pos;
 
-	memset(w->reached, 0, (used >> 3) / 8 + 1);
-	(void) mem_walk_from(g, w, (uint32) (g->shared->entry >> 3), 0);
+	memset(w->reached, 0, mem_offset_link(used) / BITS_PER_BYTE + 1);
+	(void) mem_walk_from(g, w, mem_offset_link(g->shared->entry), 0);
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
 		mem_element(g, pos)->indegree = 0;
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
@@ -860,11 +867,11 @@ mem_walk_and_count(HnswMemGraph *g, MemWalk *w)
 		HnswMemLayer *hd = mem_layer(g, e, 0);
 		int			i;
 
-		if (!mem_reached(w, (uint32) (pos >> 3)))
+		if (!mem_reached(w, mem_offset_link(pos)))
 			continue;
 		for (i = 0; i < hd->count; i++)
 		{
-			HnswMemElement *t = mem_element(g, (uint64) mem_links(g, e, 0)[i] << 3);
+			HnswMemElement *t = mem_element(g, mem_link_offset(mem_links(g, e, 0)[i]));
 
 			if (t->indegree < PG_UINT16_MAX)
 				t->indegree++;
@@ -903,7 +910,7 @@ hnsw_mem_link_orphans(HnswMemGraph *g)
 		return 0;
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
 		n++;
-	w.reached = palloc_extended((used >> 3) / 8 + 1, MCXT_ALLOC_HUGE);
+	w.reached = palloc_extended(mem_offset_link(used) / BITS_PER_BYTE + 1, MCXT_ALLOC_HUGE);
 	w.queue = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
 	for (sweep = 0; sweep < 3 && progress; sweep++)
 	{
@@ -913,11 +920,11 @@ hnsw_mem_link_orphans(HnswMemGraph *g)
 		for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
 		{
 			CHECK_FOR_INTERRUPTS();
-			if (mem_reached(&w, (uint32) (pos >> 3)) || !mem_link_one(g, &w, pos))
+			if (mem_reached(&w, mem_offset_link(pos)) || !mem_link_one(g, &w, pos))
 				continue;
 			linked++;
 			progress = true;
-			(void) mem_walk_from(g, &w, (uint32) (pos >> 3), 0);
+			(void) mem_walk_from(g, &w, mem_offset_link(pos), 0);
 		}
 	}
 	pfree(w.reached);
@@ -932,7 +939,7 @@ hnsw_mem_link_orphans(HnswMemGraph *g)
  * reach -- share pages with each other.  A search visits an element's
  * unvisited neighbours together, in key order (hnswsearch.c), and a page
  * already pinned is pinned again without a buffer-mapping lookup
- * (hnswutils.c).  Returns a palloc'd array of record units (offset >> 3),
+ * (hnswutils.c).  Returns a palloc'd array of links (mem_offset_link),
  * one per element; *n is their number.
  */
 uint32 *
@@ -946,13 +953,13 @@ hnsw_mem_layout_order(HnswMemGraph *g, int64 *n)
 	*n = 0;
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
 		(*n)++;
-	w.reached = palloc_extended((used >> 3) / 8 + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	w.reached = palloc_extended(mem_offset_link(used) / BITS_PER_BYTE + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	w.queue = palloc_extended(sizeof(uint32) * Max(*n, 1), MCXT_ALLOC_HUGE);
 	if (g->shared->entry >= 0)
-		tail = mem_walk_from(g, &w, (uint32) (g->shared->entry >> 3), 0);
+		tail = mem_walk_from(g, &w, mem_offset_link(g->shared->entry), 0);
 	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		if (!mem_reached(&w, (uint32) (pos >> 3)))
-			tail = mem_walk_from(g, &w, (uint32) (pos >> 3), tail);
+		if (!mem_reached(&w, mem_offset_link(pos)))
+			tail = mem_walk_from(g, &w, mem_offset_link(pos), tail);
 	Assert(tail == *n);
 	pfree(w.reached);
 	return w.queue;
