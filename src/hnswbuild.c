@@ -42,7 +42,6 @@
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "optimizer/optimizer.h"
-#include "optimizer/paths.h"
 #include "optimizer/plancat.h"
 #include "pgstat.h"
 #include "storage/buffile.h"
@@ -50,7 +49,6 @@
 #include "storage/shm_toc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 
 #define PARALLEL_KEY_HNSW_SHARED	UINT64CONST(0xA000000000000001)
@@ -537,54 +535,6 @@ spill_name(char *name, int participant)
 	snprintf(name, MAXPGPATH, "hnsw-spill-%d", participant);
 }
 
-/*
- * How many workers to ask for.  The planner sizes a table by its main fork
- * only, but vectors of more than about 500 dimensions live in the TOAST
- * table, leaving a main fork too small to earn a worker however big the
- * build.  So for a plain column index, where the planner's other reasons
- * for refusing (temporary table, parallel-unsafe expressions) do not apply,
- * the TOAST table counts too, with the planner's rule: one worker from
- * min_parallel_table_scan_size, one more each time the size triples.  An
- * explicit parallel_workers setting of the table is always obeyed.
- */
-static int
-plan_workers(Relation heap, Relation index)
-{
-	int			nworkers = plan_create_index_workers(RelationGetRelid(heap),
-													 RelationGetRelid(index));
-	double		pages;
-	double		threshold;
-
-	if (nworkers > 0 || max_parallel_maintenance_workers == 0 ||
-		RelationGetParallelWorkers(heap, -1) != -1 ||
-		heap->rd_rel->relpersistence == RELPERSISTENCE_TEMP ||
-		RelationGetIndexExpressions(index) != NIL ||
-		RelationGetIndexPredicate(index) != NIL ||
-		!OidIsValid(heap->rd_rel->reltoastrelid))
-		return nworkers;
-
-	{
-		Relation	toast = table_open(heap->rd_rel->reltoastrelid, AccessShareLock);
-
-		pages = (double) RelationGetNumberOfBlocks(heap) +
-			(double) RelationGetNumberOfBlocks(toast);
-		table_close(toast, AccessShareLock);
-	}
-	threshold = Max(min_parallel_table_scan_size, 1);
-	if (pages < threshold)
-		return 0;
-	nworkers = 1;
-	while (pages >= threshold * 3 && nworkers < max_parallel_maintenance_workers)
-	{
-		nworkers++;
-		threshold *= 3;
-	}
-	/* as the planner: at least 32MB of maintenance_work_mem per process */
-	while (nworkers > 0 && maintenance_work_mem / (nworkers + 1) < 32768L)
-		nworkers--;
-	return nworkers;
-}
-
 /* Points a build state's graph at the shared area. */
 static void
 attach_graph(HnswBuildState *bs, HnswParallelShared *shared, char *area)
@@ -613,7 +563,8 @@ parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 
 	if (bs->info.dim == 0 || !IsNormalProcessingMode() || IsInParallelMode())
 		return false;
-	nworkers = plan_workers(heap, index);
+	nworkers = plan_create_index_workers(RelationGetRelid(heap),
+										 RelationGetRelid(index));
 	if (nworkers <= 0)
 		return false;
 
