@@ -57,6 +57,8 @@ typedef struct HnswOptions
 	int			ef_construction;
 } HnswOptions;
 
+extern void hnsw_index_options(Relation index, int *m, int *ef_construction);
+
 extern int	hnsw_ef_search;
 
 /* hnsw.iterative_scan: whether a scan goes on past its first ef_search */

@@ -364,7 +364,6 @@ switch_to_disk(HnswBuildState *bs)
 static void
 build_init(HnswBuildState *bs, Relation heap, Relation index)
 {
-	HnswOptions *opts = (HnswOptions *) index->rd_options;
 	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 
 	memset(bs, 0, sizeof(HnswBuildState));
@@ -372,9 +371,7 @@ build_init(HnswBuildState *bs, Relation heap, Relation index)
 	bs->info.index = index;
 	bs->info.kind = hnsw_index_kind(index);
 	bs->info.distance = hnsw_distance_fn(bs->info.kind, false);
-	bs->info.m = opts ? opts->m : HNSW_DEFAULT_M;
-	bs->info.ef_construction = opts ? opts->ef_construction :
-		HNSW_DEFAULT_EF_CONSTRUCTION;
+	hnsw_index_options(index, &bs->info.m, &bs->info.ef_construction);
 	bs->info.ml = 1.0 / log((double) bs->info.m);
 	bs->info.dim = typmod > 0 ? typmod : 0;
 	if (bs->info.dim > 0)
@@ -869,13 +866,10 @@ hnswbuildempty(Relation index)
 	HnswIndexInfo info;
 	PGAlignedBlock image;
 	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-	HnswOptions *opts = (HnswOptions *) index->rd_options;
 
 	memset(&info, 0, sizeof(info));
 	info.kind = hnsw_index_kind(index);
-	info.m = opts ? opts->m : HNSW_DEFAULT_M;
-	info.ef_construction = opts ? opts->ef_construction :
-		HNSW_DEFAULT_EF_CONSTRUCTION;
+	hnsw_index_options(index, &info.m, &info.ef_construction);
 	info.dim = typmod > 0 ? typmod : 0;
 	hnsw_init_metapage(image.data, &info);
 	vec_write_init_page(index, HNSW_METAPAGE_BLKNO, image.data);
