@@ -24,6 +24,7 @@ OBJS = \
 	src/hnswcheck.o \
 	src/hnswmemgraph.o \
 	src/hnswreach.o \
+	src/hnswreachgraph.o \
 	src/hnswinsert.o \
 	src/hnswscan.o \
 	src/hnswsearch.o \

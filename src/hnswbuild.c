@@ -28,12 +28,10 @@
 
 #include "compat.h"
 #include "hnswbuild.h"
-#include "hnswinsert.h"
 
 #include <fcntl.h>
 #include <math.h>
 
-#include "access/parallel.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -44,8 +42,6 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/plancat.h"
 #include "pgstat.h"
-#include "storage/buffile.h"
-#include "storage/sharedfileset.h"
 #include "storage/shm_toc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -56,53 +52,6 @@
 
 /* Elements the leader inserts before the workers join in */
 #define HNSW_PARALLEL_SERIAL_START	2000
-
-/* State shared by all participants, in the DSM segment. */
-typedef struct HnswParallelShared
-{
-	Oid			heaprelid;
-	Oid			indexrelid;
-	bool		isconcurrent;	/* CREATE INDEX CONCURRENTLY */
-	int			tranche;		/* LWLock tranche of the element locks */
-	Size		area_size;		/* bytes of the graph area */
-	HnswMemShared mem;			/* the graph's allocator and entry point */
-	SharedFileSet fileset;		/* rows that did not fit, one file each */
-
-	slock_t		mutex;			/* protects the counters below */
-	double		reltuples;		/* heap rows seen, all participants */
-	double		indtuples;		/* vectors indexed, all participants */
-	int			nparticipants;	/* processes that finished scanning */
-
-	/* the parallel heap scan's state follows, MAXALIGNed */
-} HnswParallelShared;
-
-#define ParallelTableScanFromShared(shared) \
-	((ParallelTableScanDesc) ((char *) (shared) + MAXALIGN(sizeof(HnswParallelShared))))
-
-/* The leader's handle on the parallel build. */
-typedef struct HnswParallelState
-{
-	ParallelContext *pcxt;
-	Snapshot	snapshot;
-} HnswParallelState;
-
-/* One process's build: the leader's, a worker's, or a serial one */
-typedef struct HnswBuildState
-{
-	HnswIndexInfo info;
-	Relation	heap;
-	HnswMemGraph graph;
-	HnswMemShared local_shared; /* graph.shared of a serial build */
-	HnswSearch *search;
-	bool		on_disk;		/* graph outgrew memory: inserting into pages */
-	HnswInsertState ins;
-	BufFile    *spill;			/* parallel build: rows that did not fit */
-	double		indtuples;		/* vectors indexed */
-	double		reltuples;		/* rows seen */
-	MemoryContext tmpctx;
-	HnswParallelShared *pshared;	/* parallel build: shared state */
-	HnswParallelState *pstate;	/* parallel build, leader only */
-} HnswBuildState;
 
 PGDLLEXPORT void hnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc);
 

@@ -19,7 +19,7 @@
  */
 #include "postgres.h"
 
-#include "hnswbuild.h"
+#include "hnsw_memgraph.h"
 
 #include <float.h>
 #include <math.h>
@@ -748,76 +748,92 @@ hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const float *vec, int level
 	return true;
 }
 
-/* The walk of hnsw_mem_link_orphans: elements reached, by record unit */
-typedef struct MemWalk
-{
-	uint8	   *reached;		/* bitmap by link (mem_offset_link) */
-	uint32	   *queue;			/* one entry per element */
-	bool		free_only;		/* link only into free slots (last sweep) */
-} MemWalk;
-
-static inline bool
-mem_reached(const MemWalk *w, uint32 u)
-{
-	return (w->reached[u >> 3] & (1 << (u & 7))) != 0;
-}
-
-/*
- * Marks the element at unit u reached, and all it leads to on layer 0, in
- * breadth-first order at w->queue[tail...]; returns the new tail.
+/* ---------------------------------------------------------------------
+ * Reachability (hnswreachgraph.c): ids are links (mem_offset_link)
+ * ---------------------------------------------------------------------
  */
-static int64
-mem_walk_from(HnswMemGraph *g, MemWalk *w, uint32 u, int64 tail)
+
+static inline HnswMemElement *
+mem_linked(HnswMemGraph *g, int64 id)
 {
-	int64		head = tail;
+	return mem_element(g, mem_link_offset((uint32) id));
+}
 
-	if (mem_reached(w, u))
-		return tail;
-	w->reached[u >> 3] |= 1 << (u & 7);
-	w->queue[tail++] = u;
-	while (head < tail)
+static int64
+mem_reach_next(void *ctx, int64 id)
+{
+	HnswMemGraph *g = ctx;
+	uint64		off = id < 0 ? 0 : mem_link_offset((uint32) id) + mem_linked(g, id)->size;
+
+	return off < g->shared->used ? (int64) mem_offset_link(off) : -1;
+}
+
+static int
+mem_reach_links(void *ctx, int64 id, int64 *out)
+{
+	HnswMemGraph *g = ctx;
+	HnswMemElement *e = mem_linked(g, id);
+	int			n = mem_layer(g, e, 0)->count;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		out[i] = mem_links(g, e, 0)[i];
+	return n;
+}
+
+static void
+mem_reach_indegree_clear(void *ctx)
+{
+	HnswMemGraph *g = ctx;
+	int64		id;
+
+	for (id = mem_reach_next(g, -1); id >= 0; id = mem_reach_next(g, id))
+		mem_linked(g, id)->indegree = 0;
+}
+
+static void
+mem_reach_indegree_add(void *ctx, const int64 *ids, int n)
+{
+	HnswMemGraph *g = ctx;
+	int			i;
+
+	for (i = 0; i < n; i++)
 	{
-		HnswMemElement *e = mem_element(g, mem_link_offset(w->queue[head++]));
-		HnswMemLayer *hd = mem_layer(g, e, 0);
-		int			i;
+		HnswMemElement *t = mem_linked(g, ids[i]);
 
-		for (i = 0; i < hd->count; i++)
-		{
-			uint32		t = mem_links(g, e, 0)[i];
-
-			if (!mem_reached(w, t))
-			{
-				w->reached[t >> 3] |= 1 << (t & 7);
-				w->queue[tail++] = t;
-			}
-		}
+		if (t->indegree < PG_UINT16_MAX)
+			t->indegree++;
 	}
-	return tail;
+}
+
+static int
+mem_reach_indegree(void *ctx, int64 id)
+{
+	return mem_linked((HnswMemGraph *) ctx, id)->indegree;
 }
 
 /*
- * Links the element at pos from the nearest of its layer-0 neighbours that
- * is reached and can take it: in a free slot, or (except in the last sweep)
- * in place of the farthest filler (never a heuristic choice) whose element
- * has another in-link from a reached element, so giving it up cuts nothing
- * off.  True if it did.
+ * HnswReachOps.link_in: a list's fillers are the ones after its nkept
+ * choices; the new link takes the orphan's distance to the neighbour (the
+ * same both ways) and no pruner.
  */
 static bool
-mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
+mem_reach_link_in(void *ctx, HnswReachWalk *w, int64 id)
 {
-	HnswMemElement *o = mem_element(g, pos);
+	HnswMemGraph *g = ctx;
+	HnswMemElement *o = mem_linked(g, id);
 	HnswMemLayer *ohd = mem_layer(g, o, 0);
 	int			i;
 
 	for (i = 0; i < ohd->count; i++)
 	{
 		uint32		nu = mem_links(g, o, 0)[i];
-		HnswMemElement *n = mem_element(g, mem_link_offset(nu));
+		HnswMemElement *n = mem_linked(g, nu);
 		HnswMemLayer *hd = mem_layer(g, n, 0);
 		int			slot = -1;
 		int			j;
 
-		if (!mem_reached(w, nu))
+		if (!hnsw_reach_reached(w, nu))
 			continue;
 		if (hd->count < HnswLayerCapacity(g->m, 0))
 			slot = hd->count++;
@@ -825,7 +841,7 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 		{
 			for (j = hd->count - 1; j >= hd->nkept && slot < 0; j--)
 			{
-				HnswMemElement *f = mem_element(g, mem_link_offset(mem_links(g, n, 0)[j]));
+				HnswMemElement *f = mem_linked(g, mem_links(g, n, 0)[j]);
 
 				if (f->indegree > 1 && f->indegree < PG_UINT16_MAX)
 				{
@@ -836,7 +852,7 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 		}
 		if (slot < 0)
 			continue;
-		mem_links(g, n, 0)[slot] = mem_offset_link(pos);
+		mem_links(g, n, 0)[slot] = (uint32) id;
 		mem_dists(g, n, 0)[slot] = mem_dists(g, o, 0)[i];
 		mem_pruners(g, n, 0)[slot] = HNSW_NO_PRUNER;
 		if (o->indegree < PG_UINT16_MAX)
@@ -846,89 +862,46 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 	return false;
 }
 
-/*
- * Walks afresh from the entry point and counts each element's layer-0
- * links from reached elements: only those keep a filler reachable once an
- * element takes its place.
- */
+static const HnswReachOps mem_reach_ops = {
+	.next = mem_reach_next,
+	.links = mem_reach_links,
+	.indegree_clear = mem_reach_indegree_clear,
+	.indegree_add = mem_reach_indegree_add,
+	.indegree = mem_reach_indegree,
+	.link_in = mem_reach_link_in,
+};
+
+/* Sets up a walk over the whole graph (which holds elements) */
 static void
-mem_walk_and_count(HnswMemGraph *g, MemWalk *w)
+mem_reach_init(HnswMemGraph *g, HnswReachWalk *w)
 {
-	Size		used = g->shared->used;
-	Size		pos;
-
-	memset(w->reached, 0, mem_offset_link(used) / BITS_PER_BYTE + 1);
-	(void) mem_walk_from(g, w, mem_offset_link(g->shared->entry), 0);
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		mem_element(g, pos)->indegree = 0;
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-	{
-		HnswMemElement *e = mem_element(g, pos);
-		HnswMemLayer *hd = mem_layer(g, e, 0);
-		int			i;
-
-		if (!mem_reached(w, mem_offset_link(pos)))
-			continue;
-		for (i = 0; i < hd->count; i++)
-		{
-			HnswMemElement *t = mem_element(g, mem_link_offset(mem_links(g, e, 0)[i]));
-
-			if (t->indegree < PG_UINT16_MAX)
-				t->indegree++;
-		}
-	}
+	hnsw_reach_init(w, &mem_reach_ops, g, mem_offset_link(g->shared->used),
+					g->shared->nelements, HnswLayerCapacity(g->m, 0),
+					g->shared->entry >= 0 ? (int64) mem_offset_link(g->shared->entry) : -1,
+					true);
 }
 
 /*
- * Makes every element reachable from the entry point over layer-0 links: a
- * scan can never return the rows of one that is not.  Back-links that later
- * prunings dropped from every neighbour's list leave a few such elements
- * (0.3% of 20,000 Fashion-MNIST vectors); under inner product on vectors of
- * very different lengths, where the longest draw the links, about 10%, many
- * of them in small groups that link only to each other.  A walk from the
- * entry point marks what is reached; each element it missed is linked from
- * its nearest reached neighbour and the walk goes on from it, reaching the
- * rest of its group.  Each sweep walks afresh (a filler given up may, rarely,
- * have been the only way into a group whose other in-links came from inside
- * it) and links what it missed; an element whose neighbours are all
- * unreached waits for the next sweep.  The third and last sweep uses free
- * slots only, so it cuts nothing off.  Runs in one process after all
- * inserts, before write-out.  Returns the number of elements linked.
+ * Makes every element reachable from the entry point over layer-0 links
+ * (hnswreachgraph.c): back-links that later prunings dropped from every
+ * neighbour's list leave a few elements that are not (0.3% of 20,000
+ * Fashion-MNIST vectors); under inner product on vectors of very different
+ * lengths, where the longest draw the links, about 10%, many of them in
+ * small groups that link only to each other.  Runs in one process after
+ * all inserts, before write-out.  Returns the number of elements linked.
  */
 int64
 hnsw_mem_link_orphans(HnswMemGraph *g)
 {
-	Size		used = g->shared->used;
-	Size		pos;
-	int64		n = 0;
-	int64		linked = 0;
-	bool		progress = true;
-	int			sweep;
-	MemWalk		w;
+	HnswReachWalk w;
+	int64		linked;
 
 	if (g->shared->entry < 0)
 		return 0;
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		n++;
-	w.reached = palloc_extended(mem_offset_link(used) / BITS_PER_BYTE + 1, MCXT_ALLOC_HUGE);
-	w.queue = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
-	for (sweep = 0; sweep < 3 && progress; sweep++)
-	{
-		mem_walk_and_count(g, &w);
-		w.free_only = (sweep == 2);
-		progress = false;
-		for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		{
-			CHECK_FOR_INTERRUPTS();
-			if (mem_reached(&w, mem_offset_link(pos)) || !mem_link_one(g, &w, pos))
-				continue;
-			linked++;
-			progress = true;
-			(void) mem_walk_from(g, &w, mem_offset_link(pos), 0);
-		}
-	}
-	pfree(w.reached);
-	pfree(w.queue);
+	mem_reach_init(g, &w);
+	hnsw_reach_link(&w);
+	linked = w.linked;
+	hnsw_reach_free(&w);
 	return linked;
 }
 
@@ -945,22 +918,21 @@ hnsw_mem_link_orphans(HnswMemGraph *g)
 uint32 *
 hnsw_mem_layout_order(HnswMemGraph *g, int64 *n)
 {
-	Size		used = g->shared->used;
-	Size		pos;
+	HnswReachWalk w;
 	int64		tail = 0;
-	MemWalk		w;
+	int64		id;
+	uint32	   *order;
 
-	*n = 0;
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		(*n)++;
-	w.reached = palloc_extended(mem_offset_link(used) / BITS_PER_BYTE + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	w.queue = palloc_extended(sizeof(uint32) * Max(*n, 1), MCXT_ALLOC_HUGE);
-	if (g->shared->entry >= 0)
-		tail = mem_walk_from(g, &w, mem_offset_link(g->shared->entry), 0);
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		if (!mem_reached(&w, mem_offset_link(pos)))
-			tail = mem_walk_from(g, &w, mem_offset_link(pos), tail);
+	*n = g->shared->nelements;
+	mem_reach_init(g, &w);
+	if (w.entry >= 0)
+		tail = hnsw_reach_walk(&w, w.entry, 0);
+	for (id = mem_reach_next(g, -1); id >= 0; id = mem_reach_next(g, id))
+		if (!hnsw_reach_reached(&w, id))
+			tail = hnsw_reach_walk(&w, id, tail);
 	Assert(tail == *n);
-	pfree(w.reached);
-	return w.queue;
+	order = w.queue;
+	w.queue = NULL;
+	hnsw_reach_free(&w);
+	return order;
 }
