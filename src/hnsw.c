@@ -132,14 +132,19 @@ hnswoptions(Datum reloptions, bool validate)
 	return (bytea *) opts;
 }
 
-/* The index's m and ef_construction options, the defaults where not given */
+/*
+ * The index's m and (unless ef_construction is NULL) ef_construction
+ * options, the defaults where not given
+ */
 void
 hnsw_index_options(Relation index, int *m, int *ef_construction)
 {
 	HnswOptions *opts = (HnswOptions *) index->rd_options;
 
 	*m = opts ? opts->m : HNSW_DEFAULT_M;
-	*ef_construction = opts ? opts->ef_construction : HNSW_DEFAULT_EF_CONSTRUCTION;
+	if (ef_construction)
+		*ef_construction = opts ? opts->ef_construction :
+			HNSW_DEFAULT_EF_CONSTRUCTION;
 }
 
 /*
@@ -164,7 +169,6 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		pages = Max(index->pages, 1.0);
 	Relation	rel;
 	int			m;
-	int			ef_construction;
 	double		layers;
 	double		visited;
 	double		page_cost;
@@ -183,7 +187,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	}
 
 	rel = index_open(index->indexoid, NoLock);
-	hnsw_index_options(rel, &m, &ef_construction);
+	hnsw_index_options(rel, &m, NULL);
 	index_close(rel, NoLock);
 
 	layers = Max(log(ntuples) / log((double) m), 1.0);
