@@ -23,8 +23,8 @@ OBJS = \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
 	src/hnswmemgraph.o \
-	src/hnswparallel.o \
 	src/hnswreach.o \
+	src/hnswreachgraph.o \
 	src/hnswinsert.o \
 	src/hnswscan.o \
 	src/hnswsearch.o \

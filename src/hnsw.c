@@ -133,6 +133,21 @@ hnswoptions(Datum reloptions, bool validate)
 }
 
 /*
+ * The index's m and (unless ef_construction is NULL) ef_construction
+ * options, the defaults where not given
+ */
+void
+hnsw_index_options(Relation index, int *m, int *ef_construction)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	*m = opts ? opts->m : HNSW_DEFAULT_M;
+	if (ef_construction)
+		*ef_construction = opts ? opts->ef_construction :
+			HNSW_DEFAULT_EF_CONSTRUCTION;
+}
+
+/*
  * The cost of an ordered scan.
  *
  * All the work happens before the first row comes back, so the startup
@@ -172,7 +187,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	}
 
 	rel = index_open(index->indexoid, NoLock);
-	m = rel->rd_options ? ((HnswOptions *) rel->rd_options)->m : HNSW_DEFAULT_M;
+	hnsw_index_options(rel, &m, NULL);
 	index_close(rel, NoLock);
 
 	layers = Max(log(ntuples) / log((double) m), 1.0);
@@ -272,11 +287,11 @@ hnswbuildphasename(int64 phasenum)
 	{
 		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
 			return "initializing";
-		case 2:
+		case HNSW_PHASE_BUILD_GRAPH:
 			return "building graph";
-		case 3:
+		case HNSW_PHASE_WRITE_PAGES:
 			return "writing pages";
-		case 4:
+		case HNSW_PHASE_INSERT_PAGES:
 			return "inserting into pages";
 		default:
 			return NULL;

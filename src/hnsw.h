@@ -35,6 +35,14 @@ StaticAssertDecl(HNSW_MAX_EF_CONSTRUCTION <= HNSW_SELECT_MAX_PRUNERS,
 #define HNSW_MIN_EF_SEARCH			1
 #define HNSW_MAX_EF_SEARCH			1000
 
+/*
+ * CREATE INDEX's sub-phases, as pg_stat_progress_create_index shows them
+ * (hnswbuildphasename), after PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE (1).
+ */
+#define HNSW_PHASE_BUILD_GRAPH		2	/* inserting into the memory graph */
+#define HNSW_PHASE_WRITE_PAGES		3	/* writing the graph to pages */
+#define HNSW_PHASE_INSERT_PAGES		4	/* inserting the rest into pages */
+
 /* Support function number of the opclasses: returns the HnswDistanceKind. */
 #define HNSW_DISTANCE_PROC			1
 
@@ -48,6 +56,8 @@ typedef struct HnswOptions
 	int			m;
 	int			ef_construction;
 } HnswOptions;
+
+extern void hnsw_index_options(Relation index, int *m, int *ef_construction);
 
 extern int	hnsw_ef_search;
 

@@ -136,6 +136,9 @@ typedef struct HnswSelect
 	int			ncand;			/* candidates, sorted nearest first */
 	const void **vecs;			/* candidates' vectors (as distance takes) */
 	const float *dists;			/* candidates' distances to the base */
+	const float *scale;			/* unless NULL, what distance's results are
+								 * multiplied by (the build's 8-bit copies
+								 * measure in codes: hnswbuild.h) */
 	int			cap;			/* at most this many selected */
 	int		   *selected;		/* out: indexes into the candidates */
 	int			nkept;			/* out: the first nkept selected are the
@@ -146,6 +149,29 @@ typedef struct HnswSelect
 } HnswSelect;
 
 #define HNSW_NO_PRUNER	0xFF
+
+/*
+ * Sets up a selection of at most cap of the ncand candidates: their
+ * vectors vecs[] and distances to the base dists[], nearest first; out:
+ * selected[] and, unless NULL, pruner[] (room for Min(ncand, cap) each).
+ * Distances as `distance` measures them (no scale).
+ */
+static inline void
+hnsw_select_init(HnswSelect *sel, HnswDistanceFn distance, int dim,
+				 const void **vecs, const float *dists, int ncand, int cap,
+				 int *selected, uint8 *pruner)
+{
+	sel->distance = distance;
+	sel->dim = dim;
+	sel->ncand = ncand;
+	sel->vecs = vecs;
+	sel->dists = dists;
+	sel->scale = NULL;
+	sel->cap = cap;
+	sel->selected = selected;
+	sel->nkept = 0;
+	sel->pruner = pruner;
+}
 
 /*
  * Most candidates a selection that reports pruners may be given: a build's
@@ -184,13 +210,85 @@ typedef struct HnswListGraph
 	HnswDistanceFn distance;
 	int			dim;
 	int			cap;			/* the list's capacity */
+	const float *scale;			/* unless NULL, what distance's results are
+								 * multiplied by (as HnswSelect's) */
 } HnswListGraph;
 
 extern void hnsw_list_add(HnswList *list, const HnswListGraph *lg,
 						  uint64 newkey, float newdist);
 
+/* ---------------------------------------------------------------------
+ * Reachability: linking in what a search cannot reach (hnswreachgraph.c)
+ * ---------------------------------------------------------------------
+ */
+struct HnswReachWalk;
+
+/*
+ * How the pass reads and changes a graph.  Elements are named by ids below
+ * the walk's nids (not every id need be an element).
+ */
+typedef struct HnswReachOps
+{
+	/* The element after `id` (-1: the first), or -1 after the last */
+	int64		(*next) (void *ctx, int64 id);
+
+	/* Optional: whether element `id` must be reachable (NULL: all must) */
+	bool		(*wanted) (void *ctx, int64 id);
+
+	/*
+	 * Stores the ids of `id`'s layer-0 links into out[] (room for the
+	 * walk's cap), leaving out those that name no element; returns their
+	 * number.
+	 */
+	int			(*links) (void *ctx, int64 id, int64 *out);
+
+	/* In-links counted from reached elements: forget all, add, read */
+	void		(*indegree_clear) (void *ctx);
+	void		(*indegree_add) (void *ctx, const int64 *ids, int n);
+	int			(*indegree) (void *ctx, int64 id);
+
+	/*
+	 * Links orphan `id` from the nearest of its layer-0 neighbours that is
+	 * reached (hnsw_reach_reached; without a walk, that is wanted) and can
+	 * take it: in a free slot, or unless w->free_only in place of a filler
+	 * whose element has another in-link (then one fewer).  True if it did;
+	 * the orphan's in-degree is then one more.
+	 */
+	bool		(*link_in) (void *ctx, struct HnswReachWalk *w, int64 id);
+
+	/* Optional: called before each orphan is linked (VACUUM's delay) */
+	void		(*pause) (void *ctx);
+} HnswReachOps;
+
+typedef struct HnswReachWalk
+{
+	const HnswReachOps *ops;
+	void	   *ctx;
+	int64		nids;			/* ids are below this */
+	int64		entry;			/* the entry point's id, -1 if none */
+	uint8	   *reached;		/* bitmap by id; NULL: no walk */
+	uint32	   *queue;			/* of the walk: an entry per element */
+	int64	   *linkbuf;		/* scratch for ops->links */
+	bool		free_only;		/* link only into free slots (last sweep) */
+	int64		cutoff;			/* out: orphans the first sweep found */
+	int64		linked;			/* out: ... linked in */
+	int64		left;			/* out: with a walk, still unreached */
+} HnswReachWalk;
+
+static inline bool
+hnsw_reach_reached(const HnswReachWalk *w, int64 id)
+{
+	return (w->reached[id / BITS_PER_BYTE] & (1 << (id % BITS_PER_BYTE))) != 0;
+}
+
+extern void hnsw_reach_init(HnswReachWalk *w, const HnswReachOps *ops, void *ctx,
+							int64 nids, int64 nelements, int cap, int64 entry,
+							bool walk);
+extern int64 hnsw_reach_walk(HnswReachWalk *w, int64 id, int64 tail);
+extern void hnsw_reach_link(HnswReachWalk *w);
+extern void hnsw_reach_free(HnswReachWalk *w);
+
 /* The order of search results: by distance, ties broken by key */
 extern void hnsw_sort_nodes(HnswNode *nodes, int n);
-extern bool hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb);
 
 #endif							/* VECINDEX_HNSW_GRAPH_H */

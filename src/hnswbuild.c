@@ -1,32 +1,61 @@
 /*
  * hnswbuild.c
- *	  CREATE INDEX: build the graph in memory, then write it out in order.
+ *	  CREATE INDEX: build the graph in memory, then write it out in order;
+ *	  serially, or with parallel workers inserting into one shared graph.
  *
  * The graph is built in one contiguous area of at most maintenance_work_mem
- * bytes.  Elements refer to each other by their offset in the area (never by
- * pointer), so the area can grow by reallocation.  When the area is full the
- * graph built so far is written to pages and the remaining rows are inserted
- * the ordinary way (hnswinsert.c) without WAL.  Either way, the finished
- * pages are WAL-logged at once at the end (log_newpage_range), so a build
- * writes no per-change WAL.
+ * bytes (hnswmemgraph.c).  Elements refer to each other by their offset in
+ * the area (never by pointer), so the area can grow by reallocation, and
+ * the processes of a parallel build can each map it anywhere.  When the
+ * area is full the graph built so far is written to pages and the
+ * remaining rows are inserted the ordinary way (hnswinsert.c) without WAL.
+ * Either way, the finished pages are WAL-logged at once at the end
+ * (log_newpage_range), so a build writes no per-change WAL.
+ *
+ * Parallel build: the leader and the workers scan parts of the heap at
+ * once and insert into one graph in a DSM chunk of at most
+ * maintenance_work_mem; hnswmemgraph.c explains the locking.  Only the
+ * leader writes pages: when the graph has been built it writes it out
+ * exactly as a serial build does.  If the area fills up, each participant
+ * appends the rows it could not add (heap TID and prepared vector) to its
+ * own temporary file in a shared file set; the leader writes the graph,
+ * then inserts those rows into the pages, as a serial build does once
+ * memory is full.  Worker count: plan_create_index_workers(), as for
+ * btree.  The dimension count must be known up front (a vector(n) column),
+ * since every participant lays out records.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "hnswbuild.h"
 
+#include <fcntl.h>
 #include <math.h>
 
-#include "access/parallel.h"
+#include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "optimizer/plancat.h"
 #include "pgstat.h"
+#include "storage/shm_toc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#define PARALLEL_KEY_HNSW_SHARED	UINT64CONST(0xA000000000000001)
+#define PARALLEL_KEY_HNSW_AREA		UINT64CONST(0xA000000000000002)
+
+/* Elements the leader inserts before the workers join in */
+#define HNSW_PARALLEL_SERIAL_START	2000
+
+PGDLLEXPORT void hnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc);
+
+static void spill_row(HnswBuildState *bs, const float *vec, ItemPointer tid);
 
 /* ---------------------------------------------------------------------
  * Writing the graph out
@@ -48,7 +77,7 @@ mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n
 
 	for (k = 0; k < n; k++)
 	{
-		HnswMemElement *e = mem_element(g, (uint64) order[k] << 3);
+		HnswMemElement *e = mem_element(g, mem_link_offset(order[k]));
 		Size		need = MAXALIGN(HnswElementTupleSize(e->level, g->m, g->dim)) +
 			sizeof(ItemIdData);
 
@@ -108,7 +137,7 @@ mem_form_tuple(HnswMemGraph *g, HnswMemElement *e, Size *size)
 
 		HnswTupleCounts(tup)[l] = n;
 		for (i = 0; i < n; i++)
-			links[i] = mem_element(g, (uint64) mem_links(g, e, l)[i] << 3)->tid;
+			links[i] = mem_element(g, mem_link_offset(mem_links(g, e, l)[i]))->tid;
 	}
 	memcpy(HnswTupleVector(tup, g->m), mem_vector(g, e), sizeof(float) * g->dim);
 	return tup;
@@ -176,7 +205,7 @@ mem_record_list(HnswMemGraph *g, HnswMemElement *e, HnswPinnedPages *lists)
 	list.nkept = hd->nkept;
 	for (i = 0; i < hd->count; i++)
 	{
-		list.keys[i] = hnsw_link_key(&mem_element(g, (uint64) links[i] << 3)->tid);
+		list.keys[i] = hnsw_link_key(&mem_element(g, mem_link_offset(links[i]))->tid);
 		list.dists[i] = dists[i];
 		list.pruners[i] = pruners[i];
 	}
@@ -212,11 +241,11 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 	nblocks = mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1, order, n);
 	if (lists)
 		hnsw_pinned_reserve(lists, nblocks);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE_PAGES);
 
 	for (k = 0; k < n; k++)
 	{
-		HnswMemElement *e = mem_element(g, (uint64) order[k] << 3);
+		HnswMemElement *e = mem_element(g, mem_link_offset(order[k]));
 		HnswElementTuple tup;
 		Size		size;
 		OffsetNumber off;
@@ -265,73 +294,25 @@ switch_to_disk(HnswBuildState *bs)
 	bs->graph.base = NULL;
 	bs->on_disk = true;
 	/* the rest goes through the insert path: its own phase, counting on */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 4);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
+								 HNSW_PHASE_INSERT_PAGES);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
 								 (int64) bs->indtuples);
 }
 
-/*
- * Indexes one heap row: into the memory graph while it fits; after that,
- * a serial build inserts into the pages and a parallel participant sets the
- * row aside for the leader (only one process may write pages).
+/* ---------------------------------------------------------------------
+ * Serial build, and what a parallel participant does per row
+ * ---------------------------------------------------------------------
  */
-void
-hnsw_build_callback(Relation index, ItemPointer tid, Datum *values,
-					bool *isnull, bool tupleIsAlive, void *state)
-{
-	HnswBuildState *bs = state;
-	MemoryContext oldctx;
-	float	   *vec;
-	int			dim;
-
-	bs->reltuples++;
-	if (isnull[0])
-		return;
-
-	oldctx = MemoryContextSwitchTo(bs->tmpctx);
-	vec = hnsw_prepare_vector(&bs->info, values[0], &dim);
-	if (vec != NULL)
-	{
-		if (bs->info.dim == 0)
-		{
-			/* only a serial build starts without knowing the dimensions */
-			hnsw_check_dim(&bs->info, dim);
-			bs->info.dim = bs->graph.dim = dim;
-			hnsw_build_choose_copies(bs);
-		}
-		if (!bs->on_disk && !hnsw_mem_insert(bs, vec, tid))
-		{
-			if (bs->graph.parallel)
-				hnsw_spill_row(bs, vec, tid);
-			else
-			{
-				MemoryContextSwitchTo(oldctx);
-				switch_to_disk(bs);
-				MemoryContextSwitchTo(bs->tmpctx);
-			}
-		}
-		if (bs->on_disk)
-			hnsw_insert_vector(&bs->ins, vec, dim, tid);
-		bs->indtuples++;
-		/* a parallel leader reports every participant's elements */
-		if ((int64) bs->indtuples % 1000 == 0 && !IsParallelWorker())
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
-										 bs->pstate ? bs->graph.shared->nelements :
-										 (int64) bs->indtuples);
-	}
-	MemoryContextSwitchTo(oldctx);
-	MemoryContextReset(bs->tmpctx);
-}
 
 /*
  * Reads the index options and opclass into the build state and sets up a
  * private memory graph (the parallel build then replaces the area and the
  * shared state with its shared memory).
  */
-void
-hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
+static void
+build_init(HnswBuildState *bs, Relation heap, Relation index)
 {
-	HnswOptions *opts = (HnswOptions *) index->rd_options;
 	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 
 	memset(bs, 0, sizeof(HnswBuildState));
@@ -339,9 +320,7 @@ hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
 	bs->info.index = index;
 	bs->info.kind = hnsw_index_kind(index);
 	bs->info.distance = hnsw_distance_fn(bs->info.kind, false);
-	bs->info.m = opts ? opts->m : HNSW_DEFAULT_M;
-	bs->info.ef_construction = opts ? opts->ef_construction :
-		HNSW_DEFAULT_EF_CONSTRUCTION;
+	hnsw_index_options(index, &bs->info.m, &bs->info.ef_construction);
 	bs->info.ml = 1.0 / log((double) bs->info.m);
 	bs->info.dim = typmod > 0 ? typmod : 0;
 	if (bs->info.dim > 0)
@@ -351,16 +330,12 @@ hnsw_build_init(HnswBuildState *bs, Relation heap, Relation index)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ef_construction must be greater than or equal to 2 * m")));
 
-	SpinLockInit(&bs->local_shared.mutex);
-	bs->local_shared.entry = -1;
-	bs->local_shared.entry_level = -1;
-	bs->graph.shared = &bs->local_shared;
-	bs->graph.limit = (Size) maintenance_work_mem * 1024;
-	bs->graph.m = bs->info.m;
-	bs->graph.dim = bs->info.dim;
-	bs->graph.distance = bs->info.distance;
-	bs->graph.half_distance = hnsw_distance_fn(bs->info.kind, true);
-	bs->graph.ctx = CurrentMemoryContext;
+	hnsw_mem_shared_init(&bs->local_shared, 0);
+	hnsw_mem_init(&bs->graph, &bs->local_shared, bs->info.m,
+				  bs->info.ef_construction, bs->info.distance,
+				  hnsw_distance_fn(bs->info.kind, true),
+				  (Size) maintenance_work_mem * 1024);
+	hnsw_mem_set_layout(&bs->graph, bs->info.dim, 0, 0);
 	bs->search = hnsw_search_create(&hnsw_mem_ops, &bs->graph, bs->info.m);
 	bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -390,8 +365,8 @@ area_want(HnswBuildState *bs, double rows)
 	return rows * mem_record_size(&bs->graph, 1) * 1.2 + 1024 * 1024;
 }
 
-Size
-hnsw_build_area_size(HnswBuildState *bs)
+static Size
+area_size(HnswBuildState *bs)
 {
 	return (Size) Min(area_want(bs, area_rows(bs)),
 					  (double) maintenance_work_mem * 1024);
@@ -402,43 +377,383 @@ hnsw_build_area_size(HnswBuildState *bs)
  * (hnswbuild.h), once the dimensions are known and before the first
  * insert: half-precision ones only where the CPU converts in hardware, and
  * on top of those 8-bit ones under L2 (a parallel build drops these:
- * hnsw_parallel_begin).  Each only if the graph should still fit in
+ * parallel_begin).  Each only if the graph should still fit in
  * maintenance_work_mem with it, as going on in the pages costs far more
  * than the copies save.
  */
-void
-hnsw_build_choose_copies(HnswBuildState *bs)
+static void
+choose_copies(HnswBuildState *bs)
 {
 	HnswMemGraph *g = &bs->graph;
+	int			dim = bs->info.dim;
 	double		mem = (double) maintenance_work_mem * 1024;
 	double		rows = 0;
+	int			hdim = 0;
+	int			sqdim = 0;
 
-	g->hdim = 0;
-	g->sqdim = 0;
-	if (hnsw_build_half_precision && vec_half_kernels->native && g->dim > 0)
+	/* each copy is tried in the layout, which area_want measures */
+	if (hnsw_build_half_precision && vec_half_kernels->native && dim > 0)
 	{
 		rows = area_rows(bs);
-		g->hdim = vec_half_padded(g->dim);
+		hdim = vec_half_padded(dim);
+		hnsw_mem_set_layout(g, dim, hdim, 0);
 		if (area_want(bs, rows) > mem)
-			g->hdim = 0;
+			hdim = 0;
 	}
-	if (g->hdim > 0 && hnsw_build_sq8 && bs->info.kind == HNSW_DIST_L2)
+	if (hdim > 0 && hnsw_build_sq8 && bs->info.kind == HNSW_DIST_L2)
 	{
-		g->sqdim = vec_sq8_padded(g->dim);
+		sqdim = vec_sq8_padded(dim);
+		hnsw_mem_set_layout(g, dim, hdim, sqdim);
 		if (area_want(bs, rows) > mem)
-			g->sqdim = 0;
+			sqdim = 0;
 	}
-	g->sq8_state = g->sqdim > 0 ? HNSW_SQ8_CALIBRATING : HNSW_SQ8_OFF;
-	g->seen_lo = INFINITY;
-	g->seen_hi = -INFINITY;
-	g->seen_whole = true;
-	g->shared->hdim = g->hdim;
-	g->shared->half = g->hdim > 0;
-	/* without the dimensions, the first row decides (hnsw_build_callback) */
-	if (g->dim > 0)
+	hnsw_mem_set_layout(g, dim, hdim, sqdim);
+	/* without the dimensions, the first row decides (build_callback) */
+	if (dim > 0)
 		elog(DEBUG1, "hnsw build: %s half-precision copies, %s 8-bit copies",
-			 g->hdim > 0 ? "with" : "without", g->sqdim > 0 ? "with" : "without");
+			 hdim > 0 ? "with" : "without", sqdim > 0 ? "with" : "without");
 }
+
+/*
+ * Indexes one heap row: into the memory graph while it fits; after that,
+ * a serial build inserts into the pages and a parallel participant sets the
+ * row aside for the leader (only one process may write pages).
+ */
+static void
+build_callback(Relation index, ItemPointer tid, Datum *values,
+					bool *isnull, bool tupleIsAlive, void *state)
+{
+	HnswBuildState *bs = state;
+	MemoryContext oldctx;
+	float	   *vec;
+	int			dim;
+
+	bs->reltuples++;
+	if (isnull[0])
+		return;
+
+	oldctx = MemoryContextSwitchTo(bs->tmpctx);
+	vec = hnsw_prepare_vector(&bs->info, values[0], &dim);
+	if (vec != NULL)
+	{
+		if (bs->info.dim == 0)
+		{
+			/* only a serial build starts without knowing the dimensions */
+			hnsw_check_dim(&bs->info, dim);
+			bs->info.dim = dim;
+			choose_copies(bs);
+		}
+		if (!bs->on_disk &&
+			!hnsw_mem_insert(&bs->graph, bs->search, vec,
+							 hnsw_random_level(&bs->info), tid))
+		{
+			if (bs->graph.parallel)
+				spill_row(bs, vec, tid);
+			else
+			{
+				MemoryContextSwitchTo(oldctx);
+				switch_to_disk(bs);
+				MemoryContextSwitchTo(bs->tmpctx);
+			}
+		}
+		if (bs->on_disk)
+			hnsw_insert_vector(&bs->ins, vec, dim, tid);
+		bs->indtuples++;
+		/* a parallel leader reports every participant's elements */
+		if ((int64) bs->indtuples % 1000 == 0 && !IsParallelWorker())
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+										 bs->pstate ? bs->graph.shared->nelements :
+										 (int64) bs->indtuples);
+	}
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextReset(bs->tmpctx);
+}
+
+/* ---------------------------------------------------------------------
+ * Parallel build
+ * ---------------------------------------------------------------------
+ */
+
+/* A participant's spill file name: leader 0, worker n is n + 1. */
+static void
+spill_name(char *name, int participant)
+{
+	snprintf(name, MAXPGPATH, "hnsw-spill-%d", participant);
+}
+
+/* Points a build state's graph at the shared area. */
+static void
+attach_graph(HnswBuildState *bs, HnswParallelShared *shared, char *area)
+{
+	bs->pshared = shared;
+	hnsw_mem_attach(&bs->graph, &shared->mem, area, shared->area_size,
+					shared->tranche);
+}
+
+/*
+ * Sets up and launches a parallel build, if the planner grants workers.
+ * Returns false (nothing done) for a serial build.
+ */
+static bool
+parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
+{
+	Relation	heap = bs->heap;
+	Relation	index = bs->info.index;
+	HnswParallelState *ps;
+	HnswParallelShared *shared;
+	ParallelContext *pcxt;
+	Snapshot	snapshot;
+	Size		scansize;
+	Size		size;
+	int			nworkers;
+
+	if (bs->info.dim == 0 || !IsNormalProcessingMode() || IsInParallelMode())
+		return false;
+	nworkers = plan_create_index_workers(RelationGetRelid(heap),
+										 RelationGetRelid(index));
+	if (nworkers <= 0)
+		return false;
+
+	/*
+	 * The 8-bit copies are calibrated by the one process inserting the first
+	 * rows and never shared: a parallel build goes without them.
+	 */
+	if (bs->graph.sqdim > 0)
+		elog(DEBUG1, "hnsw build: parallel: without 8-bit copies");
+	hnsw_mem_set_layout(&bs->graph, bs->info.dim, bs->graph.hdim, 0);
+	size = area_size(bs);
+	EnterParallelMode();
+	pcxt = CreateParallelContext("vecindex", "hnsw_parallel_build_main", nworkers);
+
+	snapshot = indexInfo->ii_Concurrent ?
+		RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
+	scansize = table_parallelscan_estimate(heap, snapshot);
+	shm_toc_estimate_chunk(&pcxt->estimator,
+						   add_size(MAXALIGN(sizeof(HnswParallelShared)), scansize));
+	shm_toc_estimate_chunk(&pcxt->estimator, size);
+	shm_toc_estimate_keys(&pcxt->estimator, 2);
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL)
+	{
+		/* no DSM to be had: build serially, with the 8-bit copies again */
+		choose_copies(bs);
+		if (IsMVCCSnapshot(snapshot))
+			UnregisterSnapshot(snapshot);
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+
+	shared = shm_toc_allocate(pcxt->toc,
+							  add_size(MAXALIGN(sizeof(HnswParallelShared)), scansize));
+	memset(shared, 0, sizeof(HnswParallelShared));
+	shared->heaprelid = RelationGetRelid(heap);
+	shared->indexrelid = RelationGetRelid(index);
+	shared->isconcurrent = indexInfo->ii_Concurrent;
+	shared->tranche = LWLockNewTrancheId();
+	shared->area_size = size;
+	hnsw_mem_shared_init(&shared->mem, bs->graph.hdim);
+	SpinLockInit(&shared->mutex);
+	SharedFileSetInit(&shared->fileset, pcxt->seg);
+	table_parallelscan_initialize(heap, ParallelTableScanFromShared(shared), snapshot);
+	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_SHARED, shared);
+	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_AREA, shm_toc_allocate(pcxt->toc, size));
+
+	LaunchParallelWorkers(pcxt);
+	ereport(DEBUG1,
+			(errmsg_internal("hnsw build: %d of %d parallel workers launched, graph area %zu bytes",
+							 pcxt->nworkers_launched, nworkers, size)));
+
+	ps = palloc0(sizeof(HnswParallelState));
+	ps->pcxt = pcxt;
+	ps->snapshot = snapshot;
+	bs->pstate = ps;
+	attach_graph(bs, shared, shm_toc_lookup(pcxt->toc, PARALLEL_KEY_HNSW_AREA, false));
+	return true;
+}
+
+/*
+ * One participant's share of the build: scan the blocks the parallel scan
+ * hands out and insert their rows.
+ */
+static void
+participate(HnswBuildState *bs, Relation heap, Relation index, bool progress)
+{
+	HnswParallelShared *shared = bs->pshared;
+	IndexInfo  *indexInfo = BuildIndexInfo(index);
+	TableScanDesc scan;
+	double		reltuples;
+
+	indexInfo->ii_Concurrent = shared->isconcurrent;
+
+	/*
+	 * Workers let the leader lay down the first elements alone: elements
+	 * inserted at the same moment do not see each other, and at the start,
+	 * when every element is the neighbour of every other, that leaves a
+	 * thinly linked core (measured: twice the rows not found by their own
+	 * vector on clustered data).  Waiting is short, and bounded by the
+	 * leader finishing its scan.
+	 */
+	if (IsParallelWorker())
+	{
+		for (;;)
+		{
+			bool		ready;
+
+			SpinLockAcquire(&shared->mutex);
+			ready = shared->nparticipants > 0;
+			SpinLockRelease(&shared->mutex);
+			SpinLockAcquire(&shared->mem.mutex);
+			ready |= shared->mem.nelements >= HNSW_PARALLEL_SERIAL_START;
+			SpinLockRelease(&shared->mem.mutex);
+			if (ready)
+				break;
+			CHECK_FOR_INTERRUPTS();
+			pg_usleep(1000L);
+		}
+	}
+	scan = table_beginscan_parallel(heap, ParallelTableScanFromShared(shared));
+	reltuples = table_index_build_scan(heap, index, indexInfo, true, progress,
+									   build_callback, bs, scan);
+	if (bs->spill)
+	{
+		/* read-only from now on, and readable by the leader */
+		BufFileExportFileSet(bs->spill);
+		BufFileClose(bs->spill);
+		bs->spill = NULL;
+	}
+
+	SpinLockAcquire(&shared->mutex);
+	shared->reltuples += reltuples;
+	shared->indtuples += bs->indtuples;
+	shared->nparticipants++;
+	SpinLockRelease(&shared->mutex);
+}
+
+/* The leader's share. */
+static void
+parallel_scan(HnswBuildState *bs)
+{
+	participate(bs, bs->heap, bs->info.index, true);
+}
+
+/* Waits for the workers and takes over the totals. */
+static void
+parallel_end(HnswBuildState *bs)
+{
+	HnswParallelShared *shared = bs->pshared;
+
+	WaitForParallelWorkersToFinish(bs->pstate->pcxt);
+	bs->reltuples = shared->reltuples;
+	bs->indtuples = shared->indtuples;
+}
+
+/* Sets aside a row that did not fit into the graph, for the leader. */
+static void
+spill_row(HnswBuildState *bs, const float *vec, ItemPointer tid)
+{
+	if (bs->spill == NULL)
+	{
+		char		name[MAXPGPATH];
+		MemoryContext old = MemoryContextSwitchTo(bs->graph.ctx);
+
+		spill_name(name, IsParallelWorker() ? ParallelWorkerNumber + 1 : 0);
+		bs->spill = BufFileCreateFileSet(&bs->pshared->fileset.fs, name);
+		MemoryContextSwitchTo(old);
+	}
+	BufFileWrite(bs->spill, tid, sizeof(ItemPointerData));
+	BufFileWrite(bs->spill, (void *) vec, sizeof(float) * bs->info.dim);
+}
+
+/* Inserts the rows every participant set aside into the written index. */
+static void
+parallel_replay_spill(HnswBuildState *bs)
+{
+	int			nfiles = bs->pstate->pcxt->nworkers_launched + 1;
+	float	   *vec = palloc(sizeof(float) * bs->info.dim);
+	MemoryContext oldctx;
+	int			i;
+
+	for (i = 0; i < nfiles; i++)
+	{
+		char		name[MAXPGPATH];
+		BufFile    *file;
+		ItemPointerData tid;
+
+		spill_name(name, i);
+		file = BufFileOpenFileSet(&bs->pshared->fileset.fs, name, O_RDONLY, true);
+		if (file == NULL)
+			continue;
+		Assert(bs->on_disk);
+		while (BufFileRead(file, &tid, sizeof(tid)) == sizeof(tid))
+		{
+			if (BufFileRead(file, vec, sizeof(float) * bs->info.dim) !=
+				sizeof(float) * bs->info.dim)
+				elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
+			CHECK_FOR_INTERRUPTS();
+			/* what an insert allocates is freed row by row, as in a scan */
+			oldctx = MemoryContextSwitchTo(bs->tmpctx);
+			hnsw_insert_vector(&bs->ins, vec, bs->info.dim, &tid);
+			MemoryContextSwitchTo(oldctx);
+			MemoryContextReset(bs->tmpctx);
+		}
+		BufFileClose(file);
+	}
+	pfree(vec);
+}
+
+/* Ends parallel mode; the graph area goes with the DSM segment. */
+static void
+parallel_destroy(HnswBuildState *bs)
+{
+	HnswParallelState *ps = bs->pstate;
+
+	if (IsMVCCSnapshot(ps->snapshot))
+		UnregisterSnapshot(ps->snapshot);
+	DestroyParallelContext(ps->pcxt);
+	ExitParallelMode();
+	bs->graph.base = NULL;
+	bs->pstate = NULL;
+}
+
+/* Entry point of a parallel build worker. */
+void
+hnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc)
+{
+	HnswParallelShared *shared = shm_toc_lookup(toc, PARALLEL_KEY_HNSW_SHARED, false);
+	LOCKMODE	heapLockmode;
+	LOCKMODE	indexLockmode;
+	Relation	heap;
+	Relation	index;
+	HnswBuildState bs;
+
+	/* the lock modes index.c holds in the leader (nbtsort.c does the same) */
+	if (!shared->isconcurrent)
+	{
+		heapLockmode = ShareLock;
+		indexLockmode = AccessExclusiveLock;
+	}
+	else
+	{
+		heapLockmode = ShareUpdateExclusiveLock;
+		indexLockmode = RowExclusiveLock;
+	}
+	heap = table_open(shared->heaprelid, heapLockmode);
+	index = index_open(shared->indexrelid, indexLockmode);
+
+	build_init(&bs, heap, index);
+	SharedFileSetAttach(&shared->fileset, seg);
+	attach_graph(&bs, shared, shm_toc_lookup(toc, PARALLEL_KEY_HNSW_AREA, false));
+	participate(&bs, heap, index, false);
+
+	index_close(index, indexLockmode);
+	table_close(heap, heapLockmode);
+}
+
+/* ---------------------------------------------------------------------
+ * Access method entry points
+ * ---------------------------------------------------------------------
+ */
 
 IndexBuildResult *
 hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
@@ -451,29 +766,29 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		elog(ERROR, "index \"%s\" already contains data",
 			 RelationGetRelationName(index));
 
-	hnsw_build_init(&bs, heap, index);
-	hnsw_build_choose_copies(&bs);
+	build_init(&bs, heap, index);
+	choose_copies(&bs);
 	write_meta(&bs, false);
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 2);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_BUILD_GRAPH);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
 								 (int64) Max(heap->rd_rel->reltuples, 0));
-	if (hnsw_parallel_begin(&bs, indexInfo))
+	if (parallel_begin(&bs, indexInfo))
 	{
 		/* the leader scans too, then waits for the workers */
-		hnsw_parallel_scan(&bs);
-		hnsw_parallel_end(&bs);
+		parallel_scan(&bs);
+		parallel_end(&bs);
 		if (bs.graph.shared->full)
 			switch_to_disk(&bs);
-		hnsw_parallel_replay_spill(&bs);
+		parallel_replay_spill(&bs);
 	}
 	else
 	{
 		/* a partial index's rows are fewer than the heap's: grow instead */
 		if (indexInfo->ii_Predicate == NIL)
-			bs.graph.initial = hnsw_build_area_size(&bs);
+			bs.graph.initial = area_size(&bs);
 		bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
-											  hnsw_build_callback, &bs, NULL);
+											  build_callback, &bs, NULL);
 	}
 
 	if (bs.on_disk)
@@ -481,7 +796,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	else
 		mem_write(&bs, NULL);
 	if (bs.pstate)
-		hnsw_parallel_destroy(&bs);
+		parallel_destroy(&bs);
 
 	nblocks = RelationGetNumberOfBlocks(index);
 	if (RelationNeedsWAL(index))
@@ -500,13 +815,10 @@ hnswbuildempty(Relation index)
 	HnswIndexInfo info;
 	PGAlignedBlock image;
 	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-	HnswOptions *opts = (HnswOptions *) index->rd_options;
 
 	memset(&info, 0, sizeof(info));
 	info.kind = hnsw_index_kind(index);
-	info.m = opts ? opts->m : HNSW_DEFAULT_M;
-	info.ef_construction = opts ? opts->ef_construction :
-		HNSW_DEFAULT_EF_CONSTRUCTION;
+	hnsw_index_options(index, &info.m, &info.ef_construction);
 	info.dim = typmod > 0 ? typmod : 0;
 	hnsw_init_metapage(image.data, &info);
 	vec_write_init_page(index, HNSW_METAPAGE_BLKNO, image.data);

@@ -399,15 +399,10 @@ hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
 		vecs[i] = hnsw_pinned_vector(st->graph.pinned, info, nodes[i].key, NULL);
 		dists[i] = nodes[i].dist;
 	}
-	hs.distance = info->distance;
-	hs.dim = info->dim;
-	hs.ncand = n;
-	hs.vecs = vecs;
-	hs.dists = dists;
-	hs.cap = HnswLayerCapacity(info->m, layer);
-	hs.selected = sel;
 	/* a build records the heuristic's view of layer-0 lists */
-	hs.pruner = st->graph.pinned ? palloc(Max(n, 1)) : NULL;
+	hnsw_select_init(&hs, info->distance, info->dim, vecs, dists, n,
+					 HnswLayerCapacity(info->m, layer), sel,
+					 st->graph.pinned ? palloc(Max(n, 1)) : NULL);
 	choice->n = hnsw_select_neighbors(&hs);
 	choice->nkept = hs.nkept;
 	choice->keys = palloc(sizeof(uint64) * Max(choice->n, 1));
@@ -459,14 +454,8 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 		vecs[i] = cand[i].level == count ? newvec : lvecs[cand[i].level];
 		dists[i] = cand[i].dist;
 	}
-	hs.distance = info->distance;
-	hs.dim = info->dim;
-	hs.ncand = count + 1;
-	hs.vecs = vecs;
-	hs.dists = dists;
-	hs.cap = cap;
-	hs.selected = sel;
-	hs.pruner = NULL;
+	hnsw_select_init(&hs, info->distance, info->dim, vecs, dists, count + 1,
+					 cap, sel, NULL);
 	*nout = hnsw_select_neighbors(&hs);
 	for (i = 0; i < *nout; i++)
 	{

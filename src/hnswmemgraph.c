@@ -19,7 +19,7 @@
  */
 #include "postgres.h"
 
-#include "hnswbuild.h"
+#include "hnsw_memgraph.h"
 
 #include <float.h>
 #include <math.h>
@@ -28,8 +28,83 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-/* LWLock tranche of the element locks; set by the parallel build. */
-int			hnsw_mem_lwlock_tranche = 0;
+/*
+ * Sets up the allocator and entry point of an empty graph whose records
+ * carry half copies of hdim halves (0: none).
+ */
+void
+hnsw_mem_shared_init(HnswMemShared *sh, int hdim)
+{
+	memset(sh, 0, sizeof(HnswMemShared));
+	SpinLockInit(&sh->mutex);
+	sh->entry = -1;
+	sh->entry_level = -1;
+	sh->hdim = hdim;
+	sh->half = hdim > 0;
+}
+
+/*
+ * Sets up an empty private graph of at most `limit` bytes, allocated in the
+ * current memory context, with `shared` as its allocator and entry point.
+ * Its records' layout is set by hnsw_mem_set_layout before the first insert.
+ */
+void
+hnsw_mem_init(HnswMemGraph *g, HnswMemShared *shared, int m, int ef_construction,
+			  HnswDistanceFn distance, HnswDistanceFn half_distance, Size limit)
+{
+	memset(g, 0, sizeof(HnswMemGraph));
+	g->shared = shared;
+	g->limit = limit;
+	g->m = m;
+	g->ef_construction = ef_construction;
+	g->distance = distance;
+	g->half_distance = half_distance;
+	g->ctx = CurrentMemoryContext;
+}
+
+/*
+ * Sets the records' layout before the first insert: the dimensions, and
+ * the half and 8-bit copies they carry (hdim halves, sqdim codes; 0: none).
+ * The build decides the copies (hnswbuild.c); the 8-bit ones start out
+ * calibrating.
+ */
+void
+hnsw_mem_set_layout(HnswMemGraph *g, int dim, int hdim, int sqdim)
+{
+	Assert(g->shared->nelements == 0);
+	Assert(sqdim == 0 || hdim > 0);
+	g->dim = dim;
+	g->hdim = hdim;
+	g->sqdim = sqdim;
+	g->sq8_state = sqdim > 0 ? HNSW_SQ8_CALIBRATING : HNSW_SQ8_OFF;
+	g->seen_lo = INFINITY;
+	g->seen_hi = -INFINITY;
+	g->seen_whole = true;
+	g->shared->hdim = hdim;
+	g->shared->half = hdim > 0;
+}
+
+/*
+ * Points a graph at a parallel build's shared area of `size` bytes and its
+ * shared allocator (set up by one process with hnsw_mem_shared_init), whose
+ * element locks are of LWLock tranche `tranche`.  The records carry the
+ * half copies the allocator says, and no 8-bit ones: those are calibrated
+ * by the one process inserting the first rows, and never shared.
+ */
+void
+hnsw_mem_attach(HnswMemGraph *g, HnswMemShared *shared, char *area, Size size,
+				int tranche)
+{
+	g->base = area;
+	g->allocated = g->limit = size;
+	g->shared = shared;
+	g->hdim = shared->hdim;
+	g->sqdim = 0;
+	g->sq8_state = HNSW_SQ8_OFF;
+	g->parallel = true;
+	g->tranche = tranche;
+	LWLockRegisterTranche(tranche, "hnsw_build");
+}
 
 static inline void
 elem_lock(HnswMemGraph *g, HnswMemElement *e, LWLockMode mode)
@@ -132,7 +207,7 @@ mem_alloc(HnswMemGraph *g, int level)
 	e->size = size;
 	e->level = level;
 	if (g->parallel)
-		LWLockInitialize(&e->lock, hnsw_mem_lwlock_tranche);
+		LWLockInitialize(&e->lock, g->tranche);
 	return off;
 }
 
@@ -151,7 +226,7 @@ mem_ops_links(void *ctx, uint64 key, int layer, uint64 *out)
 	elem_lock(g, e, LW_SHARED);
 	n = mem_layer(g, e, layer)->count;
 	for (i = 0; i < n; i++)
-		out[i] = (uint64) links[i] << 3;
+		out[i] = mem_link_offset(links[i]);
 	elem_unlock(g, e);
 	return n;
 }
@@ -210,8 +285,8 @@ mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 			mem_prefetch_vector(g, g->pf_pos + HNSW_MEM_PREFETCH_AHEAD - 1);
 	}
 
-	node->dist = mem_walk_distance(g)(mem_walk_query(g, query),
-									  mem_walk_vector(g, e), mem_walk_dim(g));
+	node->dist = mem_walk_measure(g, mem_walk_query(g, query),
+								  mem_walk_vector(g, e));
 	node->level = e->level;
 	node->ntids = 0;
 	node->deleted = false;
@@ -252,7 +327,7 @@ mem_set_links(HnswMemGraph *g, HnswMemElement *e, int layer,
 
 	for (i = 0; i < n; i++)
 	{
-		mem_links(g, e, layer)[i] = (uint32) (nodes[hs->selected[i]].key >> 3);
+		mem_links(g, e, layer)[i] = mem_offset_link(nodes[hs->selected[i]].key);
 		mem_dists(g, e, layer)[i] = nodes[hs->selected[i]].dist;
 		mem_pruners(g, e, layer)[i] = hs->pruner[i];
 	}
@@ -265,12 +340,12 @@ mem_list_vector(void *ctx, uint64 key, int which)
 {
 	HnswMemGraph *g = ctx;
 
-	return mem_walk_vector(g, mem_element(g, key << 3));
+	return mem_walk_vector(g, mem_element(g, mem_link_offset((uint32) key)));
 }
 
 /*
  * Gives element `noff` a link to `newoff` at distance d (hnsw_list_add;
- * list keys are element offsets / 8, as links are stored).
+ * list keys are links, as stored: mem_offset_link).
  *
  * Runs under the element's lock: it reads only vectors, which never
  * change, so no other lock is needed meanwhile.
@@ -281,7 +356,7 @@ mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d
 	HnswMemElement *n = mem_element(g, noff);
 	HnswMemLayer *hd;
 	HnswListGraph lg = {mem_list_vector, g, mem_walk_distance(g), mem_walk_dim(g),
-	HnswLayerCapacity(g->m, layer)};
+	HnswLayerCapacity(g->m, layer), mem_walk_scale(g)};
 	HnswList	list;
 	uint32	   *links;
 	float	   *dists;
@@ -301,7 +376,7 @@ mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d
 		list.dists[i] = dists[i];
 		list.pruners[i] = pruners[i];
 	}
-	hnsw_list_add(&list, &lg, newoff >> 3, d);
+	hnsw_list_add(&list, &lg, mem_offset_link(newoff), d);
 	for (i = 0; i < list.count; i++)
 	{
 		links[i] = (uint32) list.keys[i];
@@ -349,10 +424,9 @@ typedef struct MemCandidates
 } MemCandidates;
 
 static void
-mem_search(HnswBuildState *bs, const float *vec, int level, int64 entry,
-		   int entry_level, MemCandidates *mc)
+mem_search(HnswMemGraph *g, HnswSearch *s, const float *vec, int level,
+		   int64 entry, int entry_level, MemCandidates *mc)
 {
-	HnswSearch *s = bs->search;
 	int			l;
 
 	mc->top = Min(level, entry_level);
@@ -362,7 +436,7 @@ mem_search(HnswBuildState *bs, const float *vec, int level, int64 entry,
 		hnsw_search_layer(s, 1, l);
 	for (l = mc->top; l >= 0; l--)
 	{
-		hnsw_search_layer(s, bs->info.ef_construction, l);
+		hnsw_search_layer(s, g->ef_construction, l);
 		mc->nlayer[l] = hnsw_search_sorted(s, &mc->layers[l]);
 	}
 }
@@ -389,14 +463,9 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 			vecs[i] = mem_walk_vector(g, mem_element(g, mc->layers[l][i].key));
 			dists[i] = mc->layers[l][i].dist;
 		}
-		hs.distance = mem_walk_distance(g);
-		hs.dim = mem_walk_dim(g);
-		hs.ncand = mc->nlayer[l];
-		hs.vecs = vecs;
-		hs.dists = dists;
-		hs.cap = HnswLayerCapacity(g->m, l);
-		hs.selected = sel;
-		hs.pruner = pruner;
+		hnsw_select_init(&hs, mem_walk_distance(g), mem_walk_dim(g), vecs, dists,
+						 mc->nlayer[l], HnswLayerCapacity(g->m, l), sel, pruner);
+		hs.scale = mem_walk_scale(g);
 		n = hnsw_select_neighbors(&hs);
 
 		elem_lock(g, e, LW_EXCLUSIVE);
@@ -409,16 +478,14 @@ mem_link(HnswMemGraph *g, int64 off, const MemCandidates *mc)
 }
 
 /*
- * The scale of the 8-bit copies' distances (step squared), set by each
- * insert that measures on them: HnswDistanceFn has no context argument,
- * and only a serial build, one per backend at a time, has the copies.
+ * The distance of two 8-bit copies in codes; the graph's sq8_scale2 makes
+ * it one in the vectors' units (mem_walk_measure, and the scale handed to
+ * the graph algorithms with this function).
  */
-static float mem_sq8_scale2 = 1.0f;
-
 float
 hnsw_mem_sq8_distance(const void *a, const void *b, int n)
 {
-	return (float) vec_sq8_kernels->l2_squared(a, b, n) * mem_sq8_scale2;
+	return (float) vec_sq8_kernels->l2_squared(a, b, n);
 }
 
 /*
@@ -500,6 +567,7 @@ mem_sq8_calibrate(HnswMemGraph *g, const float *vec)
 		(void) vec_sq8_encode(mem_vector(g, e), mem_sq8(g, e), g->dim,
 							  g->sq8_lo, g->sq8_step);
 	}
+	g->sq8_scale2 = g->sq8_step * g->sq8_step;
 	g->sq8_state = HNSW_SQ8_ON;
 	elog(DEBUG1, "hnsw build: 8-bit copies from %g in steps of %g", g->sq8_lo,
 		 g->sq8_step);
@@ -552,22 +620,26 @@ mem_walk_begin(HnswMemGraph *g, const float *vec)
 	}
 	g->walk_sq8 = true;
 	g->sq8_inserts++;
-	mem_sq8_scale2 = g->sq8_step * g->sq8_step;
 }
 
 /*
  * Whether the copies this insert measured on still tell this data's
  * distances apart: for the nearest and the farthest candidate the search
- * kept on layer 0, the error of the copies' distance must be under 1/64 of
- * the spread between them.  On typical embeddings it is thousands of times
- * smaller; data whose elements share a large offset (values near 1000 that
- * differ by 0.1: half precision's step there is 0.5) or are tiny (below
- * 2^-14 its precision thins out) fail the half copies at the first checks,
- * data whose dimensions span very different ranges the 8-bit ones.  Two
- * float distances per insert, every insert while the graph (or the 8-bit
- * copies) are young, every 16th after that.  The 8-bit copies failing
- * leave the half copies, which are checked in turn.
+ * kept on layer 0, the error of the copies' distance must be under
+ * 1/HNSW_COPIES_MAX_ERROR of the spread between them.  On typical
+ * embeddings it is thousands of times smaller; data whose elements share a
+ * large offset (values near 1000 that differ by 0.1: half precision's step
+ * there is 0.5) or are tiny (below 2^-14 its precision thins out) fail the
+ * half copies at the first checks, data whose dimensions span very
+ * different ranges the 8-bit ones.  Two float distances per insert, every
+ * insert while the graph (or the 8-bit copies) are young, every
+ * HNSW_COPIES_CHECK_EVERY-th after that.  The 8-bit copies failing leave
+ * the half copies, which are checked in turn.
  */
+#define HNSW_COPIES_YOUNG			1024	/* inserts checked one by one */
+#define HNSW_COPIES_CHECK_EVERY		16	/* then one insert in this many */
+#define HNSW_COPIES_MAX_ERROR		64	/* spread / greatest error allowed */
+
 static void
 mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
 {
@@ -579,16 +651,18 @@ mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
 	bool		due;
 
 	if (g->walk_sq8)
-		due = g->sq8_inserts < 1024 || g->sq8_inserts % 16 == 0;
+		due = g->sq8_inserts < HNSW_COPIES_YOUNG ||
+			g->sq8_inserts % HNSW_COPIES_CHECK_EVERY == 0;
 	else
 		due = g->walk_half &&
-			(g->shared->nelements < 1024 || g->ninserts % 16 == 0);
+			(g->shared->nelements < HNSW_COPIES_YOUNG ||
+			 g->ninserts % HNSW_COPIES_CHECK_EVERY == 0);
 	if (!due || n < 2)
 		return;
 	near = g->distance(vec, mem_vector(g, mem_element(g, nodes[0].key)), g->dim);
 	far = g->distance(vec, mem_vector(g, mem_element(g, nodes[n - 1].key)), g->dim);
 	err = Max(fabsf(near - nodes[0].dist), fabsf(far - nodes[n - 1].dist));
-	if (err <= (far - near) / 64)
+	if (err <= (far - near) / HNSW_COPIES_MAX_ERROR)
 		return;
 	if (g->walk_sq8)
 		mem_stop_sq8(g, "too coarse for the data");
@@ -597,16 +671,16 @@ mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
 }
 
 /*
- * Inserts a vector into the memory graph.  Returns false, changing nothing,
- * when the area is full.
+ * Inserts a vector into the memory graph as an element of the given level,
+ * searching with `search` (a search over hnsw_mem_ops and g).  Returns
+ * false, changing nothing, when the area is full.
  */
 bool
-hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
+hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const float *vec, int level,
+				ItemPointer heaptid)
 {
-	HnswMemGraph *g = &bs->graph;
 	HnswMemShared *sh = g->shared;
 	MemCandidates mc;
-	int			level = hnsw_random_level(&bs->info);
 	int64		entry;
 	int			entry_level;
 	int64		off;
@@ -623,7 +697,7 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 	mem_walk_begin(g, vec);
 	if (entry >= 0)
 	{
-		mem_search(bs, vec, level, entry, entry_level, &mc);
+		mem_search(g, search, vec, level, entry, entry_level, &mc);
 		if (mem_add_duplicate(g, mc.layers[0], mc.nlayer[0], vec, heaptid))
 			return true;
 		mem_check_copies(g, vec, &mc);
@@ -656,7 +730,7 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 		entry = sh->entry;
 		entry_level = sh->entry_level;
 		SpinLockRelease(&sh->mutex);
-		mem_search(bs, vec, level, entry, entry_level, &mc);
+		mem_search(g, search, vec, level, entry, entry_level, &mc);
 	}
 
 	mem_link(g, off, &mc);
@@ -674,76 +748,92 @@ hnsw_mem_insert(HnswBuildState *bs, const float *vec, ItemPointer heaptid)
 	return true;
 }
 
-/* The walk of hnsw_mem_link_orphans: elements reached, by record unit */
-typedef struct MemWalk
-{
-	uint8	   *reached;		/* bitmap by pos >> 3 */
-	uint32	   *queue;			/* one entry per element */
-	bool		free_only;		/* link only into free slots (last sweep) */
-} MemWalk;
-
-static inline bool
-mem_reached(const MemWalk *w, uint32 u)
-{
-	return (w->reached[u >> 3] & (1 << (u & 7))) != 0;
-}
-
-/*
- * Marks the element at unit u reached, and all it leads to on layer 0, in
- * breadth-first order at w->queue[tail...]; returns the new tail.
+/* ---------------------------------------------------------------------
+ * Reachability (hnswreachgraph.c): ids are links (mem_offset_link)
+ * ---------------------------------------------------------------------
  */
-static int64
-mem_walk_from(HnswMemGraph *g, MemWalk *w, uint32 u, int64 tail)
+
+static inline HnswMemElement *
+mem_linked(HnswMemGraph *g, int64 id)
 {
-	int64		head = tail;
+	return mem_element(g, mem_link_offset((uint32) id));
+}
 
-	if (mem_reached(w, u))
-		return tail;
-	w->reached[u >> 3] |= 1 << (u & 7);
-	w->queue[tail++] = u;
-	while (head < tail)
+static int64
+mem_reach_next(void *ctx, int64 id)
+{
+	HnswMemGraph *g = ctx;
+	uint64		off = id < 0 ? 0 : mem_link_offset((uint32) id) + mem_linked(g, id)->size;
+
+	return off < g->shared->used ? (int64) mem_offset_link(off) : -1;
+}
+
+static int
+mem_reach_links(void *ctx, int64 id, int64 *out)
+{
+	HnswMemGraph *g = ctx;
+	HnswMemElement *e = mem_linked(g, id);
+	int			n = mem_layer(g, e, 0)->count;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		out[i] = mem_links(g, e, 0)[i];
+	return n;
+}
+
+static void
+mem_reach_indegree_clear(void *ctx)
+{
+	HnswMemGraph *g = ctx;
+	int64		id;
+
+	for (id = mem_reach_next(g, -1); id >= 0; id = mem_reach_next(g, id))
+		mem_linked(g, id)->indegree = 0;
+}
+
+static void
+mem_reach_indegree_add(void *ctx, const int64 *ids, int n)
+{
+	HnswMemGraph *g = ctx;
+	int			i;
+
+	for (i = 0; i < n; i++)
 	{
-		HnswMemElement *e = mem_element(g, (uint64) w->queue[head++] << 3);
-		HnswMemLayer *hd = mem_layer(g, e, 0);
-		int			i;
+		HnswMemElement *t = mem_linked(g, ids[i]);
 
-		for (i = 0; i < hd->count; i++)
-		{
-			uint32		t = mem_links(g, e, 0)[i];
-
-			if (!mem_reached(w, t))
-			{
-				w->reached[t >> 3] |= 1 << (t & 7);
-				w->queue[tail++] = t;
-			}
-		}
+		if (t->indegree < PG_UINT16_MAX)
+			t->indegree++;
 	}
-	return tail;
+}
+
+static int
+mem_reach_indegree(void *ctx, int64 id)
+{
+	return mem_linked((HnswMemGraph *) ctx, id)->indegree;
 }
 
 /*
- * Links the element at pos from the nearest of its layer-0 neighbours that
- * is reached and can take it: in a free slot, or (except in the last sweep)
- * in place of the farthest filler (never a heuristic choice) whose element
- * has another in-link from a reached element, so giving it up cuts nothing
- * off.  True if it did.
+ * HnswReachOps.link_in: a list's fillers are the ones after its nkept
+ * choices; the new link takes the orphan's distance to the neighbour (the
+ * same both ways) and no pruner.
  */
 static bool
-mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
+mem_reach_link_in(void *ctx, HnswReachWalk *w, int64 id)
 {
-	HnswMemElement *o = mem_element(g, pos);
+	HnswMemGraph *g = ctx;
+	HnswMemElement *o = mem_linked(g, id);
 	HnswMemLayer *ohd = mem_layer(g, o, 0);
 	int			i;
 
 	for (i = 0; i < ohd->count; i++)
 	{
 		uint32		nu = mem_links(g, o, 0)[i];
-		HnswMemElement *n = mem_element(g, (uint64) nu << 3);
+		HnswMemElement *n = mem_linked(g, nu);
 		HnswMemLayer *hd = mem_layer(g, n, 0);
 		int			slot = -1;
 		int			j;
 
-		if (!mem_reached(w, nu))
+		if (!hnsw_reach_reached(w, nu))
 			continue;
 		if (hd->count < HnswLayerCapacity(g->m, 0))
 			slot = hd->count++;
@@ -751,7 +841,7 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 		{
 			for (j = hd->count - 1; j >= hd->nkept && slot < 0; j--)
 			{
-				HnswMemElement *f = mem_element(g, (uint64) mem_links(g, n, 0)[j] << 3);
+				HnswMemElement *f = mem_linked(g, mem_links(g, n, 0)[j]);
 
 				if (f->indegree > 1 && f->indegree < PG_UINT16_MAX)
 				{
@@ -762,7 +852,7 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 		}
 		if (slot < 0)
 			continue;
-		mem_links(g, n, 0)[slot] = (uint32) (pos >> 3);
+		mem_links(g, n, 0)[slot] = (uint32) id;
 		mem_dists(g, n, 0)[slot] = mem_dists(g, o, 0)[i];
 		mem_pruners(g, n, 0)[slot] = HNSW_NO_PRUNER;
 		if (o->indegree < PG_UINT16_MAX)
@@ -772,89 +862,46 @@ mem_link_one(HnswMemGraph *g, MemWalk *w, Size pos)
 	return false;
 }
 
-/*
- * Walks afresh from the entry point and counts each element's layer-0
- * links from reached elements: only those keep a filler reachable once an
- * element takes its place.
- */
+static const HnswReachOps mem_reach_ops = {
+	.next = mem_reach_next,
+	.links = mem_reach_links,
+	.indegree_clear = mem_reach_indegree_clear,
+	.indegree_add = mem_reach_indegree_add,
+	.indegree = mem_reach_indegree,
+	.link_in = mem_reach_link_in,
+};
+
+/* Sets up a walk over the whole graph (which holds elements) */
 static void
-mem_walk_and_count(HnswMemGraph *g, MemWalk *w)
+mem_reach_init(HnswMemGraph *g, HnswReachWalk *w)
 {
-	Size		used = g->shared->used;
-	Size		pos;
-
-	memset(w->reached, 0, (used >> 3) / 8 + 1);
-	(void) mem_walk_from(g, w, (uint32) (g->shared->entry >> 3), 0);
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		mem_element(g, pos)->indegree = 0;
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-	{
-		HnswMemElement *e = mem_element(g, pos);
-		HnswMemLayer *hd = mem_layer(g, e, 0);
-		int			i;
-
-		if (!mem_reached(w, (uint32) (pos >> 3)))
-			continue;
-		for (i = 0; i < hd->count; i++)
-		{
-			HnswMemElement *t = mem_element(g, (uint64) mem_links(g, e, 0)[i] << 3);
-
-			if (t->indegree < PG_UINT16_MAX)
-				t->indegree++;
-		}
-	}
+	hnsw_reach_init(w, &mem_reach_ops, g, mem_offset_link(g->shared->used),
+					g->shared->nelements, HnswLayerCapacity(g->m, 0),
+					g->shared->entry >= 0 ? (int64) mem_offset_link(g->shared->entry) : -1,
+					true);
 }
 
 /*
- * Makes every element reachable from the entry point over layer-0 links: a
- * scan can never return the rows of one that is not.  Back-links that later
- * prunings dropped from every neighbour's list leave a few such elements
- * (0.3% of 20,000 Fashion-MNIST vectors); under inner product on vectors of
- * very different lengths, where the longest draw the links, about 10%, many
- * of them in small groups that link only to each other.  A walk from the
- * entry point marks what is reached; each element it missed is linked from
- * its nearest reached neighbour and the walk goes on from it, reaching the
- * rest of its group.  Each sweep walks afresh (a filler given up may, rarely,
- * have been the only way into a group whose other in-links came from inside
- * it) and links what it missed; an element whose neighbours are all
- * unreached waits for the next sweep.  The third and last sweep uses free
- * slots only, so it cuts nothing off.  Runs in one process after all
- * inserts, before write-out.  Returns the number of elements linked.
+ * Makes every element reachable from the entry point over layer-0 links
+ * (hnswreachgraph.c): back-links that later prunings dropped from every
+ * neighbour's list leave a few elements that are not (0.3% of 20,000
+ * Fashion-MNIST vectors); under inner product on vectors of very different
+ * lengths, where the longest draw the links, about 10%, many of them in
+ * small groups that link only to each other.  Runs in one process after
+ * all inserts, before write-out.  Returns the number of elements linked.
  */
 int64
 hnsw_mem_link_orphans(HnswMemGraph *g)
 {
-	Size		used = g->shared->used;
-	Size		pos;
-	int64		n = 0;
-	int64		linked = 0;
-	bool		progress = true;
-	int			sweep;
-	MemWalk		w;
+	HnswReachWalk w;
+	int64		linked;
 
 	if (g->shared->entry < 0)
 		return 0;
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		n++;
-	w.reached = palloc_extended((used >> 3) / 8 + 1, MCXT_ALLOC_HUGE);
-	w.queue = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
-	for (sweep = 0; sweep < 3 && progress; sweep++)
-	{
-		mem_walk_and_count(g, &w);
-		w.free_only = (sweep == 2);
-		progress = false;
-		for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		{
-			CHECK_FOR_INTERRUPTS();
-			if (mem_reached(&w, (uint32) (pos >> 3)) || !mem_link_one(g, &w, pos))
-				continue;
-			linked++;
-			progress = true;
-			(void) mem_walk_from(g, &w, (uint32) (pos >> 3), 0);
-		}
-	}
-	pfree(w.reached);
-	pfree(w.queue);
+	mem_reach_init(g, &w);
+	hnsw_reach_link(&w);
+	linked = w.linked;
+	hnsw_reach_free(&w);
 	return linked;
 }
 
@@ -865,28 +912,27 @@ hnsw_mem_link_orphans(HnswMemGraph *g)
  * reach -- share pages with each other.  A search visits an element's
  * unvisited neighbours together, in key order (hnswsearch.c), and a page
  * already pinned is pinned again without a buffer-mapping lookup
- * (hnswutils.c).  Returns a palloc'd array of record units (offset >> 3),
+ * (hnswutils.c).  Returns a palloc'd array of links (mem_offset_link),
  * one per element; *n is their number.
  */
 uint32 *
 hnsw_mem_layout_order(HnswMemGraph *g, int64 *n)
 {
-	Size		used = g->shared->used;
-	Size		pos;
+	HnswReachWalk w;
 	int64		tail = 0;
-	MemWalk		w;
+	int64		id;
+	uint32	   *order;
 
-	*n = 0;
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		(*n)++;
-	w.reached = palloc_extended((used >> 3) / 8 + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	w.queue = palloc_extended(sizeof(uint32) * Max(*n, 1), MCXT_ALLOC_HUGE);
-	if (g->shared->entry >= 0)
-		tail = mem_walk_from(g, &w, (uint32) (g->shared->entry >> 3), 0);
-	for (pos = 0; pos < used; pos += mem_element(g, pos)->size)
-		if (!mem_reached(&w, (uint32) (pos >> 3)))
-			tail = mem_walk_from(g, &w, (uint32) (pos >> 3), tail);
+	*n = g->shared->nelements;
+	mem_reach_init(g, &w);
+	if (w.entry >= 0)
+		tail = hnsw_reach_walk(&w, w.entry, 0);
+	for (id = mem_reach_next(g, -1); id >= 0; id = mem_reach_next(g, id))
+		if (!hnsw_reach_reached(&w, id))
+			tail = hnsw_reach_walk(&w, id, tail);
 	Assert(tail == *n);
-	pfree(w.reached);
-	return w.queue;
+	order = w.queue;
+	w.queue = NULL;
+	hnsw_reach_free(&w);
+	return order;
 }

@@ -13,12 +13,13 @@
  * element's rows: for a committed row that is a wrong answer, not just
  * lower recall.  The build links its orphans before write-out
  * (hnsw_mem_link_orphans); this pass does it on pages, once per VACUUM,
- * after the repair.
+ * after the repair.  Both run the algorithm of hnswreachgraph.c.
  *
  * It reads every page once (amvacuumcleanup read them all before, to count
  * live rows, which this pass also does), keeping each element's layer-0
- * links as slot numbers; walks the graph in memory from the entry point;
- * and writes one WAL record per element it links.  Memory: about
+ * links as slot numbers (the ids of the walk: HnswReachOps); walks the
+ * graph in memory from the entry point; and writes one WAL record per
+ * element it links.  Memory: about
  * 4 * 2m + 6 bytes per element slot.  When that exceeds
  * maintenance_work_mem it only links elements without any in-link (one
  * byte per slot), and if even that does not fit it only counts rows.
@@ -46,14 +47,9 @@ typedef struct HnswReach
 								 * at 255), with a walk only those from
 								 * reached elements; NULL: count rows only */
 	uint8	   *live;			/* bitmap: slot holds a live element */
-	uint8	   *reached;		/* bitmap: reachable (NULL: in-degree only) */
-	uint32	   *adj;			/* cap layer-0 links per slot, NO_SLOT-padded */
-	uint32	   *queue;			/* of the walk, nslots long */
+	uint32	   *adj;			/* cap layer-0 links per slot, NO_SLOT-padded;
+								 * NULL: no walk, in-degree only */
 	double		ntids;			/* live heap TIDs seen */
-	int64		cutoff;			/* live elements found unreachable */
-	int64		linked;			/* ... that got linked */
-	int64		left;			/* live elements still unreached at the end */
-	bool		free_only;		/* link only into free slots (last sweep) */
 } HnswReach;
 
 static inline bool
@@ -158,7 +154,8 @@ count_pass(HnswReach *r)
  * links to okey now.
  */
 static int
-choose_slot(HnswReach *r, HnswElementTuple n, uint64 okey, bool *already)
+choose_slot(HnswReach *r, HnswElementTuple n, uint64 okey, bool free_only,
+			bool *already)
 {
 	int			cap = HnswLayerCapacity(r->info.m, 0);
 	ItemPointerData *links = HnswTupleLinks(n, r->info.m, 0);
@@ -173,7 +170,7 @@ choose_slot(HnswReach *r, HnswElementTuple n, uint64 okey, bool *already)
 		return -1;
 	if (count < cap)
 		return count;
-	if (r->free_only)
+	if (free_only)
 		return -1;
 	for (j = count - 1; j >= cap / 2; j--)
 	{
@@ -194,7 +191,7 @@ choose_slot(HnswReach *r, HnswElementTuple n, uint64 okey, bool *already)
  * insert's back-link (which takes the same lock) is never lost.
  */
 static bool
-link_from(HnswReach *r, uint64 nkey, uint64 okey)
+link_from(HnswReach *r, uint64 nkey, uint64 okey, bool free_only)
 {
 	Relation	index = r->info.index;
 	BlockNumber blkno = hnsw_key_block(nkey);
@@ -212,7 +209,7 @@ link_from(HnswReach *r, uint64 nkey, uint64 okey)
 		UnlockReleaseBuffer(buf);
 		return false;
 	}
-	slot = choose_slot(r, n, okey, &already);
+	slot = choose_slot(r, n, okey, free_only, &already);
 	if (slot < 0)
 	{
 		UnlockReleaseBuffer(buf);
@@ -232,42 +229,80 @@ link_from(HnswReach *r, uint64 nkey, uint64 okey)
 	return true;
 }
 
-/* Marks s reached, and everything reachable from it that was not yet. */
-static void
-walk_from(HnswReach *r, int64 s)
+/* ---------------------------------------------------------------------
+ * The graph of slots, as hnswreachgraph.c reads it
+ * ---------------------------------------------------------------------
+ */
+
+static int64
+reach_next(void *ctx, int64 s)
 {
-	int64		head = 0;
-	int64		tail = 0;
+	HnswReach  *r = ctx;
 
-	if (bit_get(r->reached, s))
-		return;
-	bit_set(r->reached, s);
-	r->queue[tail++] = (uint32) s;
-	while (head < tail)
-	{
-		uint32	   *links = &r->adj[(int64) r->queue[head++] * r->cap];
-		int			i;
+	return s + 1 < r->nslots ? s + 1 : -1;
+}
 
-		/* holes where a link named no slot of ours: go past them */
-		for (i = 0; i < r->cap; i++)
-		{
-			if (links[i] != NO_SLOT && !bit_get(r->reached, links[i]))
-			{
-				bit_set(r->reached, links[i]);
-				r->queue[tail++] = links[i];
-			}
-		}
-	}
+static bool
+reach_wanted(void *ctx, int64 s)
+{
+	return bit_get(((HnswReach *) ctx)->live, s);
+}
+
+/* holes where a link named no slot of ours are left out */
+static int
+reach_links(void *ctx, int64 s, int64 *out)
+{
+	HnswReach  *r = ctx;
+	uint32	   *links = &r->adj[s * r->cap];
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < r->cap; i++)
+		if (links[i] != NO_SLOT)
+			out[n++] = links[i];
+	return n;
+}
+
+static void
+reach_indegree_clear(void *ctx)
+{
+	HnswReach  *r = ctx;
+
+	memset(r->indeg, 0, r->nslots);
+}
+
+static void
+reach_indegree_add(void *ctx, const int64 *slots, int n)
+{
+	HnswReach  *r = ctx;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (r->indeg[slots[i]] < PG_UINT8_MAX)
+			r->indeg[slots[i]]++;
+}
+
+static int
+reach_indegree(void *ctx, int64 s)
+{
+	return ((HnswReach *) ctx)->indeg[s];
+}
+
+static void
+reach_pause(void *ctx)
+{
+	vacuum_delay_point();
 }
 
 /*
- * Links element s from the nearest of its own layer-0 neighbours that can
- * take it and that a search reaches (with no walk: that is live).  True if
- * it did.
+ * HnswReachOps.link_in: links element s from the nearest of its own
+ * layer-0 neighbours that can take it and that a search reaches (with no
+ * walk: that is live).  True if it did.
  */
 static bool
-link_element(HnswReach *r, int64 s)
+reach_link_in(void *ctx, HnswReachWalk *w, int64 s)
 {
+	HnswReach  *r = ctx;
 	uint64		okey = slot_key(r, s);
 	HnswElementTuple o = hnsw_copy_element(&r->info, okey, r->vinfo->strategy);
 	ItemPointerData *links = HnswTupleLinks(o, r->info.m, 0);
@@ -285,13 +320,12 @@ link_element(HnswReach *r, int64 s)
 		int64		n = slot_of(r, nkey);
 
 		if (n < 0 || n == s || !bit_get(r->live, n) ||
-			(r->reached && !bit_get(r->reached, n)))
+			(w->reached && !hnsw_reach_reached(w, n)))
 			continue;
-		if (link_from(r, nkey, okey))
+		if (link_from(r, nkey, okey, w->free_only))
 		{
 			if (r->indeg[s] < PG_UINT8_MAX)
 				r->indeg[s]++;
-			r->linked++;
 			done = true;
 		}
 	}
@@ -299,85 +333,16 @@ link_element(HnswReach *r, int64 s)
 	return done;
 }
 
-/*
- * Walks afresh from the entry point and counts, for each slot, the links
- * to it from reached elements: only those keep a filler reachable once an
- * element takes its place.
- */
-static void
-walk_and_count(HnswReach *r, int64 entry)
-{
-	int64		s;
-
-	memset(r->reached, 0, r->nslots / 8 + 1);
-	if (entry >= 0)
-		walk_from(r, entry);
-	memset(r->indeg, 0, r->nslots);
-	for (s = 0; s < r->nslots; s++)
-	{
-		uint32	   *links = &r->adj[s * r->cap];
-		int			i;
-
-		if (!bit_get(r->reached, s))
-			continue;
-		for (i = 0; i < r->cap; i++)
-			if (links[i] != NO_SLOT && r->indeg[links[i]] < PG_UINT8_MAX)
-				r->indeg[links[i]]++;
-	}
-}
-
-/*
- * Links every live element a search cannot reach (or, without a walk, that
- * has no in-link).  Each sweep walks afresh (an element linked in a sweep
- * makes its whole group reached; a filler given up may, rarely, have been
- * the only way into a group whose other in-links came from inside it) and
- * links what it missed; a group with no reached neighbour waits for the
- * next sweep.  The third and last sweep uses free slots only, so that it
- * cannot cut anything off that no later sweep would see; what is still
- * unreached after it is counted for the log and waits for the next VACUUM.
- */
-static void
-link_pass(HnswReach *r)
-{
-	int64		entry = -1;
-	int64		s;
-	bool		progress = true;
-	int			sweep;
-
-	if (r->meta.entry_level >= 0)
-		entry = slot_of(r, hnsw_tid_key(r->meta.entry_blkno, r->meta.entry_offno));
-
-	for (sweep = 0; sweep < 3 && progress; sweep++)
-	{
-		if (r->reached)
-			walk_and_count(r, entry);
-		r->free_only = (sweep == 2);
-		progress = false;
-		for (s = 0; s < r->nslots; s++)
-		{
-			if (!bit_get(r->live, s) || s == entry ||
-				(r->reached ? bit_get(r->reached, s) : r->indeg[s] != 0))
-				continue;
-			CHECK_FOR_INTERRUPTS();
-			vacuum_delay_point();
-			if (sweep == 0)
-				r->cutoff++;
-			if (link_element(r, s))
-			{
-				progress = true;
-				if (r->reached)
-					walk_from(r, s);
-			}
-		}
-	}
-	if (r->reached)
-	{
-		walk_and_count(r, entry);
-		for (s = 0; s < r->nslots; s++)
-			if (bit_get(r->live, s) && s != entry && !bit_get(r->reached, s))
-				r->left++;
-	}
-}
+static const HnswReachOps reach_ops = {
+	.next = reach_next,
+	.wanted = reach_wanted,
+	.links = reach_links,
+	.indegree_clear = reach_indegree_clear,
+	.indegree_add = reach_indegree_add,
+	.indegree = reach_indegree,
+	.link_in = reach_link_in,
+	.pause = reach_pause,
+};
 
 /*
  * Links in the unreachable elements of vinfo's index; returns its live heap
@@ -387,6 +352,7 @@ double
 hnsw_link_orphans(IndexVacuumInfo *vinfo)
 {
 	HnswReach	r;
+	HnswReachWalk w;
 	Size		budget = (Size) maintenance_work_mem * 1024;
 
 	memset(&r, 0, sizeof(r));
@@ -410,8 +376,6 @@ hnsw_link_orphans(IndexVacuumInfo *vinfo)
 		{
 			r.adj = palloc_extended(sizeof(uint32) * r.nslots * r.cap, MCXT_ALLOC_HUGE);
 			memset(r.adj, 0xFF, sizeof(uint32) * r.nslots * r.cap);	/* NO_SLOT */
-			r.queue = palloc_extended(sizeof(uint32) * r.nslots, MCXT_ALLOC_HUGE);
-			r.reached = palloc_extended(bitmap, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		}
 		if ((double) r.nslots + bitmap <= (double) budget)
 		{
@@ -420,21 +384,27 @@ hnsw_link_orphans(IndexVacuumInfo *vinfo)
 		}
 	}
 	count_pass(&r);
+	memset(&w, 0, sizeof(w));
 	if (r.indeg != NULL)
 	{
-		link_pass(&r);
+		int64		entry = -1;
+
+		if (r.meta.entry_level >= 0)
+			entry = slot_of(&r, hnsw_tid_key(r.meta.entry_blkno, r.meta.entry_offno));
+		/* the walk's bitmap and queue: within the budget above */
+		hnsw_reach_init(&w, &reach_ops, &r, r.nslots, r.nslots, r.cap, entry,
+						r.adj != NULL);
+		hnsw_reach_link(&w);
 		pfree(r.indeg);
 		pfree(r.live);
 	}
-	if (r.adj != NULL)
-	{
-		pfree(r.adj);
-		pfree(r.queue);
-		pfree(r.reached);
-	}
 	elog(DEBUG1, "hnsw vacuum of \"%s\": %lld live elements cut off from the entry point (%s), %lld linked, %lld left",
-		 RelationGetRelationName(vinfo->index), (long long) r.cutoff,
-		 r.reached ? "walked" : r.indeg ? "no walk: in-degree only" : "not looked for",
-		 (long long) r.linked, (long long) r.left);
+		 RelationGetRelationName(vinfo->index), (long long) w.cutoff,
+		 r.adj ? "walked" : r.indeg ? "no walk: in-degree only" : "not looked for",
+		 (long long) w.linked, (long long) w.left);
+	if (r.indeg != NULL)
+		hnsw_reach_free(&w);
+	if (r.adj != NULL)
+		pfree(r.adj);
 	return r.ntids;
 }

@@ -13,6 +13,7 @@
 
 #include "hnsw_graph.h"
 
+#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -474,19 +475,24 @@ hnsw_search_mem(const HnswSearch *s)
 }
 
 /*
- * Exact distance ties are broken by a hash of the element key salted anew
- * for every sort.  Breaking them by key (oldest first) would make every
- * pruned neighbour list among identical vectors keep the same oldest
- * elements and drop each newcomer, leaving a crowd of duplicates
- * unreachable; a fresh random order keeps their links a random graph,
- * which is connected.
+ * Exact distance ties are broken by a hash of the element key with a salt
+ * drawn afresh for every sort (and every merge of a list: hnsw_list_add),
+ * from PostgreSQL's generator, as the elements' levels are.  Breaking them
+ * by key (oldest first) would make every pruned neighbour list among
+ * identical vectors keep the same oldest elements and drop each newcomer,
+ * leaving a crowd of duplicates unreachable; a fresh random order keeps
+ * their links a random graph, which is connected.
  */
-static uint64 node_cmp_salt;
+static inline uint64
+tiebreak_salt(void)
+{
+	return pg_prng_uint64(&pg_global_prng_state);
+}
 
 static inline uint64
-node_tiebreak(uint64 key)
+node_tiebreak(uint64 key, uint64 salt)
 {
-	uint64		h = key ^ node_cmp_salt;
+	uint64		h = key ^ salt;
 
 	/* splitmix64 finaliser */
 	h ^= h >> 30;
@@ -498,10 +504,8 @@ node_tiebreak(uint64 key)
 }
 
 static inline int
-node_cmp(const void *a, const void *b)
+node_cmp(const HnswNode *na, const HnswNode *nb, uint64 salt)
 {
-	const HnswNode *na = a;
-	const HnswNode *nb = b;
 	uint64		ha;
 	uint64		hb;
 
@@ -509,25 +513,24 @@ node_cmp(const void *a, const void *b)
 		return -1;
 	if (na->dist > nb->dist)
 		return 1;
-	ha = node_tiebreak(na->key);
-	hb = node_tiebreak(nb->key);
+	ha = node_tiebreak(na->key, salt);
+	hb = node_tiebreak(nb->key, salt);
 	if (ha != hb)
 		return ha < hb ? -1 : 1;
 	return na->key < nb->key ? -1 : na->key > nb->key ? 1 : 0;
 }
 
 /*
- * Does (da, ka) sort before (db, kb)?  The order of hnsw_sort_nodes, for
- * code that keeps a list sorted by insertion; ties go either way, at
- * random, for the reason above.
+ * Does (da, ka) sort before (db, kb)?  The order of hnsw_sort_nodes under
+ * the given salt, for merging lists; ties go either way, at random, for
+ * the reason above.
  */
-bool
-hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb)
+static inline bool
+node_precedes(float da, uint64 ka, float db, uint64 kb, uint64 salt)
 {
 	if (da != db)
 		return da < db;
-	node_cmp_salt += UINT64CONST(0x9e3779b97f4a7c15);
-	return node_tiebreak(ka) < node_tiebreak(kb);
+	return node_tiebreak(ka, salt) < node_tiebreak(kb, salt);
 }
 
 /*
@@ -537,7 +540,8 @@ hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb)
  */
 #define ST_SORT sort_nodes_inline
 #define ST_ELEMENT_TYPE HnswNode
-#define ST_COMPARE(a, b) node_cmp(a, b)
+#define ST_COMPARE(a, b, salt) node_cmp(a, b, *(salt))
+#define ST_COMPARE_ARG_TYPE uint64
 #define ST_SCOPE static
 #define ST_DEFINE
 #include "lib/sort_template.h"
@@ -545,9 +549,10 @@ hnsw_node_precedes(float da, uint64 ka, float db, uint64 kb)
 void
 hnsw_sort_nodes(HnswNode *nodes, int n)
 {
-	node_cmp_salt += UINT64CONST(0x9e3779b97f4a7c15);
+	uint64		salt = tiebreak_salt();
+
 	if (n > 1)
-		sort_nodes_inline(nodes, n);
+		sort_nodes_inline(nodes, n, &salt);
 }
 
 /*
@@ -581,6 +586,7 @@ hnsw_select_neighbors(HnswSelect *sel)
 {
 	uint8		by[HNSW_SELECT_MAX_PRUNERS];	/* candidate i's pruner, if
 												 * sel->pruner is wanted */
+	float		scale = sel->scale ? *sel->scale : 1.0f;
 	int			nsel = 0;
 	int			i;
 
@@ -596,7 +602,7 @@ hnsw_select_neighbors(HnswSelect *sel)
 		for (j = 0; j < nsel; j++)
 		{
 			float		d = sel->distance(sel->vecs[i], sel->vecs[sel->selected[j]],
-										  sel->dim);
+										  sel->dim) * scale;
 
 			if (d < sel->dists[i])
 			{
@@ -663,7 +669,7 @@ typedef struct ListEntry
  * to the base, or -1.  Choices flagged in skip[] are known not to prune x.
  */
 static int
-list_find_pruner(const HnswListGraph *lg, const ListEntry *x,
+list_find_pruner(const HnswListGraph *lg, float scale, const ListEntry *x,
 				 const ListEntry *kept, int nk, const bool *skip)
 {
 	const void *xv = lg->vector(lg->ctx, x->key, 0);
@@ -673,7 +679,8 @@ list_find_pruner(const HnswListGraph *lg, const ListEntry *x,
 	{
 		if (skip && skip[j])
 			continue;
-		if (lg->distance(xv, lg->vector(lg->ctx, kept[j].key, 1), lg->dim) < x->dist)
+		if (lg->distance(xv, lg->vector(lg->ctx, kept[j].key, 1), lg->dim) * scale <
+			x->dist)
 			return j;
 	}
 	return -1;
@@ -681,10 +688,11 @@ list_find_pruner(const HnswListGraph *lg, const ListEntry *x,
 
 /*
  * Merges the list (choices, then fillers, each nearest first) and the
- * newcomer into one run, nearest first; returns its length.
+ * newcomer into one run, nearest first, ties broken under `salt`; returns
+ * its length.
  */
 static int
-list_merge(const HnswList *list, ListEntry c, ListEntry *out)
+list_merge(const HnswList *list, ListEntry c, uint64 salt, ListEntry *out)
 {
 	int			a = 0;			/* next choice */
 	int			b = list->nkept;	/* next filler */
@@ -696,17 +704,18 @@ list_merge(const HnswList *list, ListEntry c, ListEntry *out)
 		int			which;		/* 0 choice, 1 filler, 2 newcomer */
 
 		if (a < list->nkept && (b >= list->count ||
-								hnsw_node_precedes(list->dists[a], list->keys[a],
-												   list->dists[b], list->keys[b])))
+								node_precedes(list->dists[a], list->keys[a],
+											  list->dists[b], list->keys[b], salt)))
 			which = 0;
 		else if (b < list->count)
 			which = 1;
 		else
 			which = 2;
 		if (!c_done && (which == 2 ||
-						hnsw_node_precedes(c.dist, c.key,
-										   which == 0 ? list->dists[a] : list->dists[b],
-										   which == 0 ? list->keys[a] : list->keys[b])))
+						node_precedes(c.dist, c.key,
+									  which == 0 ? list->dists[a] : list->dists[b],
+									  which == 0 ? list->keys[a] : list->keys[b],
+									  salt)))
 		{
 			out[k++] = c;
 			c_done = true;
@@ -745,6 +754,7 @@ hnsw_list_add(HnswList *list, const HnswListGraph *lg, uint64 newkey,
 	ListEntry	fill[2 * HNSW_MAX_M + 1];
 	bool		old_choice[2 * HNSW_MAX_M + 1];	/* kept[j] was a choice */
 	int16		new_index[2 * HNSW_MAX_M + 1];	/* old choice -> kept[], or -1 */
+	float		scale = lg->scale ? *lg->scale : 1.0f;
 	int			nall;
 	int			nk = 0;
 	int			nf = 0;
@@ -753,18 +763,19 @@ hnsw_list_add(HnswList *list, const HnswListGraph *lg, uint64 newkey,
 	Assert(list->count <= lg->cap && list->nkept <= list->count);
 	for (i = 0; i < lengthof(new_index); i++)
 		new_index[i] = -1;
-	nall = list_merge(list, (ListEntry) {newkey, newdist, -1, HNSW_NO_PRUNER}, all);
+	nall = list_merge(list, (ListEntry) {newkey, newdist, -1, HNSW_NO_PRUNER},
+					  tiebreak_salt(), all);
 	for (i = 0; i < nall && nk < lg->cap; i++)
 	{
 		ListEntry	x = all[i];
 		int			p;
 
 		if (x.old_kept >= 0)
-			p = list_find_pruner(lg, &x, kept, nk, old_choice);
+			p = list_find_pruner(lg, scale, &x, kept, nk, old_choice);
 		else if (x.pruner != HNSW_NO_PRUNER && new_index[x.pruner] >= 0)
 			p = new_index[x.pruner];
 		else
-			p = list_find_pruner(lg, &x, kept, nk, NULL);
+			p = list_find_pruner(lg, scale, &x, kept, nk, NULL);
 		if (x.old_kept >= 0)
 			new_index[x.old_kept] = p < 0 ? nk : -1;
 		if (p < 0)

@@ -304,14 +304,8 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 		vecs[i] = cvecs[cand[i].level];
 		dists[i] = cand[i].dist;
 	}
-	hs.distance = vs->info.distance;
-	hs.dim = vs->info.dim;
-	hs.ncand = n;
-	hs.vecs = vecs;
-	hs.dists = dists;
-	hs.cap = cap;
-	hs.selected = sel;
-	hs.pruner = NULL;
+	hnsw_select_init(&hs, vs->info.distance, vs->info.dim, vecs, dists, n, cap,
+					 sel, NULL);
 	n = hnsw_select_neighbors(&hs);
 	for (i = 0; i < n; i++)
 		ItemPointerSet(&out[i], hnsw_key_block(cand[sel[i]].key),
