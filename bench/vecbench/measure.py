@@ -95,9 +95,21 @@ def exact_neighbors(conn: psycopg.Connection, query: pgsql.Composable,
                     vectors: np.ndarray) -> List[List[int]]:
     """Ground truth: the same query with index scans disabled (a full scan
     computing every distance), so the executor cannot use an approximate index.
+
+    The statements are not prepared: a prepared statement keeps the plan it
+    was first given, and a changed enable_* setting does not replan it, so
+    reusing run_queries' prepared statement here would compare the index
+    with itself.  The plan is checked to read no index.
     """
-    with settings(conn, {"enable_indexscan": "off"}):
-        ids, _ = run_queries(conn, query, vectors)
+    with settings(conn, {"enable_indexscan": "off", "enable_bitmapscan": "off"}):
+        plan = explain(conn, query, vectors[0], analyze=False)
+        if any("Index" in line for line in plan):
+            raise RuntimeError("the exact pass would use an index:\n  " + "\n  ".join(plan))
+        ids: List[List[int]] = []
+        with conn.cursor() as cur:
+            for v in vectors:
+                cur.execute(query, (v,), prepare=False)
+                ids.append([r[0] for r in cur.fetchall()])
     return ids
 
 
