@@ -560,9 +560,10 @@ parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_AREA, shm_toc_allocate(pcxt->toc, size));
 
 	LaunchParallelWorkers(pcxt);
+	/* pgvector's wording, which users' log monitoring looks for */
 	ereport(DEBUG1,
-			(errmsg_internal("hnsw build: %d of %d parallel workers launched, graph area %zu bytes",
-							 pcxt->nworkers_launched, nworkers, size)));
+			(errmsg_internal("using %d parallel workers", pcxt->nworkers_launched),
+			 errdetail_internal("%d requested, graph area %zu bytes", nworkers, size)));
 
 	ps = palloc0(sizeof(HnswParallelState));
 	ps->pcxt = pcxt;

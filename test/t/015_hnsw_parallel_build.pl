@@ -34,12 +34,12 @@ sub build
 		SET maintenance_work_mem = '$mwm';
 		$sql});
 	is($ret, 0, "build succeeds: $sql") or diag($err);
-	my ($line) = $err =~ /(hnsw build: \d+ of \d+ parallel workers launched[^\n]*)/;
+	my ($line) = $err =~ /(using \d+ parallel workers[^\n]*)/;
 	return ($line // '', $err);
 }
 
 my ($line) = build('CREATE INDEX par_idx ON items USING hnsw (embedding)', '128MB');
-like($line, qr/hnsw build: [1-9]\d* of \d+ parallel workers launched/,
+like($line, qr/using [1-9]\d* parallel workers/,
 	'the build ran with parallel workers');
 
 my $r = recall_at_10($node, 'items', '<->', 'queries', 100);
@@ -71,7 +71,7 @@ $node->safe_psql('postgres', 'DROP INDEX ser_idx');
 ($line) = build(
 	'CREATE INDEX CONCURRENTLY cic_idx ON items USING hnsw (embedding vector_cosine_ops)',
 	'128MB');
-like($line, qr/[1-9]\d* of \d+ parallel workers launched/,
+like($line, qr/using [1-9]\d* parallel workers/,
 	'CREATE INDEX CONCURRENTLY builds in parallel');
 is( $node->safe_psql(
 		'postgres', q{SELECT indisvalid FROM pg_index WHERE indexrelid = 'cic_idx'::regclass}),
@@ -97,7 +97,7 @@ my $err;
 ($line, $err) = build(
 	'CREATE INDEX big_idx ON big USING hnsw (embedding) WITH (m = 8, ef_construction = 32)',
 	'64MB');
-like($line, qr/[1-9]\d* of \d+ parallel workers launched/, 'the big build ran in parallel');
+like($line, qr/using [1-9]\d* parallel workers/, 'the big build ran in parallel');
 like($err, qr/no longer fits into maintenance_work_mem/, '... and outgrew memory');
 my $found = $node->safe_psql(
 	'postgres', q{
