@@ -94,6 +94,35 @@ SELECT pg_stat_force_next_flush();
 SELECT toast_blks_hit + coalesce(toast_blks_read, 0) - :before >= 10 AS cosine_reads_toast
   FROM pg_statio_user_tables WHERE relname = 'r';
 
+-- With hnsw.reuse_scan_distances off the same L2 scan's distances fetch
+-- every row's vector from the TOAST relation (so the zero above is the
+-- reuse at work, and a PostgreSQL change that stopped it would show), and
+-- are the functions' own all the same.
+SET hnsw.reuse_scan_distances = off;
+SELECT toast_blks_hit + coalesce(toast_blks_read, 0) AS before
+  FROM pg_statio_user_tables WHERE relname = 'r' \gset
+SELECT id, v <-> :q2 FROM r ORDER BY v <-> :q2 LIMIT 10 \g /dev/null
+SELECT pg_stat_force_next_flush();
+SELECT toast_blks_hit + coalesce(toast_blks_read, 0) - :before >= 10 AS off_l2_reads_toast
+  FROM pg_statio_user_tables WHERE relname = 'r';
+SELECT '<->' AS op, * FROM check_scan('<->')
+UNION ALL SELECT '<#>', * FROM check_scan('<#>')
+UNION ALL SELECT '<+>', * FROM check_scan('<+>');
+RESET hnsw.reuse_scan_distances;
+
+-- Turned on while a scan is open: the rows after that take the scan's
+-- distances, still the functions' own.
+BEGIN;
+SET LOCAL hnsw.reuse_scan_distances = off;
+DECLARE c CURSOR FOR
+  SELECT v <-> :q3 = subvector(v, 1, 600) <-> :q3 AS same
+  FROM r ORDER BY v <-> :q3;
+FETCH 2 FROM c;
+SET LOCAL hnsw.reuse_scan_distances = on;
+FETCH 3 FROM c;
+CLOSE c;
+COMMIT;
+
 -- A scan still open (a cursor) while other rows' distances are computed to
 -- the same query: only the scan's own row could take its distance.
 BEGIN;

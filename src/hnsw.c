@@ -7,6 +7,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "hnswrecent.h"
 #include "hnswreuse.h"
 
 #include <math.h>
@@ -55,6 +56,7 @@ _PG_init(void)
 	vec_half_kernels_init();
 	vec_sq8_kernels_init();
 	hnsw_reuse_init();
+	hnsw_recent_init();
 
 	hnsw_relopt_kind = add_reloption_kind();
 	add_int_reloption(hnsw_relopt_kind, "m",

@@ -2,6 +2,35 @@
  * hnswrecent.c
  *	  Which shared buffer each index page was last found in, per backend.
  *
+ * Assumptions.  This file, and no other, relies on these PostgreSQL
+ * internals beyond the buffer manager's public interface:
+ *
+ * - storage/buf_internals.h: a shared Buffer b (1..NBuffers) has the
+ *	 descriptor GetBufferDescriptor(b - 1), whose atomic state word holds
+ *	 the usage count (BUF_STATE_GET_USAGECOUNT, at most BM_MAX_USAGE_COUNT);
+ *	 the word may be read without the buffer header lock;
+ * - the clock sweep: ReadBuffer raises a buffer's usage count by one up to
+ *	 BM_MAX_USAGE_COUNT, ReadRecentBuffer does not raise it (unless this
+ *	 backend already pins the buffer), and the count is how eviction tells
+ *	 hot pages from cold (so the map is used only at the maximum, below);
+ * - ReadRecentBuffer (PostgreSQL 14 on; compat.h) pins the buffer only if
+ *	 its tag (relation file, fork, block) matches, checked under the
+ *	 header lock, and, unlike ReadBuffer, does not count the read in the
+ *	 relation's pgstat block counters (so this file counts it);
+ * - BufferGetBlock of a shared buffer is a fixed address in the buffer
+ *	 pool, readable (here only prefetched) without a pin;
+ * - rd_amcache is the access method's own backend-local cache in the
+ *	 relcache entry, pfree'd on any relcache invalidation, and rd_indexcxt
+ *	 lives as long as the entry.
+ *
+ * test/t/018_hnsw_recent_buffers.pl checks that a scan takes the map
+ * (hnsw_recent_buffers_hits, a test-only function), that pages read
+ * through it heat up as ReadBuffer's do, that the block counters are as
+ * ReadBuffer leaves them, and that results are the same with
+ * hnsw.recent_buffers on and off and after other pages took the buffers.
+ * hnsw.recent_buffers (on by default) turns it off: every read is then
+ * ReadBuffer and nothing is prefetched.
+ *
  * A search visits hundreds of elements, most of them on pages it has not
  * pinned yet.  ReadBuffer finds a page through the shared buffer mapping
  * table: a chain of dependent cache misses (hash bucket, entry, buffer
@@ -30,11 +59,23 @@
 
 #include "compat.h"
 #include "hnsw_pagegraph.h"
+#include "hnswrecent.h"
 
+#include "fmgr.h"
 #include "pgstat.h"
 #include "storage/buf_internals.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+
+/* hnsw.recent_buffers */
+static bool recent_enabled = true;
+
+/*
+ * Pages this backend has pinned through the map, for tests to see that
+ * the map is taken at all (hnsw_recent_buffers_hits).
+ */
+static uint64 recent_hits = 0;
 
 /* rd_amcache of an hnsw index */
 typedef struct HnswRecentMap
@@ -49,10 +90,24 @@ typedef struct HnswRecentMap
  */
 #define HNSW_RECENT_MAX_BLOCKS ((BlockNumber) (16 * 1024 * 1024 / sizeof(Buffer)))
 
+/* Called once, from _PG_init. */
+void
+hnsw_recent_init(void)
+{
+	DefineCustomBoolVariable("hnsw.recent_buffers",
+							 "Lets hnsw scans pin index pages through the shared buffer they were last found in.",
+							 "Each backend remembers, per index page, the buffer it "
+							 "last found the page in, and skips the buffer mapping "
+							 "lookup when that buffer still holds it; off, every page "
+							 "is read through the mapping table.",
+							 &recent_enabled, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
 static inline bool
 recent_usable(Relation index)
 {
-	return !RelationUsesLocalBuffers(index);
+	return recent_enabled && !RelationUsesLocalBuffers(index);
 }
 
 /* The buffer blkno was last found in, or InvalidBuffer */
@@ -136,6 +191,7 @@ hnsw_read_buffer(Relation index, BlockNumber blkno)
 		/* as ReadBuffer counts it, for pg_statio_*_indexes */
 		pgstat_count_buffer_read(index);
 		pgstat_count_buffer_hit(index);
+		recent_hits++;
 		return buf;
 	}
 	buf = ReadBuffer(index, blkno);
@@ -161,4 +217,18 @@ hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off)
 		return;
 	hnsw_prefetch(GetBufferDescriptor(buf - 1));
 	hnsw_prefetch_element_head((const char *) BufferGetBlock(buf), off);
+}
+
+/*
+ * The number of index pages this backend has pinned through the map.  Not
+ * part of the extension's SQL surface: tests declare it themselves, as
+ * CREATE FUNCTION hnsw_recent_buffers_hits() RETURNS bigint
+ * AS '$libdir/vecindex' LANGUAGE C, to see that a PostgreSQL change has not
+ * silently stopped reads from taking the map.
+ */
+PG_FUNCTION_INFO_V1(hnsw_recent_buffers_hits);
+Datum
+hnsw_recent_buffers_hits(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64((int64) recent_hits);
 }

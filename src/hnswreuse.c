@@ -3,6 +3,39 @@
  *	  Gives the SQL distance functions the distance an hnsw scan already
  *	  computed for the row it returned last.
  *
+ * Assumptions.  This file, and no other, relies on these PostgreSQL
+ * internals beyond the index AM and fmgr interfaces; each is checked by
+ * sql/hnsw_reused_distances.sql (to the bit, and by the TOAST relation's
+ * block counters with hnsw.reuse_scan_distances on and off) and
+ * test/t/021_hnsw_reused_distances_concurrent.pl:
+ *
+ * - executor call order: for an index scan, the executor evaluates the
+ *	 target list (here: the distance function) for the row amgettuple just
+ *	 returned, before it calls amgettuple again, with no other hnsw scan's
+ *	 amgettuple in between; when the heap fetch finds nothing visible, it
+ *	 calls amgettuple again with no distance call in between;
+ * - the planner keeps the ORDER BY expression in the index scan's target
+ *	 list and passes the column's Datum to it as stored: a TOAST pointer
+ *	 (VARATT_IS_EXTERNAL_ONDISK, varatt_external compared byte for byte),
+ *	 not detoasted first;
+ * - heapam's IndexFetchHeapData (access/heapam.h) and its xs_cbuf: the
+ *	 buffer holding the heap tuple the last fetch returned, still pinned
+ *	 when the distance function runs; scan->xs_heaptid moved along the HOT
+ *	 chain to that tuple; scan->xs_heapfetch is that struct when the table
+ *	 AM is heapam (GetHeapamTableAmRoutine);
+ * - a visible heap tuple does not move on its page while the page is
+ *	 pinned (pruning takes a cleanup lock), so reading it with only the pin
+ *	 is safe, as the executor itself does;
+ * - a TOAST value is never changed in place and its (toast relation, value
+ *	 id) names one live value at a time; HOT chain members share the TOAST
+ *	 pointer of an indexed column;
+ * - the scan's memory context is reset on amrescan and deleted on
+ *	 amendscan or by an error (so its reset callback forgets the note), and
+ *	 transaction and subtransaction callbacks run at every end and abort.
+ *
+ * hnsw.reuse_scan_distances (on by default) turns it off: scans then note
+ * nothing and the distance functions always compute, detoasting the vector.
+ *
  * For SELECT ... ORDER BY v <-> q LIMIT k the planner keeps "v <-> q" in the
  * index scan's target list (PostgreSQL has no way for an index scan to hand
  * the executor its ORDER BY values), so the executor calls the distance
@@ -57,8 +90,12 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "storage/bufmgr.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+
+/* hnsw.reuse_scan_distances */
+static bool reuse_enabled = true;
 
 /* What the last hnsw scan to return a row noted about it */
 typedef struct HnswReturned
@@ -107,6 +144,13 @@ reuse_context_callback(void *arg)
 void
 hnsw_reuse_init(void)
 {
+	DefineCustomBoolVariable("hnsw.reuse_scan_distances",
+							 "Lets distance functions take the distance an hnsw scan computed for the row it returned.",
+							 "Spares fetching a TOASTed vector again for the ORDER BY "
+							 "expression of an index scan; off, the functions always "
+							 "compute the distance themselves.",
+							 &reuse_enabled, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	RegisterXactCallback(reuse_xact_callback, NULL);
 	RegisterSubXactCallback(reuse_subxact_callback, NULL);
 }
@@ -116,7 +160,9 @@ hnsw_reuse_init(void)
  * one that holds the scan, so deleted with it), is reset or deleted: that
  * is how a rescan (reset) and amendscan (delete) forget it, and an error
  * that frees the scan without amendscan.  A reset runs the callback once:
- * the scan registers again after each.
+ * the scan registers again after each.  Registered whatever
+ * hnsw.reuse_scan_distances says (once a rescan, not once a row): the
+ * setting may be turned on while the scan is open.
  */
 void
 hnsw_reuse_watch(IndexScanDesc scan, MemoryContext cxt)
@@ -146,8 +192,8 @@ hnsw_reuse_returned(IndexScanDesc scan, HnswDistanceKind kind,
 	Relation	heap = scan->heapRelation;
 	AttrNumber	attnum = scan->indexRelation->rd_index->indkey.values[0];
 
-	if (kind == HNSW_DIST_COSINE || heap == NULL || attnum <= 0 ||
-		heap->rd_tableam != GetHeapamTableAmRoutine())
+	if (!reuse_enabled || kind == HNSW_DIST_COSINE || heap == NULL ||
+		attnum <= 0 || heap->rd_tableam != GetHeapamTableAmRoutine())
 	{
 		reuse_clear();
 		return;
@@ -214,8 +260,9 @@ hnsw_reuse_distance(HnswDistanceKind kind, Datum value, const Vector *query,
 	struct varlena *arg = (struct varlena *) DatumGetPointer(value);
 	struct varlena *col;
 
-	if (last.scan == NULL || last.kind != kind || query->dim != last.dim ||
-		last.kernels != vec_kernels || !VARATT_IS_EXTERNAL_ONDISK(arg))
+	if (!reuse_enabled || last.scan == NULL || last.kind != kind ||
+		query->dim != last.dim || last.kernels != vec_kernels ||
+		!VARATT_IS_EXTERNAL_ONDISK(arg))
 		return false;
 	col = fetched_column();
 	if (col == NULL || !VARATT_IS_EXTERNAL_ONDISK(col) ||

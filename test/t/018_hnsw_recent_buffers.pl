@@ -9,7 +9,8 @@
 # give exactly the results it gave before.  A REINDEX gives the index a new
 # relation file, so none of the remembered buffers can match it any more.
 # And pages read through the map age in the buffer pool as pages read
-# through ReadBuffer do.
+# through ReadBuffer do.  Last, the map is taken at all, and with
+# hnsw.recent_buffers off it is not, with the same results.
 
 use strict;
 use warnings;
@@ -87,6 +88,49 @@ $out = $node->safe_psql(
 	  AND reldatabase = (SELECT oid FROM pg_database WHERE datname = current_database());
 });
 is($out, "500\n5", "pages read through the map heat up as ReadBuffer's do (metapage usage count 5 after 50 scans)");
+
+# The map is taken at all: a PostgreSQL change that made every read miss it
+# (ReadRecentBuffer failing, usage counts no longer reaching the maximum)
+# would lose the speedup without a wrong result.  After six passes of the
+# same 50 queries every page they read is at the highest usage count, so a
+# seventh pass pins nearly all of them through the map, as counted by the
+# test-only function below (not part of the extension's SQL).  With
+# hnsw.recent_buffers off, none is, and the pass gives the same rows and
+# the same index block counts in pg_statio_user_indexes.
+my $blocks = q{
+	SELECT pg_stat_force_next_flush() \g /dev/null
+	SELECT idx_blks_hit + idx_blks_read AS blocks, hnsw_recent_buffers_hits() AS hits
+	FROM pg_statio_user_indexes WHERE indexrelname = 'a_idx' \gset
+};
+$out = $node->safe_psql(
+	'postgres', qq{
+	CREATE FUNCTION hnsw_recent_buffers_hits() RETURNS bigint
+		AS '\$libdir/vecindex' LANGUAGE C;
+	SET enable_seqscan = off;
+	SELECT count(*) FROM generate_series(1, 6), queries q,
+		LATERAL (SELECT a.id FROM a ORDER BY a.embedding <-> q.embedding LIMIT 10) s
+		\\g /dev/null
+	$blocks
+	\\set b0 :blocks
+	\\set h0 :hits
+	@{[ $top10->('a', 'map_on') ]}
+	$blocks
+	\\set b1 :blocks
+	\\set h1 :hits
+	SET hnsw.recent_buffers = off;
+	@{[ $top10->('a', 'map_off') ]}
+	$blocks
+	SELECT :h1 - :h0 > 0.9 * (:b1 - :b0), :b1 - :b0 > 0, :hits - :h1,
+		   :blocks - :b1 = :b1 - :b0;
+	SELECT format('%s of %s', :h1 - :h0, :b1 - :b0);
+	SELECT count(*) FILTER (WHERE f.ids IS DISTINCT FROM g.ids),
+		   count(*) FILTER (WHERE cardinality(f.ids) = 10)
+	FROM map_on f JOIN map_off g USING (qid);
+});
+@lines = split /\n/, $out;
+is($lines[0], 't|t|0|t',
+	"with hnsw.recent_buffers on, over 90% of index reads take the map ($lines[1]); off, none does, and the block counts are the same");
+is($lines[2], '0|50', 'the same 10 rows for all 50 queries with hnsw.recent_buffers on and off');
 
 $node->stop;
 done_testing();
