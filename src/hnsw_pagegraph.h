@@ -20,14 +20,53 @@ extern void hnsw_init_page(Page page, uint16 flags);
 extern Buffer hnsw_new_buffer(Relation index);
 extern void hnsw_init_metapage(Page page, const HnswIndexInfo *info);
 extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
+
+/*
+ * Validation of the on-disk structs: each finds what is wrong with one and
+ * writes it into fault[HNSW_FAULT_LEN], or returns false if nothing is.
+ * hnsw_report_fault reports a fault as corruption at the metapage (blkno
+ * HNSW_METAPAGE_BLKNO), a block (off invalid) or an element.
+ */
+#define HNSW_FAULT_LEN 256
+
+extern bool hnsw_page_fault(Page page, uint16 flags, char *fault);
+extern bool hnsw_meta_fault(Page page, char *fault);
+extern bool hnsw_element_fault(Page page, OffsetNumber off, int m, int dim,
+							   char *fault);
+extern void hnsw_report_fault(Relation index, BlockNumber blkno, OffsetNumber off,
+							  const char *fault) pg_attribute_noreturn();
+extern void hnsw_report_link_block(Relation index, BlockNumber blkno) pg_attribute_noreturn();
+
+/* The raising forms: an error unless the page is ours, of kind flags (0: either) */
+extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno,
+							uint16 flags);
+
+/*
+ * A link names an element of an element page: never InvalidBlockNumber
+ * (which ReadBuffer takes as "extend") nor the metapage.
+ */
+static inline void
+hnsw_check_link_block(Relation index, BlockNumber blkno)
+{
+	if (unlikely(blkno == InvalidBlockNumber || blkno == HNSW_METAPAGE_BLKNO))
+		hnsw_report_link_block(index, blkno);
+}
+
+/*
+ * Elements of a locked page.  hnsw_get_element checks the page and the
+ * tuple's own structure (for readers of its header only);
+ * hnsw_get_linked_element checks it against the index's m and dimension
+ * count too (the length, link counts and dimensions its links and vector
+ * are read by); hnsw_page_linked_element does so on a page checked already.
+ */
 extern HnswElementTuple hnsw_get_element(Relation index, Page page,
 										 BlockNumber blkno, OffsetNumber off);
-/*
- * For an element reached through a link (which may be corrupt): the page's
- * buffer (refusing InvalidBlockNumber, which ReadBuffer takes as "extend",
- * and the metapage), and the element checked to be as long as its level,
- * m and the index's dimensions require.
- */
+extern HnswElementTuple hnsw_get_linked_element(const HnswIndexInfo *info, Page page,
+												BlockNumber blkno, OffsetNumber off);
+extern HnswElementTuple hnsw_page_linked_element(const HnswIndexInfo *info, Page page,
+												 BlockNumber blkno, OffsetNumber off);
+
+/* The page of an element reached through a link (hnsw_check_link_block) */
 extern Buffer hnsw_read_linked_page(Relation index, BlockNumber blkno,
 									BufferAccessStrategy strategy);
 extern void hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
@@ -35,11 +74,6 @@ extern void hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
 extern HnswElementTuple hnsw_copy_element(const HnswIndexInfo *info, uint64 key,
 										  BufferAccessStrategy strategy);
 extern bool hnsw_is_element_page(Relation index, Page page, BlockNumber blkno);
-extern HnswElementTuple hnsw_get_linked_element(const HnswIndexInfo *info, Page page,
-												BlockNumber blkno, OffsetNumber off);
-extern HnswElementTuple hnsw_page_linked_element(const HnswIndexInfo *info, Page page,
-												 BlockNumber blkno, OffsetNumber off);
-extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno);
 
 /*
  * A hint to fetch the cache line at addr; never faults, even if invalid.

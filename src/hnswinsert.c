@@ -112,7 +112,7 @@ hnsw_reuse_buffer(Relation index, Size size, OffsetNumber *reuse)
 		page = BufferGetPage(buf);
 		if (!PageIsNew(page))
 		{
-			hnsw_check_page(index, page, blkno);
+			hnsw_check_page(index, page, blkno, 0);
 			if (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT)
 			{
 				Size		largest;
@@ -151,7 +151,7 @@ usable_page(Relation index, Buffer buf, BlockNumber blkno, Size size,
 	*fresh = PageIsNew(page);
 	if (*fresh)
 		return true;
-	hnsw_check_page(index, page, blkno);
+	hnsw_check_page(index, page, blkno, 0);
 	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) &&
 		PageGetFreeSpace(page) >= MAXALIGN(size);
 }
@@ -563,14 +563,15 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 
 		/* read the current list */
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		tup = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(nkey),
-							   hnsw_key_offset(nkey));
+		tup = hnsw_get_linked_element(info, BufferGetPage(buf), hnsw_key_block(nkey),
+									  hnsw_key_offset(nkey));
 		if (tup->level < layer || tup->deleted)
 		{
 			UnlockReleaseBuffer(buf);
 			return;
 		}
-		count = Min(HnswTupleCounts(tup)[layer], cap);
+		/* checked with the element: at most cap */
+		count = HnswTupleCounts(tup)[layer];
 		memcpy(seen, HnswTupleLinks(tup, info->m, layer), sizeof(ItemPointerData) * count);
 		memcpy(nvec, HnswTupleVector(tup, info->m), sizeof(float) * info->dim);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
@@ -607,8 +608,8 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 
 		/* write it if nothing changed meanwhile */
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		tup = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(nkey),
-							   hnsw_key_offset(nkey));
+		tup = hnsw_get_linked_element(info, BufferGetPage(buf), hnsw_key_block(nkey),
+									  hnsw_key_offset(nkey));
 		if (!tup->deleted && HnswTupleCounts(tup)[layer] == count &&
 			memcmp(HnswTupleLinks(tup, info->m, layer), seen,
 				   sizeof(ItemPointerData) * count) == 0)

@@ -243,11 +243,7 @@ pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno)
 	{
 		buf = hnsw_read_linked_page(pp->index, blkno, NULL);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		if (!hnsw_is_element_page(pp->index, BufferGetPage(buf), blkno))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" refers to an element in block %u, which holds none",
-							RelationGetRelationName(pp->index), blkno)));
+		hnsw_check_page(pp->index, BufferGetPage(buf), blkno, HNSW_PAGE_ELEMENT);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		pp->bufs[blkno] = buf;
 		pp->npinned++;

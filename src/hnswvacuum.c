@@ -241,7 +241,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	int			m = vs->info.m;
 	int			cap = HnswLayerCapacity(m, layer);
 	ItemPointerData *links = HnswTupleLinks(x, m, layer);
-	int			count = HnswTupleCounts(x)[layer];
+	int			count = HnswTupleCounts(x)[layer];	/* checked: <= cap */
 	int			maxcand = cap * (cap + 1) * 2;
 	HnswNode   *cand = palloc(sizeof(HnswNode) * maxcand);
 	const float **cvecs = palloc(sizeof(float *) * maxcand);
@@ -254,7 +254,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	HnswSelect	hs;
 
 	/* candidate keys: live links, and the live links of the empty ones */
-	for (i = 0; i < count && i < cap; i++)
+	for (i = 0; i < count; i++)
 	{
 		uint64		k = hnsw_link_key(&links[i]);
 
@@ -359,8 +359,8 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, hnsw_key_block(xkey),
 								 RBM_NORMAL, vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		cur = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(xkey),
-							   hnsw_key_offset(xkey));
+		cur = hnsw_get_linked_element(&vs->info, BufferGetPage(buf),
+									  hnsw_key_block(xkey), hnsw_key_offset(xkey));
 		if (memcmp(cur, x, size) == 0)
 		{
 			HnswPageEdit edit;
@@ -390,13 +390,12 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 static int
 page_needs_repair(HnswVacuumState *vs, Page page, BlockNumber blkno, uint64 *out)
 {
-	Relation	index = vs->vinfo->index;
 	OffsetNumber off;
 	int			n = 0;
 
 	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
 	{
-		HnswElementTuple tup = hnsw_get_element(index, page, blkno, off);
+		HnswElementTuple tup = hnsw_get_linked_element(&vs->info, page, blkno, off);
 		uint64		key = hnsw_tid_key(blkno, off);
 		bool		needs = false;
 		int			l;
