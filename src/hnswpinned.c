@@ -75,7 +75,6 @@ hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info, Size budget)
 {
 	Relation	index = info->index;
 	int			pool = RelationUsesLocalBuffers(index) ? num_temp_buffers : NBuffers;
-	Size		room = BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(HnswPageOpaqueData));
 
 	StaticAssertStmt(2 * HNSW_MAX_M < LIST_UNKNOWN, "list count must fit below LIST_UNKNOWN");
 	pp->index = index;
@@ -88,9 +87,7 @@ hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info, Size budget)
 	pp->ctx = CurrentMemoryContext;
 	pp->list_cap = HnswLayerCapacity(info->m, 0);
 	pp->list_size = MAXALIGN(sizeof(float) + pp->list_cap * (sizeof(float) + 1));
-	/* the most elements a page can hold: all of level 0 */
-	pp->perpage = room / (MAXALIGN(HnswElementTupleSize(0, info->m, info->dim)) +
-						  sizeof(ItemIdData));
+	pp->perpage = HnswElementsPerPage(info->m, info->dim);
 	pp->lists = NULL;
 	pp->nlists = 0;
 	pp->maxlists = info->dim > 0 ? budget / pp->list_size : 0;

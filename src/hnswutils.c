@@ -275,10 +275,9 @@ hnsw_page_fault(Page page, uint16 flags, char *fault)
 
 	if (PageIsNew(page))
 		return fault_text(fault, "the page is not initialised");
-	if (ph->pd_special != BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData)))
+	if (ph->pd_special != HNSW_SPECIAL_START)
 		return fault_text(fault, "special space starts at byte %u, expected %zu",
-						  ph->pd_special,
-						  (size_t) (BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData))));
+						  ph->pd_special, (size_t) HNSW_SPECIAL_START);
 	opaque = HnswPageGetOpaque(page);
 	if (opaque->page_id != HNSW_PAGE_ID)
 		return fault_text(fault, "page id is 0x%04X, expected 0x%04X",
