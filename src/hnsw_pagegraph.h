@@ -131,73 +131,6 @@ hnsw_prefetch_element_head(const char *page, OffsetNumber off)
 					  (off - 1) * sizeof(ItemIdData));
 }
 
-/* Where this backend last found each index page (hnswrecent.c) */
-extern Buffer hnsw_read_buffer(Relation index, BlockNumber blkno);
-extern void hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off);
-
-/* How many announced elements' pages a disk graph pins ahead of visits */
-#define HNSW_PREFETCH_DEPTH 6
-
-/* The pages of an index being built, pinned for good (hnswpinned.c) */
-typedef struct HnswPinnedPages
-{
-	Relation	index;
-	Buffer	   *bufs;			/* by block number; InvalidBuffer: not yet */
-	BlockNumber cap;			/* blocks below this may be pinned */
-	BlockNumber npinned;		/* valid entries of bufs */
-	/* tuple offsets of elements on pinned pages checked once, by slot */
-	uint16	   *offsets;		/* 0: not looked up yet */
-	uint64		noffsets;		/* entries allocated */
-	/* layer-0 lists as the heuristic left them, by element slot */
-	MemoryContext ctx;			/* where lists is (re)allocated */
-	char	   *lists;			/* entries of list_size bytes */
-	Size		list_size;
-	int			list_cap;		/* links per layer-0 list (2m) */
-	uint32		perpage;		/* slots per block */
-	uint64		nlists;			/* entries allocated */
-	uint64		maxlists;		/* entries the memory budget allows */
-} HnswPinnedPages;
-
-extern void hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info,
-							 Size budget);
-extern void hnsw_pinned_reserve(HnswPinnedPages *pp, BlockNumber nblocks);
-extern bool hnsw_pinned_list_get(HnswPinnedPages *pp, uint64 key,
-								 const ItemPointerData *links, int count,
-								 HnswList *list);
-extern void hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key,
-								 const HnswList *list);
-extern void hnsw_pinned_release(HnswPinnedPages *pp);
-extern HnswElementTuple hnsw_pinned_tuple(HnswPinnedPages *pp,
-										  const HnswIndexInfo *info, uint64 key);
-extern HnswElementTuple hnsw_build_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info,
-										 uint64 key, Page page);
-extern void hnsw_pinned_prefetch(HnswPinnedPages *pp, const HnswIndexInfo *info,
-								 const uint64 *keys, int n);
-extern const float *hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info,
-									   uint64 key, float *scratch);
-extern Buffer hnsw_pinned_read(HnswPinnedPages *pp, Relation index, BlockNumber blkno);
-
-typedef struct HnswDiskGraph
-{
-	HnswIndexInfo *info;
-	Buffer		buf;			/* last pinned buffer, kept to skip re-pins */
-	bool		locked;			/* the last read share-locked buf */
-	HnswPinnedPages *pinned;	/* a build's pinned pages, read unlocked;
-								 * NULL outside builds */
-	bool		want_tids;		/* scans need heap TIDs of visited nodes */
-	/* elements announced by hnsw_disk_ops.prefetch, visited in order */
-	const uint64 *pf_keys;
-	int			pf_n;			/* how many were announced */
-	int			pf_pos;			/* next to be visited */
-	int			pf_next;		/* next to be pinned */
-	Buffer		pf_bufs[HNSW_PREFETCH_DEPTH];	/* pins of [pos, next) */
-} HnswDiskGraph;
-
-extern const HnswGraphOps hnsw_disk_ops;
-extern void hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info,
-								 bool want_tids);
-extern void hnsw_disk_graph_release(HnswDiskGraph *g);
-
 static inline uint64
 hnsw_tid_key(BlockNumber blkno, OffsetNumber off)
 {
@@ -230,6 +163,104 @@ hnsw_key_hash(uint64 key)
 {
 	return hash_bytes_uint32((uint32) key ^ (uint32) (key >> 32));
 }
+
+/* Where this backend last found each index page (hnswrecent.c) */
+extern Buffer hnsw_read_buffer(Relation index, BlockNumber blkno);
+extern void hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber off);
+
+/* How many announced elements' pages a disk graph pins ahead of visits */
+#define HNSW_PREFETCH_DEPTH 6
+
+typedef struct HnswDiskGraph
+{
+	HnswIndexInfo *info;
+	Buffer		buf;			/* last pinned buffer, kept to skip re-pins */
+	bool		locked;			/* the last read share-locked buf */
+	bool		want_tids;		/* scans need heap TIDs of visited nodes */
+	/* elements announced by hnsw_disk_ops.prefetch, visited in order */
+	const uint64 *pf_keys;
+	int			pf_n;			/* how many were announced */
+	int			pf_pos;			/* next to be visited */
+	int			pf_next;		/* next to be pinned */
+	Buffer		pf_bufs[HNSW_PREFETCH_DEPTH];	/* pins of [pos, next) */
+} HnswDiskGraph;
+
+extern const HnswGraphOps hnsw_disk_ops;
+extern void hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info,
+								 bool want_tids);
+extern void hnsw_disk_graph_release(HnswDiskGraph *g);
+
+/*
+ * What a visit or a links read takes from an element tuple checked by
+ * hnsw_get_linked_element (so its link counts are within capacity and its
+ * dimension count is the index's); shared by the page graph and the build's
+ * pinned pages, inline so neither pays a call per element.
+ */
+static inline int
+hnsw_tuple_link_keys(HnswElementTuple tup, int m, int layer, uint64 *out)
+{
+	ItemPointerData *links;
+	int			count;
+
+	if (tup->level < layer)
+		return 0;
+	links = HnswTupleLinks(tup, m, layer);
+	count = HnswTupleCounts(tup)[layer];
+	Assert(count <= HnswLayerCapacity(m, layer));
+	for (int i = 0; i < count; i++)
+		out[i] = hnsw_link_key(&links[i]);
+	return count;
+}
+
+static inline void
+hnsw_tuple_visit(const HnswIndexInfo *info, HnswElementTuple tup,
+				 const float *query, bool want_tids, HnswNode *node)
+{
+	node->dist = info->distance(query, HnswTupleVector(tup, info->m), info->dim);
+	node->level = tup->level;
+	node->deleted = tup->deleted;
+	node->ntids = 0;
+	for (int i = 0; i < HNSW_HEAPTIDS; i++)
+	{
+		if (!ItemPointerIsValid(&tup->heaptids[i]))
+			continue;
+		/* inserts only need the count, to find a free slot for a duplicate */
+		if (want_tids)
+			node->heaptids[node->ntids] = tup->heaptids[i];
+		node->ntids++;
+	}
+}
+
+/*
+ * The pages of an index being built, pinned for good and read without
+ * locks, with the layer-0 lists' distances (hnswpinned.c).
+ */
+typedef struct HnswPinnedPages HnswPinnedPages;
+
+extern HnswPinnedPages *hnsw_pinned_create(const HnswIndexInfo *info, Size budget);
+extern void hnsw_pinned_reserve(HnswPinnedPages *pp, BlockNumber nblocks);
+extern bool hnsw_pinned_list_get(HnswPinnedPages *pp, uint64 key,
+								 const ItemPointerData *links, int count,
+								 HnswList *list);
+extern void hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key,
+								 const HnswList *list);
+extern void hnsw_pinned_release(HnswPinnedPages *pp);
+extern const float *hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info,
+									   uint64 key, float *scratch);
+extern Buffer hnsw_pinned_read(HnswPinnedPages *pp, Relation index, BlockNumber blkno);
+
+/*
+ * The graph an insert reads: in a build, the pinned pages (hnsw_pinned_ops
+ * over the whole struct; `disk` holds the pin of a page beyond the pin
+ * budget); otherwise the page graph (hnsw_disk_ops over `disk`).
+ */
+typedef struct HnswPinnedGraph
+{
+	HnswPinnedPages *pinned;	/* a build's pinned pages; NULL outside one */
+	HnswDiskGraph disk;
+} HnswPinnedGraph;
+
+extern const HnswGraphOps hnsw_pinned_ops;
 
 /* Page edits: generic WAL after a build, plain dirtying during one */
 typedef struct HnswPageEdit

@@ -30,14 +30,16 @@ hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building)
 {
 	st->info = info;
 	st->building = building;
-	hnsw_disk_graph_init(&st->graph, info, false);
+	hnsw_disk_graph_init(&st->graph.disk, info, false);
+	st->graph.pinned = NULL;
 	if (building)
 	{
 		/* the list table may use the memory the build's graph had */
-		hnsw_pinned_init(&st->pinned, info, (Size) maintenance_work_mem * 1024);
-		st->graph.pinned = &st->pinned;
+		st->graph.pinned = hnsw_pinned_create(info, (Size) maintenance_work_mem * 1024);
+		st->search = hnsw_search_create(&hnsw_pinned_ops, &st->graph, info->m);
 	}
-	st->search = hnsw_search_create(&hnsw_disk_ops, &st->graph, info->m);
+	else
+		st->search = hnsw_search_create(&hnsw_disk_ops, &st->graph.disk, info->m);
 	st->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
 									   ALLOCSET_DEFAULT_SIZES);
 }
@@ -45,9 +47,10 @@ hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building)
 void
 hnsw_insert_end(HnswInsertState *st)
 {
-	hnsw_disk_graph_release(&st->graph);
+	hnsw_disk_graph_release(&st->graph.disk);
 	if (st->graph.pinned)
 		hnsw_pinned_release(st->graph.pinned);
+	st->graph.pinned = NULL;
 	hnsw_search_free(st->search);
 	MemoryContextDelete(st->tmpctx);
 }
@@ -781,7 +784,7 @@ hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
 		n = live_candidates(nodes, n);
 		hnsw_choose_links(st, nodes, n, l, &choice[l]);
 	}
-	hnsw_disk_graph_release(&st->graph);
+	hnsw_disk_graph_release(&st->graph.disk);
 
 	/*
 	 * An exact duplicate joins an identical element that has a free heap

@@ -619,7 +619,6 @@ hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info, bool want_tids)
 	g->info = info;
 	g->buf = InvalidBuffer;
 	g->locked = false;
-	g->pinned = NULL;
 	g->want_tids = want_tids;
 	g->pf_keys = NULL;
 	g->pf_n = g->pf_pos = g->pf_next = 0;
@@ -699,12 +698,6 @@ disk_prefetch(void *ctx, const uint64 *keys, int n)
 {
 	HnswDiskGraph *g = ctx;
 
-	/* a build's pages are pinned already (hnswpinned.c) */
-	if (g->pinned)
-	{
-		hnsw_pinned_prefetch(g->pinned, g->info, keys, n);
-		return;
-	}
 	Assert(g->pf_pos == g->pf_n);	/* the last batch was all visited */
 	g->pf_keys = keys;
 	g->pf_n = n;
@@ -746,24 +739,14 @@ disk_take_prefetched(HnswDiskGraph *g, uint64 key)
 	return true;
 }
 
-/*
- * The element `key`, on a page share-locked (g->locked) or, in a build,
- * pinned for good and read without a lock (see hnswpinned.c).
- */
+/* The element `key`, on its page share-locked */
 static HnswElementTuple
 disk_lock_element(HnswDiskGraph *g, uint64 key)
 {
 	BlockNumber blkno = hnsw_key_block(key);
-	HnswElementTuple tup;
 
 	/* ReadBuffer would take InvalidBlockNumber (P_NEW) as "extend" */
 	hnsw_check_link_block(g->info->index, blkno);
-	/* a build's pinned page: checked at the first lookup, read unlocked */
-	g->locked = false;
-	tup = g->pinned ? hnsw_pinned_tuple(g->pinned, g->info, key) : NULL;
-	if (tup)
-		return tup;
-
 	if (!disk_take_prefetched(g, key) &&
 		(!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno))
 	{
@@ -771,9 +754,6 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 			ReleaseBuffer(g->buf);
 		g->buf = hnsw_read_buffer(g->info->index, blkno);
 	}
-	/* a build's page beyond the pin budget: pinned for this read, unlocked */
-	if (g->pinned)
-		return hnsw_build_tuple(g->pinned, g->info, key, BufferGetPage(g->buf));
 	g->locked = true;
 	LockBuffer(g->buf, BUFFER_LOCK_SHARE);
 	return hnsw_get_linked_element(g->info, BufferGetPage(g->buf), blkno,
@@ -793,19 +773,8 @@ disk_links(void *ctx, uint64 key, int layer, uint64 *out)
 {
 	HnswDiskGraph *g = ctx;
 	HnswElementTuple tup = disk_lock_element(g, key);
-	int			n = 0;
+	int			n = hnsw_tuple_link_keys(tup, g->info->m, layer, out);
 
-	if (tup->level >= layer)
-	{
-		ItemPointerData *links = HnswTupleLinks(tup, g->info->m, layer);
-		int			count = HnswTupleCounts(tup)[layer];
-		int			i;
-
-		/* counts checked with the element: at most the layer's capacity */
-		for (i = 0; i < count; i++)
-			out[n++] = hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(&links[i]),
-									ItemPointerGetOffsetNumberNoCheck(&links[i]));
-	}
 	disk_unlock_element(g);
 	return n;
 }
@@ -816,21 +785,7 @@ disk_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 	HnswDiskGraph *g = ctx;
 	HnswElementTuple tup = disk_lock_element(g, key);
 
-	/* dimensions checked with the element: the index's */
-	node->dist = g->info->distance(query, HnswTupleVector(tup, g->info->m),
-								   g->info->dim);
-	node->level = tup->level;
-	node->deleted = tup->deleted;
-	node->ntids = 0;
-	for (int i = 0; i < HNSW_HEAPTIDS; i++)
-	{
-		if (!ItemPointerIsValid(&tup->heaptids[i]))
-			continue;
-		/* inserts only need the count, to find a free slot for a duplicate */
-		if (g->want_tids)
-			node->heaptids[node->ntids] = tup->heaptids[i];
-		node->ntids++;
-	}
+	hnsw_tuple_visit(g->info, tup, query, g->want_tids, node);
 	disk_unlock_element(g);
 	return true;
 }
