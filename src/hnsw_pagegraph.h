@@ -262,6 +262,15 @@ typedef struct HnswPinnedGraph
 
 extern const HnswGraphOps hnsw_pinned_ops;
 
+/*
+ * The free space map's step: it records a page's free space in 1/256ths of
+ * a page (FSM_CATEGORIES and FSM_CAT_STEP of storage/freespace/freespace.c,
+ * private to it), rounding what is recorded down and what is asked for up.
+ * A page with a deleted element's slot is recorded one step above the
+ * slot's size, so that an insert asking for exactly that size finds it.
+ */
+#define HNSW_FSM_CAT_STEP	(BLCKSZ / 256)
+
 /* Page edits: generic WAL after a build, plain dirtying during one */
 typedef struct HnswPageEdit
 {

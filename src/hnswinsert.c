@@ -128,11 +128,11 @@ hnsw_reuse_buffer(Relation index, Size size, OffsetNumber *reuse)
 				/*
 				 * Nothing for this element, but a slot of another level
 				 * may serve another insert: record what is left as VACUUM
-				 * does (one step above the slot, see pass_delete).
+				 * does (one step above the slot, see HNSW_FSM_CAT_STEP).
 				 */
 				left = PageGetFreeSpace(page);
 				if (largest > 0)
-					left = Max(left, largest + BLCKSZ / 256);
+					left = Max(left, largest + HNSW_FSM_CAT_STEP);
 			}
 		}
 		UnlockReleaseBuffer(buf);

@@ -534,13 +534,9 @@ pass_delete(HnswVacuumState *vs, IndexBulkDeleteResult *stats)
 		}
 		if (any)
 		{
-			/*
-			 * The free space map keeps 1/256 of a page precision, rounding
-			 * what is recorded down and what is asked for up: record one
-			 * step more than the slot, so an insert asking for exactly its
-			 * size finds the page.
-			 */
-			Size		avail = Max(PageGetFreeSpace(page), largest + BLCKSZ / 256);
+			/* one step of the map above the slot (see HNSW_FSM_CAT_STEP) */
+			Size		avail = Max(PageGetFreeSpace(page),
+									largest + HNSW_FSM_CAT_STEP);
 
 			hnsw_edit_finish(&edit);
 			UnlockReleaseBuffer(buf);
