@@ -131,22 +131,29 @@ hnsw_prefetch_element_head(const char *page, OffsetNumber off)
 					  (off - 1) * sizeof(ItemIdData));
 }
 
+/*
+ * An element's key in the page graph: its block number above its line
+ * pointer's offset, which takes the low HNSW_KEY_OFFSET_BITS bits.
+ */
+#define HNSW_KEY_OFFSET_BITS	(sizeof(OffsetNumber) * BITS_PER_BYTE)
+#define HNSW_KEY_OFFSET_MASK	((UINT64CONST(1) << HNSW_KEY_OFFSET_BITS) - 1)
+
 static inline uint64
 hnsw_tid_key(BlockNumber blkno, OffsetNumber off)
 {
-	return ((uint64) blkno << 16) | off;
+	return ((uint64) blkno << HNSW_KEY_OFFSET_BITS) | off;
 }
 
 static inline BlockNumber
 hnsw_key_block(uint64 key)
 {
-	return (BlockNumber) (key >> 16);
+	return (BlockNumber) (key >> HNSW_KEY_OFFSET_BITS);
 }
 
 static inline OffsetNumber
 hnsw_key_offset(uint64 key)
 {
-	return (OffsetNumber) (key & 0xFFFF);
+	return (OffsetNumber) (key & HNSW_KEY_OFFSET_MASK);
 }
 
 /* The key of the element a link names */

@@ -40,6 +40,9 @@
 
 PG_FUNCTION_INFO_V1(hnsw_index_check);
 
+/* Initial room of the element and heap TID arrays; they double as needed */
+#define CHECK_INITIAL_ENTRIES	1024
+
 static void corrupt(HnswCheck *st, BlockNumber blkno, OffsetNumber off,
 					const char *fmt,...) pg_attribute_printf(4, 5) pg_attribute_noreturn();
 
@@ -575,13 +578,13 @@ hnsw_check_begin(HnswCheck *st, bool want_tids)
 	st->blkfirst = palloc_extended(sizeof(uint32) * st->nblocks, MCXT_ALLOC_HUGE);
 	st->blkcount = palloc_extended(sizeof(uint16) * st->nblocks, MCXT_ALLOC_HUGE);
 	st->blkcount[HNSW_METAPAGE_BLKNO] = 0;
-	st->maxelem = 1024;
+	st->maxelem = CHECK_INITIAL_ENTRIES;
 	st->keys = palloc(sizeof(uint64) * st->maxelem);
 	st->levels = palloc(st->maxelem);
 	st->want_tids = want_tids;
 	if (want_tids)
 	{
-		st->maxtids = 1024;
+		st->maxtids = CHECK_INITIAL_ENTRIES;
 		st->tids = palloc(sizeof(HnswCheckTid) * st->maxtids);
 	}
 }

@@ -58,6 +58,9 @@ hnsw_insert_end(HnswInsertState *st)
 /* Pages the free space map may offer one insert before it extends */
 #define HNSW_FSM_PROBES 8
 
+/* Identical elements re-read under lock for a free heap TID slot */
+#define HNSW_DUPLICATE_TRIES 4
+
 /*
  * A deleted element of exactly `size` bytes (so of the same level) on the
  * page, if any; *largest gets the largest deleted element's size.  Only
@@ -791,7 +794,7 @@ hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
 	 * TID slot (the scan copied how many it had; a few are re-read under
 	 * lock, where the count is checked again).
 	 */
-	for (i = 0, tries = 0; i < n0 && tries < 4 && layer0[i].dist == layer0[0].dist; i++)
+	for (i = 0, tries = 0; i < n0 && tries < HNSW_DUPLICATE_TRIES && layer0[i].dist == layer0[0].dist; i++)
 	{
 		if (layer0[i].ntids >= HNSW_HEAPTIDS)
 			continue;

@@ -40,6 +40,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+/* Initial room of the empty elements' array; it doubles as needed */
+#define VACUUM_INITIAL_EMPTY	1024
+
 /* What a VACUUM of one index knows across its passes */
 typedef struct HnswVacuumState
 {
@@ -566,7 +569,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	/* half of maintenance_work_mem; the other half caches vectors */
 	vs.maxempty = (int) Min((Size) maintenance_work_mem * 1024 / 2 / sizeof(uint64),
 							(Size) INT_MAX);
-	vs.capempty = Min(vs.maxempty, 1024);
+	vs.capempty = Min(vs.maxempty, VACUUM_INITIAL_EMPTY);
 	vs.empty = palloc(sizeof(uint64) * vs.capempty);
 	vs.best_level = -1;
 	vs.tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum",
