@@ -240,35 +240,44 @@ hnsw_init_metapage(Page page, const HnswIndexInfo *info)
  * Validation of the on-disk structs
  *
  * One routine per struct finds what is wrong with it and says so in
- * fault[] (HNSW_FAULT_LEN bytes), or returns false when nothing is; the
- * text is formatted only for a fault, so the checks cost a few comparisons
- * on a read.  Scans, inserts, VACUUM and hnsw_index_check all use them, and
- * all report a fault with hnsw_report_fault, so a fault reads the same
- * whoever finds it.
+ * fault[] (HNSW_FAULT_LEN bytes; NULL: the caller only asks whether there
+ * is a fault), or returns false when nothing is.  Scans, inserts, VACUUM
+ * and hnsw_index_check all use them, and all report a fault with
+ * hnsw_report_fault, so a fault reads the same whoever finds it.
+ *
+ * Every element read goes through them, so the reads of this file inline
+ * them and ask without a text: a read costs a few comparisons and no call,
+ * and only a fault calls a cold function, which checks again for the text
+ * and raises the error.
  * ---------------------------------------------------------------------
  */
 
-static bool fault_text(char *fault, const char *fmt,...) pg_attribute_printf(2, 3);
+static void format_fault(char *fault, const char *fmt,...) pg_attribute_printf(2, 3);
 
-/* Writes a fault's text; returns true, for `return fault_text(...)` */
-static bool
-fault_text(char *fault, const char *fmt,...)
+static void
+format_fault(char *fault, const char *fmt,...)
 {
 	va_list		ap;
 
 	va_start(ap, fmt);
 	vsnprintf(fault, HNSW_FAULT_LEN, fmt, ap);
 	va_end(ap);
-	return true;
 }
+
+/*
+ * Writes a fault's text, if asked, and is true, for `return fault_text(...)`;
+ * a macro, so that a check inlined with fault NULL formats nothing.
+ */
+#define fault_text(fault, ...) \
+	((fault) != NULL ? (format_fault((fault), __VA_ARGS__), true) : true)
 
 /*
  * A page's header and special space: initialised, special space where ours
  * is, our page id, the header's pointers in order, and the kind `flags`
  * (HNSW_PAGE_META or HNSW_PAGE_ELEMENT; 0: either).
  */
-bool
-hnsw_page_fault(Page page, uint16 flags, char *fault)
+static pg_attribute_always_inline bool
+page_fault(Page page, uint16 flags, char *fault)
 {
 	PageHeader	ph = (PageHeader) page;
 	HnswPageOpaque opaque;
@@ -282,11 +291,12 @@ hnsw_page_fault(Page page, uint16 flags, char *fault)
 	if (opaque->page_id != HNSW_PAGE_ID)
 		return fault_text(fault, "page id is 0x%04X, expected 0x%04X",
 						  opaque->page_id, HNSW_PAGE_ID);
-	if (flags != 0 ? opaque->flags != flags :
-		opaque->flags != HNSW_PAGE_META && opaque->flags != HNSW_PAGE_ELEMENT)
+	if (flags != 0 && opaque->flags != flags)
 		return fault_text(fault, "page flags are 0x%04X, expected 0x%04X",
-						  opaque->flags,
-						  flags != 0 ? flags : HNSW_PAGE_ELEMENT);
+						  opaque->flags, flags);
+	if (opaque->flags != HNSW_PAGE_META && opaque->flags != HNSW_PAGE_ELEMENT)
+		return fault_text(fault, "page flags are 0x%04X, expected 0x%04X or 0x%04X",
+						  opaque->flags, HNSW_PAGE_META, HNSW_PAGE_ELEMENT);
 	if (ph->pd_lower < SizeOfPageHeaderData || ph->pd_lower > ph->pd_upper ||
 		ph->pd_upper > ph->pd_special)
 		return fault_text(fault, "pd_lower %u and pd_upper %u are out of order",
@@ -305,7 +315,7 @@ hnsw_meta_fault(Page page, char *fault)
 	HnswMetaPage meta = HnswPageGetMeta(page);
 	Size		end = (char *) (meta + 1) - (char *) page;
 
-	if (hnsw_page_fault(page, HNSW_PAGE_META, fault))
+	if (page_fault(page, HNSW_PAGE_META, fault))
 		return true;
 	if (((PageHeader) page)->pd_lower < end)
 		return fault_text(fault, "pd_lower %u is inside the metadata",
@@ -344,8 +354,8 @@ hnsw_meta_fault(Page page, char *fault)
  * too (0: none yet, so an element's own count is taken), that the tuple has
  * as many.
  */
-bool
-hnsw_element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
+static pg_attribute_always_inline bool
+element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
 {
 	PageHeader	ph = (PageHeader) page;
 	ItemId		iid;
@@ -394,6 +404,18 @@ hnsw_element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
 	return false;
 }
 
+bool
+hnsw_page_fault(Page page, uint16 flags, char *fault)
+{
+	return page_fault(page, flags, fault);
+}
+
+bool
+hnsw_element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
+{
+	return element_fault(page, off, m, dim, fault);
+}
+
 /*
  * Reports a fault found at an element (off valid), a block (off invalid) or
  * the metapage, as index corruption.
@@ -421,25 +443,47 @@ hnsw_report_fault(Relation index, BlockNumber blkno, OffsetNumber off,
 	pg_unreachable();
 }
 
+/* The cold half of the raising forms below: the text, and the error */
+static pg_noinline pg_attribute_cold void
+report_page_fault(Relation index, Page page, BlockNumber blkno, uint16 flags)
+{
+	char		fault[HNSW_FAULT_LEN];
+
+	(void) page_fault(page, flags, fault);
+	hnsw_report_fault(index, blkno, InvalidOffsetNumber, fault);
+}
+
+static pg_noinline pg_attribute_cold void
+report_element_fault(Relation index, Page page, BlockNumber blkno,
+					 OffsetNumber off, int m, int dim)
+{
+	char		fault[HNSW_FAULT_LEN];
+
+	(void) element_fault(page, off, m, dim, fault);
+	hnsw_report_fault(index, blkno, off, fault);
+}
+
 /* Errors out unless `page` is one of ours, of kind `flags` (0: either). */
+static pg_attribute_always_inline void
+check_page(Relation index, Page page, BlockNumber blkno, uint16 flags)
+{
+	if (unlikely(page_fault(page, flags, NULL)))
+		report_page_fault(index, page, blkno, flags);
+}
+
 void
 hnsw_check_page(Relation index, Page page, BlockNumber blkno, uint16 flags)
 {
-	char		fault[HNSW_FAULT_LEN];
-
-	if (unlikely(hnsw_page_fault(page, flags, fault)))
-		hnsw_report_fault(index, blkno, InvalidOffsetNumber, fault);
+	check_page(index, page, blkno, flags);
 }
 
 /* The element (blkno, off) of an element page checked already, checked */
-static inline HnswElementTuple
+static pg_attribute_always_inline HnswElementTuple
 checked_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
 				int m, int dim)
 {
-	char		fault[HNSW_FAULT_LEN];
-
-	if (unlikely(hnsw_element_fault(page, off, m, dim, fault)))
-		hnsw_report_fault(index, blkno, off, fault);
+	if (unlikely(element_fault(page, off, m, dim, NULL)))
+		report_element_fault(index, page, blkno, off, m, dim);
 	return (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 }
 
@@ -466,7 +510,7 @@ hnsw_read_meta(Relation index, HnswMetaPageData *out)
 HnswElementTuple
 hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 {
-	hnsw_check_page(index, page, blkno, HNSW_PAGE_ELEMENT);
+	check_page(index, page, blkno, HNSW_PAGE_ELEMENT);
 	return checked_element(index, page, blkno, off, 0, 0);
 }
 
@@ -551,7 +595,7 @@ HnswElementTuple
 hnsw_get_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
 						OffsetNumber off)
 {
-	hnsw_check_page(info->index, page, blkno, HNSW_PAGE_ELEMENT);
+	check_page(info->index, page, blkno, HNSW_PAGE_ELEMENT);
 	return checked_element(info->index, page, blkno, off, info->m, info->dim);
 }
 
