@@ -538,7 +538,11 @@ hnsw_check_open(HnswCheck *st, Oid indexoid)
 		/* the table first, in the order every other reader locks */
 		st->heap = table_open(heapoid, AccessShareLock);
 	}
-	st->index = relation_open(indexoid, AccessShareLock);
+	st->index = try_relation_open(indexoid, AccessShareLock);
+	if (st->index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("relation with OID %u does not exist", indexoid)));
 	if (st->index->rd_rel->relkind != RELKIND_INDEX ||
 		st->index->rd_indam->amgettuple != hnswgettuple)
 		ereport(ERROR,
