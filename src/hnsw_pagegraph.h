@@ -35,7 +35,6 @@ extern bool hnsw_element_fault(Page page, OffsetNumber off, int m, int dim,
 							   char *fault);
 extern void hnsw_report_fault(Relation index, BlockNumber blkno, OffsetNumber off,
 							  const char *fault) pg_attribute_noreturn();
-extern void hnsw_report_link_block(Relation index, BlockNumber blkno) pg_attribute_noreturn();
 
 /* The raising forms: an error unless the page is ours, of kind flags (0: either) */
 extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno,
@@ -45,12 +44,7 @@ extern void hnsw_check_page(Relation index, Page page, BlockNumber blkno,
  * A link names an element of an element page: never InvalidBlockNumber
  * (which ReadBuffer takes as "extend") nor the metapage.
  */
-static inline void
-hnsw_check_link_block(Relation index, BlockNumber blkno)
-{
-	if (unlikely(blkno == InvalidBlockNumber || blkno == HNSW_METAPAGE_BLKNO))
-		hnsw_report_link_block(index, blkno);
-}
+extern void hnsw_check_link_block(Relation index, BlockNumber blkno);
 
 /*
  * Elements of a locked page.  hnsw_get_element checks the page and the

@@ -340,10 +340,12 @@ pinned_element(HnswPinnedGraph *g, uint64 key)
 	BlockNumber blkno = hnsw_key_block(key);
 	HnswElementTuple tup;
 
-	hnsw_check_link_block(d->info->index, blkno);
+	/* a pinned page's block was checked when it was pinned */
 	tup = hnsw_pinned_tuple(g->pinned, d->info, key);
 	if (tup)
 		return tup;
+	/* beyond the pin budget, as InvalidBlockNumber is ("extend") */
+	hnsw_check_link_block(d->info->index, blkno);
 	if (!BufferIsValid(d->buf) || BufferGetBlockNumber(d->buf) != blkno)
 	{
 		if (BufferIsValid(d->buf))

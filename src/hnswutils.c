@@ -514,6 +514,27 @@ hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 	return checked_element(index, page, blkno, off, 0, 0);
 }
 
+/* Reports a link to a block that cannot hold elements */
+static pg_noinline pg_attribute_cold void
+report_link_block(Relation index, BlockNumber blkno)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" refers to an element in invalid block %u",
+					RelationGetRelationName(index), blkno)));
+}
+
+/*
+ * A link names an element of an element page: never InvalidBlockNumber
+ * (which ReadBuffer takes as "extend") nor the metapage.
+ */
+static pg_attribute_always_inline void
+check_link_block(Relation index, BlockNumber blkno)
+{
+	if (unlikely(blkno == InvalidBlockNumber || blkno == HNSW_METAPAGE_BLKNO))
+		report_link_block(index, blkno);
+}
+
 /*
  * The buffer of the page of an element reached through a link, refusing
  * InvalidBlockNumber (which ReadBuffer takes as "extend") and the metapage.
@@ -521,18 +542,14 @@ hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 Buffer
 hnsw_read_linked_page(Relation index, BlockNumber blkno, BufferAccessStrategy strategy)
 {
-	hnsw_check_link_block(index, blkno);
+	check_link_block(index, blkno);
 	return ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
 }
 
-/* Reports a link to a block that cannot hold elements */
 void
-hnsw_report_link_block(Relation index, BlockNumber blkno)
+hnsw_check_link_block(Relation index, BlockNumber blkno)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INDEX_CORRUPTED),
-			 errmsg("index \"%s\" refers to an element in invalid block %u",
-					RelationGetRelationName(index), blkno)));
+	check_link_block(index, blkno);
 }
 
 /* A palloc'd copy of element `key`, read under a share lock. */
@@ -790,7 +807,7 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 	BlockNumber blkno = hnsw_key_block(key);
 
 	/* ReadBuffer would take InvalidBlockNumber (P_NEW) as "extend" */
-	hnsw_check_link_block(g->info->index, blkno);
+	check_link_block(g->info->index, blkno);
 	if (!disk_take_prefetched(g, key) &&
 		(!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno))
 	{
