@@ -3,7 +3,8 @@
  *	  The graph as it lives in index pages: reading and checking pages and
  *	  elements, page edits under generic WAL, the page graph's HnswGraphOps
  *	  (hnswutils.c), the buffers a backend last found (hnswrecent.c) and the
- *	  pages a build keeps pinned (hnswpinned.c).
+ *	  pages a build keeps pinned, a graph backend of their own built on the
+ *	  page graph (hnswpinned.c).
  *
  * Include postgres.h before this header.
  */
@@ -23,7 +24,8 @@ extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
 
 /*
  * Validation of the on-disk structs: each finds what is wrong with one and
- * writes it into fault[HNSW_FAULT_LEN], or returns false if nothing is.
+ * writes it into fault[HNSW_FAULT_LEN] (unless fault is NULL), or returns
+ * false if nothing is.
  * hnsw_report_fault reports a fault as corruption at the metapage (blkno
  * HNSW_METAPAGE_BLKNO), a block (off invalid) or an element.
  */
