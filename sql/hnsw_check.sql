@@ -86,12 +86,21 @@ INSERT INTO chk_small SELECT id + 100, v FROM chk_small WHERE id <= 5;
 SELECT s->'elements' AS elements, s->'live_heap_tids' AS tids
   FROM hnsw_index_stats('chk_small_idx') s;
 
--- errors: not an hnsw index, not an index, a NULL argument
+-- errors: not an hnsw index, not an index, no relation, a NULL argument
 CREATE INDEX chk_btree ON chk (id);
 SELECT hnsw_index_check('chk_btree');
 SELECT hnsw_index_stats('chk_btree');
 SELECT hnsw_index_check('chk');
 SELECT hnsw_index_stats('chk_small');
+SELECT hnsw_index_check(0);
+SELECT hnsw_index_stats(0);
+DO $$
+BEGIN
+  PERFORM hnsw_index_check(0);
+EXCEPTION WHEN undefined_object THEN
+  RAISE WARNING 'undefined_object: %', SQLERRM;
+END
+$$;
 SELECT hnsw_index_check(NULL) IS NULL AS strict;
 
 -- no SELECT on the table, no check

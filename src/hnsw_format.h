@@ -165,10 +165,34 @@ HnswTupleVector(HnswElementTuple tup, int m)
 	return (float *) ((char *) tup + HnswVectorOffset(tup->level, m));
 }
 
+/* ---------------------------------------------------------------------
+ * Page capacity
+ * ---------------------------------------------------------------------
+ */
+
+/* Where the special space of every page starts (pd_special) */
+#define HNSW_SPECIAL_START	(BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData)))
+
+/* Bytes an empty element page offers items and their line pointers */
+#define HNSW_PAGE_ROOM		(HNSW_SPECIAL_START - SizeOfPageHeaderData)
+
 /* Largest element tuple a page can hold (one item per page). */
 #define HNSW_MAX_TUPLE_SIZE \
-	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) - \
-	 MAXALIGN(sizeof(HnswPageOpaqueData)))
+	TYPEALIGN_DOWN(MAXIMUM_ALIGNOF, HNSW_PAGE_ROOM - sizeof(ItemIdData))
+
+/* Page room an element takes: its tuple, aligned, and its line pointer */
+static inline Size
+HnswElementSpace(int level, int m, int dim)
+{
+	return MAXALIGN(HnswElementTupleSize(level, m, dim)) + sizeof(ItemIdData);
+}
+
+/* The most elements a page can hold: all of them on layer 0 only */
+static inline int
+HnswElementsPerPage(int m, int dim)
+{
+	return (int) (HNSW_PAGE_ROOM / HnswElementSpace(0, m, dim));
+}
 
 /* How many heap TIDs (rows) an element holds; 0 once VACUUM emptied it */
 static inline int

@@ -40,39 +40,27 @@
 
 PG_FUNCTION_INFO_V1(hnsw_index_check);
 
+/* Initial room of the element and heap TID arrays; they double as needed */
+#define CHECK_INITIAL_ENTRIES	1024
+
 static void corrupt(HnswCheck *st, BlockNumber blkno, OffsetNumber off,
 					const char *fmt,...) pg_attribute_printf(4, 5) pg_attribute_noreturn();
 
 /*
  * Reports corruption at an element (off valid), a block (off invalid) or
- * the metapage, and does not return.
+ * the metapage, as every reader does (hnsw_report_fault), and does not
+ * return.
  */
 static void
 corrupt(HnswCheck *st, BlockNumber blkno, OffsetNumber off, const char *fmt,...)
 {
-	char		what[512];
+	char		what[HNSW_FAULT_LEN];
 	va_list		ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-
-	if (blkno == HNSW_METAPAGE_BLKNO)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a corrupted metapage: %s",
-						RelationGetRelationName(st->index), what)));
-	else if (off == InvalidOffsetNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" block %u is corrupted: %s",
-						RelationGetRelationName(st->index), blkno, what)));
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" element (%u,%u) is corrupted: %s",
-						RelationGetRelationName(st->index), blkno, off, what)));
-	pg_unreachable();
+	hnsw_report_fault(st->index, blkno, off, what);
 }
 
 /* Copies block blkno into dst under a share lock held only for the copy. */
@@ -89,75 +77,25 @@ copy_page(HnswCheck *st, BlockNumber blkno, char *dst)
 	UnlockReleaseBuffer(buf);
 }
 
-/* Checks the special space and the header's pointers of a non-new page. */
-static void
-check_page_common(HnswCheck *st, Page page, BlockNumber blkno, uint16 flags)
-{
-	PageHeader	ph = (PageHeader) page;
-	HnswPageOpaque opaque;
-
-	if (ph->pd_special != BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData)))
-		corrupt(st, blkno, InvalidOffsetNumber,
-				"special space starts at byte %u, expected %zu", ph->pd_special,
-				(size_t) (BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData))));
-	opaque = HnswPageGetOpaque(page);
-	if (opaque->page_id != HNSW_PAGE_ID)
-		corrupt(st, blkno, InvalidOffsetNumber,
-				"page id is 0x%04X, expected 0x%04X", opaque->page_id,
-				HNSW_PAGE_ID);
-	if (opaque->flags != flags)
-		corrupt(st, blkno, InvalidOffsetNumber,
-				"page flags are 0x%04X, expected 0x%04X", opaque->flags, flags);
-	if (ph->pd_lower < SizeOfPageHeaderData || ph->pd_lower > ph->pd_upper ||
-		ph->pd_upper > ph->pd_special)
-		corrupt(st, blkno, InvalidOffsetNumber,
-				"pd_lower %u and pd_upper %u are out of order", ph->pd_lower,
-				ph->pd_upper);
-}
-
-/* Reads and checks the metapage, and keeps its contents in st->meta. */
+/*
+ * Reads and checks the metapage (hnsw_meta_fault, and its distance kind
+ * against the operator class), and keeps its contents in st->meta.
+ */
 static void
 check_meta(HnswCheck *st)
 {
 	Page		page = st->metacopy;
 	HnswMetaPage meta = HnswPageGetMeta(page);
-	Size		end = (char *) (meta + 1) - (char *) page;
+	char		fault[HNSW_FAULT_LEN];
 
 	copy_page(st, HNSW_METAPAGE_BLKNO, page);
-	if (PageIsNew(page))
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0, "the page is not initialised");
-	check_page_common(st, page, HNSW_METAPAGE_BLKNO, HNSW_PAGE_META);
-	if (((PageHeader) page)->pd_lower < end)
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0, "pd_lower %u is inside the metadata",
-				((PageHeader) page)->pd_lower);
-	if (meta->magic != HNSW_MAGIC)
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0, "magic is 0x%08X, expected 0x%08X",
-				meta->magic, HNSW_MAGIC);
-	if (meta->version != HNSW_FORMAT_VERSION)
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0, "format version is %u, expected %u",
-				meta->version, HNSW_FORMAT_VERSION);
-	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0, "m is %u", meta->m);
-	if (meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION ||
-		meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION)
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0, "ef_construction is %u",
-				meta->ef_construction);
+	if (hnsw_meta_fault(page, fault))
+		hnsw_report_fault(st->index, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber,
+						  fault);
 	if (meta->kind != hnsw_index_kind(st->index))
 		corrupt(st, HNSW_METAPAGE_BLKNO, 0,
 				"distance kind is %u, but the operator class says %d",
 				meta->kind, (int) hnsw_index_kind(st->index));
-	if (meta->dimensions > VECTOR_MAX_DIM ||
-		HnswElementTupleSize(0, meta->m, meta->dimensions) > HNSW_MAX_TUPLE_SIZE)
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0,
-				"%u dimensions do not fit an element with m = %u",
-				meta->dimensions, meta->m);
-	if (meta->entry_level < -1 || meta->entry_level > HNSW_MAX_LEVEL ||
-		(meta->entry_level == -1) != (meta->entry_blkno == InvalidBlockNumber))
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0, "entry point (%u,%u) has level %d",
-				meta->entry_blkno, meta->entry_offno, meta->entry_level);
-	if (meta->entry_level >= 0 && meta->dimensions == 0)
-		corrupt(st, HNSW_METAPAGE_BLKNO, 0,
-				"there is an entry point but no dimension count");
 	st->meta = *meta;
 }
 
@@ -182,16 +120,15 @@ check_page_header(HnswCheck *st, Page page, BlockNumber blkno)
 	 */
 	if (PageIsNew(page))
 		return false;
-	check_page_common(st, page, blkno, HNSW_PAGE_ELEMENT);
+	hnsw_check_page(st->index, page, blkno, HNSW_PAGE_ELEMENT);
 	return true;
 }
 
-/* Checks the heap TIDs and link counts of an element. */
+/* Checks the heap TIDs of an element (a tuple checked already). */
 static void
 check_element_body(HnswCheck *st, HnswElementTuple tup, BlockNumber blkno,
 				   OffsetNumber off)
 {
-	uint16	   *counts = HnswTupleCounts(tup);
 	int			ntids = 0;
 	int			i;
 
@@ -211,51 +148,31 @@ check_element_body(HnswCheck *st, HnswElementTuple tup, BlockNumber blkno,
 	if (tup->deleted && ntids > 0)
 		corrupt(st, blkno, off, "it is marked deleted but holds %d heap TIDs",
 				ntids);
-	for (i = 0; i <= tup->level; i++)
-		if (counts[i] > HnswLayerCapacity(st->meta.m, i))
-			corrupt(st, blkno, off, "it has %u links on layer %d, room for %d",
-					counts[i], i, HnswLayerCapacity(st->meta.m, i));
 }
 
-/* Returns the element at (blkno, off) of a checked page copy, checked. */
+/*
+ * Returns the element at (blkno, off) of a checked page copy, checked as
+ * every reader checks it (hnsw_element_fault), and its heap TIDs.
+ */
 static HnswElementTuple
 check_element(HnswCheck *st, Page page, BlockNumber blkno, OffsetNumber off)
 {
-	PageHeader	ph = (PageHeader) page;
-	ItemId		iid;
+	char		fault[HNSW_FAULT_LEN];
 	HnswElementTuple tup;
-	Size		size;
 
-	if (off > PageGetMaxOffsetNumber(page))
-		corrupt(st, blkno, off, "the page has only %u line pointers",
-				(unsigned) PageGetMaxOffsetNumber(page));
-	iid = PageGetItemId(page, off);
-	if (!ItemIdIsNormal(iid))
-		corrupt(st, blkno, off, "line pointer flags are %u", iid->lp_flags);
-	if (ItemIdGetOffset(iid) < ph->pd_upper ||
-		ItemIdGetOffset(iid) + ItemIdGetLength(iid) > ph->pd_special ||
-		ItemIdGetOffset(iid) != MAXALIGN(ItemIdGetOffset(iid)))
-		corrupt(st, blkno, off, "item of %u bytes at byte %u is outside the item space",
-				ItemIdGetLength(iid), ItemIdGetOffset(iid));
-	if (ItemIdGetLength(iid) < HNSW_ELEMENT_HEADER_SIZE)
-		corrupt(st, blkno, off, "item of %u bytes is shorter than a header",
-				ItemIdGetLength(iid));
-	tup = (HnswElementTuple) PageGetItem(page, iid);
-	if (tup->type != HNSW_ELEMENT_TUPLE)
-		corrupt(st, blkno, off, "type byte is 0x%02X, expected 0x%02X",
-				tup->type, HNSW_ELEMENT_TUPLE);
-	if (tup->level > HNSW_MAX_LEVEL || tup->deleted > 1)
-		corrupt(st, blkno, off, "level is %u and deleted flag %u",
-				tup->level, tup->deleted);
-	if (tup->dim != st->meta.dimensions)
-		reread_meta(st);
-	if (tup->dim != st->meta.dimensions)
-		corrupt(st, blkno, off, "it has %u dimensions, the index %u",
-				tup->dim, st->meta.dimensions);
-	size = HnswElementTupleSize(tup->level, st->meta.m, tup->dim);
-	if (ItemIdGetLength(iid) != size)
-		corrupt(st, blkno, off, "item is %u bytes, level %u needs %zu",
-				ItemIdGetLength(iid), tup->level, size);
+	if (hnsw_element_fault(page, off, st->meta.m, st->meta.dimensions, fault))
+	{
+		/*
+		 * The metapage we read may predate the first insert, which sets the
+		 * dimension count; the element is judged again by a fresh copy.
+		 */
+		if (st->meta.dimensions == 0)
+			reread_meta(st);
+		if (hnsw_element_fault(page, off, st->meta.m, st->meta.dimensions,
+							   fault))
+			hnsw_report_fault(st->index, blkno, off, fault);
+	}
+	tup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 	check_element_body(st, tup, blkno, off);
 	return tup;
 }
@@ -621,7 +538,11 @@ hnsw_check_open(HnswCheck *st, Oid indexoid)
 		/* the table first, in the order every other reader locks */
 		st->heap = table_open(heapoid, AccessShareLock);
 	}
-	st->index = relation_open(indexoid, AccessShareLock);
+	st->index = try_relation_open(indexoid, AccessShareLock);
+	if (st->index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("relation with OID %u does not exist", indexoid)));
 	if (st->index->rd_rel->relkind != RELKIND_INDEX ||
 		st->index->rd_indam->amgettuple != hnswgettuple)
 		ereport(ERROR,
@@ -661,13 +582,13 @@ hnsw_check_begin(HnswCheck *st, bool want_tids)
 	st->blkfirst = palloc_extended(sizeof(uint32) * st->nblocks, MCXT_ALLOC_HUGE);
 	st->blkcount = palloc_extended(sizeof(uint16) * st->nblocks, MCXT_ALLOC_HUGE);
 	st->blkcount[HNSW_METAPAGE_BLKNO] = 0;
-	st->maxelem = 1024;
+	st->maxelem = CHECK_INITIAL_ENTRIES;
 	st->keys = palloc(sizeof(uint64) * st->maxelem);
 	st->levels = palloc(st->maxelem);
 	st->want_tids = want_tids;
 	if (want_tids)
 	{
-		st->maxtids = 1024;
+		st->maxtids = CHECK_INITIAL_ENTRIES;
 		st->tids = palloc(sizeof(HnswCheckTid) * st->maxtids);
 	}
 }

@@ -30,14 +30,16 @@ hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building)
 {
 	st->info = info;
 	st->building = building;
-	hnsw_disk_graph_init(&st->graph, info, false);
+	hnsw_disk_graph_init(&st->graph.disk, info, false);
+	st->graph.pinned = NULL;
 	if (building)
 	{
 		/* the list table may use the memory the build's graph had */
-		hnsw_pinned_init(&st->pinned, info, (Size) maintenance_work_mem * 1024);
-		st->graph.pinned = &st->pinned;
+		st->graph.pinned = hnsw_pinned_create(info, (Size) maintenance_work_mem * 1024);
+		st->search = hnsw_search_create(&hnsw_pinned_ops, &st->graph, info->m);
 	}
-	st->search = hnsw_search_create(&hnsw_disk_ops, &st->graph, info->m);
+	else
+		st->search = hnsw_search_create(&hnsw_disk_ops, &st->graph.disk, info->m);
 	st->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
 									   ALLOCSET_DEFAULT_SIZES);
 }
@@ -45,15 +47,19 @@ hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building)
 void
 hnsw_insert_end(HnswInsertState *st)
 {
-	hnsw_disk_graph_release(&st->graph);
+	hnsw_disk_graph_release(&st->graph.disk);
 	if (st->graph.pinned)
 		hnsw_pinned_release(st->graph.pinned);
+	st->graph.pinned = NULL;
 	hnsw_search_free(st->search);
 	MemoryContextDelete(st->tmpctx);
 }
 
 /* Pages the free space map may offer one insert before it extends */
 #define HNSW_FSM_PROBES 8
+
+/* Identical elements re-read under lock for a free heap TID slot */
+#define HNSW_DUPLICATE_TRIES 4
 
 /*
  * A deleted element of exactly `size` bytes (so of the same level) on the
@@ -112,7 +118,7 @@ hnsw_reuse_buffer(Relation index, Size size, OffsetNumber *reuse)
 		page = BufferGetPage(buf);
 		if (!PageIsNew(page))
 		{
-			hnsw_check_page(index, page, blkno);
+			hnsw_check_page(index, page, blkno, 0);
 			if (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT)
 			{
 				Size		largest;
@@ -125,11 +131,11 @@ hnsw_reuse_buffer(Relation index, Size size, OffsetNumber *reuse)
 				/*
 				 * Nothing for this element, but a slot of another level
 				 * may serve another insert: record what is left as VACUUM
-				 * does (one step above the slot, see pass_delete).
+				 * does (one step above the slot, see HNSW_FSM_CAT_STEP).
 				 */
 				left = PageGetFreeSpace(page);
 				if (largest > 0)
-					left = Max(left, largest + BLCKSZ / 256);
+					left = Max(left, largest + HNSW_FSM_CAT_STEP);
 			}
 		}
 		UnlockReleaseBuffer(buf);
@@ -151,7 +157,7 @@ usable_page(Relation index, Buffer buf, BlockNumber blkno, Size size,
 	*fresh = PageIsNew(page);
 	if (*fresh)
 		return true;
-	hnsw_check_page(index, page, blkno);
+	hnsw_check_page(index, page, blkno, 0);
 	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) &&
 		PageGetFreeSpace(page) >= MAXALIGN(size);
 }
@@ -552,14 +558,15 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 
 		/* read the current list */
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		tup = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(nkey),
-							   hnsw_key_offset(nkey));
+		tup = hnsw_get_linked_element(info, BufferGetPage(buf), hnsw_key_block(nkey),
+									  hnsw_key_offset(nkey));
 		if (tup->level < layer || tup->deleted)
 		{
 			UnlockReleaseBuffer(buf);
 			return;
 		}
-		count = Min(HnswTupleCounts(tup)[layer], cap);
+		/* checked with the element: at most cap */
+		count = HnswTupleCounts(tup)[layer];
 		memcpy(seen, HnswTupleLinks(tup, info->m, layer), sizeof(ItemPointerData) * count);
 		memcpy(nvec, HnswTupleVector(tup, info->m), sizeof(float) * info->dim);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
@@ -596,8 +603,8 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 
 		/* write it if nothing changed meanwhile */
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		tup = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(nkey),
-							   hnsw_key_offset(nkey));
+		tup = hnsw_get_linked_element(info, BufferGetPage(buf), hnsw_key_block(nkey),
+									  hnsw_key_offset(nkey));
 		if (!tup->deleted && HnswTupleCounts(tup)[layer] == count &&
 			memcmp(HnswTupleLinks(tup, info->m, layer), seen,
 				   sizeof(ItemPointerData) * count) == 0)
@@ -769,14 +776,14 @@ hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
 		n = live_candidates(nodes, n);
 		hnsw_choose_links(st, nodes, n, l, &choice[l]);
 	}
-	hnsw_disk_graph_release(&st->graph);
+	hnsw_disk_graph_release(&st->graph.disk);
 
 	/*
 	 * An exact duplicate joins an identical element that has a free heap
 	 * TID slot (the scan copied how many it had; a few are re-read under
 	 * lock, where the count is checked again).
 	 */
-	for (i = 0, tries = 0; i < n0 && tries < 4 && layer0[i].dist == layer0[0].dist; i++)
+	for (i = 0, tries = 0; i < n0 && tries < HNSW_DUPLICATE_TRIES && layer0[i].dist == layer0[0].dist; i++)
 	{
 		if (layer0[i].ntids >= HNSW_HEAPTIDS)
 			continue;

@@ -21,8 +21,8 @@ typedef struct HnswInsertState
 	HnswIndexInfo *info;
 	bool		building;		/* inside CREATE INDEX: skip WAL */
 	HnswSearch *search;
-	HnswDiskGraph graph;
-	HnswPinnedPages pinned;		/* building: graph.pinned points here */
+	HnswPinnedGraph graph;		/* graph.pinned: the build's pinned pages
+								 * (palloc'd here), NULL after the build */
 	MemoryContext tmpctx;		/* reset after each insert */
 } HnswInsertState;
 

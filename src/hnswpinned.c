@@ -52,6 +52,28 @@
 #include "utils/guc.h"
 #include "utils/rel.h"
 
+struct HnswPinnedPages
+{
+	Relation	index;
+	Buffer	   *bufs;			/* by block number; InvalidBuffer: not yet */
+	BlockNumber cap;			/* blocks below this may be pinned */
+	BlockNumber npinned;		/* valid entries of bufs */
+	/* tuple offsets of elements on pinned pages checked once, by slot */
+	uint16	   *offsets;		/* 0: not looked up yet */
+	uint64		noffsets;		/* entries allocated */
+	/* layer-0 lists as the heuristic left them, by element slot */
+	MemoryContext ctx;			/* where lists is (re)allocated */
+	char	   *lists;			/* entries of list_size bytes */
+	Size		list_size;
+	int			list_cap;		/* links per layer-0 list (2m) */
+	uint32		perpage;		/* slots per block */
+	uint64		nlists;			/* entries allocated */
+	uint64		maxlists;		/* entries the memory budget allows */
+};
+
+/* At most this share of the buffer pool is pinned: 1 / PIN_SHARE */
+#define PIN_SHARE		4
+
 /*
  * A list entry: count (0xFF: unknown), nkept, then dists[list_cap] and
  * pruners[list_cap].
@@ -70,16 +92,16 @@ typedef struct ListHead
  * Sets up the pins and the list table.  budget: bytes the list table may
  * take (the build's memory graph has been freed by then).
  */
-void
-hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info, Size budget)
+HnswPinnedPages *
+hnsw_pinned_create(const HnswIndexInfo *info, Size budget)
 {
+	HnswPinnedPages *pp = palloc(sizeof(HnswPinnedPages));
 	Relation	index = info->index;
 	int			pool = RelationUsesLocalBuffers(index) ? num_temp_buffers : NBuffers;
-	Size		room = BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(HnswPageOpaqueData));
 
 	StaticAssertStmt(2 * HNSW_MAX_M < LIST_UNKNOWN, "list count must fit below LIST_UNKNOWN");
 	pp->index = index;
-	pp->cap = (BlockNumber) Max(pool / 4, 0);
+	pp->cap = (BlockNumber) Max(pool / PIN_SHARE, 0);
 	pp->bufs = pp->cap > 0 ? palloc0(sizeof(Buffer) * pp->cap) : NULL;
 	pp->npinned = 0;
 	pp->offsets = NULL;
@@ -88,12 +110,11 @@ hnsw_pinned_init(HnswPinnedPages *pp, const HnswIndexInfo *info, Size budget)
 	pp->ctx = CurrentMemoryContext;
 	pp->list_cap = HnswLayerCapacity(info->m, 0);
 	pp->list_size = MAXALIGN(sizeof(float) + pp->list_cap * (sizeof(float) + 1));
-	/* the most elements a page can hold: all of level 0 */
-	pp->perpage = room / (MAXALIGN(HnswElementTupleSize(0, info->m, info->dim)) +
-						  sizeof(ItemIdData));
+	pp->perpage = HnswElementsPerPage(info->m, info->dim);
 	pp->lists = NULL;
 	pp->nlists = 0;
 	pp->maxlists = info->dim > 0 ? budget / pp->list_size : 0;
+	return pp;
 }
 
 /* Grows the list table to n entries (at most maxlists), new ones unknown. */
@@ -200,6 +221,7 @@ hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key, const HnswList *list)
 	memcpy(LIST_DISTS(e) + pp->list_cap, list->pruners, list->count);
 }
 
+/* Drops the pins and frees pp. */
 void
 hnsw_pinned_release(HnswPinnedPages *pp)
 {
@@ -218,12 +240,7 @@ hnsw_pinned_release(HnswPinnedPages *pp)
 		pfree(pp->lists);
 	if (pp->offsets)
 		pfree(pp->offsets);
-	pp->bufs = NULL;
-	pp->lists = NULL;
-	pp->offsets = NULL;
-	pp->noffsets = 0;
-	pp->cap = 0;
-	pp->nlists = pp->maxlists = 0;
+	pfree(pp);
 }
 
 /*
@@ -243,11 +260,7 @@ pinned_buffer(HnswPinnedPages *pp, BlockNumber blkno)
 	{
 		buf = hnsw_read_linked_page(pp->index, blkno, NULL);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		if (!hnsw_is_element_page(pp->index, BufferGetPage(buf), blkno))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" refers to an element in block %u, which holds none",
-							RelationGetRelationName(pp->index), blkno)));
+		hnsw_check_page(pp->index, BufferGetPage(buf), blkno, HNSW_PAGE_ELEMENT);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		pp->bufs[blkno] = buf;
 		pp->npinned++;
@@ -299,7 +312,7 @@ tuple_on_page(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key,
  * Element `key` on its pinned page, or NULL if its block is beyond what
  * may be pinned.
  */
-HnswElementTuple
+static HnswElementTuple
 hnsw_pinned_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key)
 {
 	BlockNumber blkno = hnsw_key_block(key);
@@ -310,16 +323,55 @@ hnsw_pinned_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key)
 						 true);
 }
 
-/*
- * Element `key` on a page beyond the pin budget, which the caller has
- * pinned (for as long as it uses the tuple) but not locked: in a build,
- * reads need no lock (see the top of this file).
+/* ---------------------------------------------------------------------
+ * The pinned pages as a graph (hnsw_pinned_ops), read by a build's inserts
+ * ---------------------------------------------------------------------
  */
-HnswElementTuple
-hnsw_build_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key,
-				 Page page)
+
+/*
+ * Element `key`: on its pinned page, or on a page beyond the pin budget
+ * pinned for this read (and kept for the next on the same page) but not
+ * locked: in a build, reads need no lock (see the top of this file).
+ */
+static HnswElementTuple
+pinned_element(HnswPinnedGraph *g, uint64 key)
 {
-	return tuple_on_page(pp, info, key, page, false);
+	HnswDiskGraph *d = &g->disk;
+	BlockNumber blkno = hnsw_key_block(key);
+	HnswElementTuple tup;
+
+	/* a pinned page's block was checked when it was pinned */
+	tup = hnsw_pinned_tuple(g->pinned, d->info, key);
+	if (tup)
+		return tup;
+	/* beyond the pin budget, as InvalidBlockNumber is ("extend") */
+	hnsw_check_link_block(d->info->index, blkno);
+	if (!BufferIsValid(d->buf) || BufferGetBlockNumber(d->buf) != blkno)
+	{
+		if (BufferIsValid(d->buf))
+			ReleaseBuffer(d->buf);
+		d->buf = hnsw_read_buffer(d->info->index, blkno);
+	}
+	return tuple_on_page(g->pinned, d->info, key, BufferGetPage(d->buf), false);
+}
+
+static int
+pinned_links(void *ctx, uint64 key, int layer, uint64 *out)
+{
+	HnswPinnedGraph *g = ctx;
+
+	return hnsw_tuple_link_keys(pinned_element(g, key), g->disk.info->m,
+								layer, out);
+}
+
+static bool
+pinned_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
+{
+	HnswPinnedGraph *g = ctx;
+
+	hnsw_tuple_visit(g->disk.info, pinned_element(g, key), query,
+					 g->disk.want_tids, node);
+	return true;
 }
 
 /*
@@ -327,10 +379,11 @@ hnsw_build_tuple(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key,
  * up before (the rest are left to their visit): the tuple's head and the
  * start of its vector, all at once, so the misses overlap.
  */
-void
-hnsw_pinned_prefetch(HnswPinnedPages *pp, const HnswIndexInfo *info,
-					 const uint64 *keys, int n)
+static void
+hnsw_pinned_prefetch(void *ctx, const uint64 *keys, int n)
 {
+	HnswPinnedGraph *g = ctx;
+	HnswPinnedPages *pp = g->pinned;
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -345,9 +398,16 @@ hnsw_pinned_prefetch(HnswPinnedPages *pp, const HnswIndexInfo *info,
 		tup = BufferGetPage(pp->bufs[blkno]) + pp->offsets[slot];
 		hnsw_prefetch(tup);
 		/* where a layer-0 element's vector starts (reading the level would wait) */
-		hnsw_prefetch(tup + HnswVectorOffset(0, info->m));
+		hnsw_prefetch(tup + HnswVectorOffset(0, g->disk.info->m));
 	}
 }
+
+const HnswGraphOps hnsw_pinned_ops = {
+	.links = pinned_links,
+	.visit = pinned_visit,
+	.prefetch = hnsw_pinned_prefetch,
+	.visit_in_key_order = true,
+};
 
 /*
  * The vector of element `key`: in place on its pinned page, else copied

@@ -236,17 +236,255 @@ hnsw_init_metapage(Page page, const HnswIndexInfo *info)
 		((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
 }
 
-/* Errors out unless `page` looks like one of ours. */
-void
-hnsw_check_page(Relation index, Page page, BlockNumber blkno)
+/* ---------------------------------------------------------------------
+ * Validation of the on-disk structs
+ *
+ * One routine per struct finds what is wrong with it and says so in
+ * fault[] (HNSW_FAULT_LEN bytes; NULL: the caller only asks whether there
+ * is a fault), or returns false when nothing is.  Scans, inserts, VACUUM
+ * and hnsw_index_check all use them, and all report a fault with
+ * hnsw_report_fault, so a fault reads the same whoever finds it.
+ *
+ * Every element read goes through them, so the reads of this file inline
+ * them and ask without a text: a read costs a few comparisons and no call,
+ * and only a fault calls a cold function, which checks again for the text
+ * and raises the error.
+ * ---------------------------------------------------------------------
+ */
+
+static void format_fault(char *fault, const char *fmt,...) pg_attribute_printf(2, 3);
+
+static void
+format_fault(char *fault, const char *fmt,...)
 {
-	if (PageIsNew(page) ||
-		PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
-		HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fault, HNSW_FAULT_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Writes a fault's text, if asked, and is true, for `return fault_text(...)`;
+ * a macro, so that a check inlined with fault NULL formats nothing.
+ */
+#define fault_text(fault, ...) \
+	((fault) != NULL ? (format_fault((fault), __VA_ARGS__), true) : true)
+
+/*
+ * A page's header and special space: initialised, special space where ours
+ * is, our page id, the header's pointers in order, and the kind `flags`
+ * (HNSW_PAGE_META or HNSW_PAGE_ELEMENT; 0: either).
+ */
+static pg_attribute_always_inline bool
+page_fault(Page page, uint16 flags, char *fault)
+{
+	PageHeader	ph = (PageHeader) page;
+	HnswPageOpaque opaque;
+
+	if (PageIsNew(page))
+		return fault_text(fault, "the page is not initialised");
+	if (ph->pd_special != HNSW_SPECIAL_START)
+		return fault_text(fault, "special space starts at byte %u, expected %zu",
+						  ph->pd_special, (size_t) HNSW_SPECIAL_START);
+	opaque = HnswPageGetOpaque(page);
+	if (opaque->page_id != HNSW_PAGE_ID)
+		return fault_text(fault, "page id is 0x%04X, expected 0x%04X",
+						  opaque->page_id, HNSW_PAGE_ID);
+	if (flags != 0 && opaque->flags != flags)
+		return fault_text(fault, "page flags are 0x%04X, expected 0x%04X",
+						  opaque->flags, flags);
+	if (opaque->flags != HNSW_PAGE_META && opaque->flags != HNSW_PAGE_ELEMENT)
+		return fault_text(fault, "page flags are 0x%04X, expected 0x%04X or 0x%04X",
+						  opaque->flags, HNSW_PAGE_META, HNSW_PAGE_ELEMENT);
+	if (ph->pd_lower < SizeOfPageHeaderData || ph->pd_lower > ph->pd_upper ||
+		ph->pd_upper > ph->pd_special)
+		return fault_text(fault, "pd_lower %u and pd_upper %u are out of order",
+						  ph->pd_lower, ph->pd_upper);
+	return false;
+}
+
+/*
+ * The metapage: the page, then every field that sizes arrays or walks
+ * tuples (a damaged metapage must be an error, not an overrun).  Whether
+ * the distance kind is the operator class's is the checker's to ask.
+ */
+bool
+hnsw_meta_fault(Page page, char *fault)
+{
+	HnswMetaPage meta = HnswPageGetMeta(page);
+	Size		end = (char *) (meta + 1) - (char *) page;
+
+	if (page_fault(page, HNSW_PAGE_META, fault))
+		return true;
+	if (((PageHeader) page)->pd_lower < end)
+		return fault_text(fault, "pd_lower %u is inside the metadata",
+						  ((PageHeader) page)->pd_lower);
+	if (meta->magic != HNSW_MAGIC)
+		return fault_text(fault, "magic is 0x%08X, expected 0x%08X",
+						  meta->magic, HNSW_MAGIC);
+	if (meta->version != HNSW_FORMAT_VERSION)
+		return fault_text(fault, "format version is %u, expected %u",
+						  meta->version, HNSW_FORMAT_VERSION);
+	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
+		return fault_text(fault, "m is %u", meta->m);
+	if (meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION ||
+		meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION)
+		return fault_text(fault, "ef_construction is %u", meta->ef_construction);
+	if (meta->kind < HNSW_DIST_L2 || meta->kind > HNSW_DIST_L1)
+		return fault_text(fault, "distance kind is %u", meta->kind);
+	if (meta->dimensions > VECTOR_MAX_DIM ||
+		HnswElementTupleSize(0, meta->m, meta->dimensions) > HNSW_MAX_TUPLE_SIZE)
+		return fault_text(fault, "%u dimensions do not fit an element with m = %u",
+						  meta->dimensions, meta->m);
+	if (meta->entry_level < -1 || meta->entry_level > HNSW_MAX_LEVEL ||
+		(meta->entry_level == -1) != (meta->entry_blkno == InvalidBlockNumber))
+		return fault_text(fault, "entry point (%u,%u) has level %d",
+						  meta->entry_blkno, meta->entry_offno, meta->entry_level);
+	if (meta->entry_level >= 0 && meta->dimensions == 0)
+		return fault_text(fault, "there is an entry point but no dimension count");
+	return false;
+}
+
+/*
+ * Element `off` of an element page (the page checked already): its line
+ * pointer and where its item lies, the tuple's type byte, level and deleted
+ * flag, and -- given the index's m (0: not known, the tuple's own structure
+ * only) -- its length and link counts; given the index's dimension count
+ * too (0: none yet, so an element's own count is taken), that the tuple has
+ * as many.
+ */
+static pg_attribute_always_inline bool
+element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
+{
+	PageHeader	ph = (PageHeader) page;
+	ItemId		iid;
+	HnswElementTuple tup;
+	uint16	   *counts;
+	Size		size;
+
+	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+		return fault_text(fault, "the page has only %u line pointers",
+						  (unsigned) PageGetMaxOffsetNumber(page));
+	iid = PageGetItemId(page, off);
+	if (!ItemIdIsNormal(iid))
+		return fault_text(fault, "line pointer flags are %u", iid->lp_flags);
+	/* a wild item pointer must not send the reader outside the page */
+	if (ItemIdGetOffset(iid) < ph->pd_upper ||
+		ItemIdGetOffset(iid) + ItemIdGetLength(iid) > ph->pd_special ||
+		ItemIdGetOffset(iid) != MAXALIGN(ItemIdGetOffset(iid)))
+		return fault_text(fault, "item of %u bytes at byte %u is outside the item space",
+						  ItemIdGetLength(iid), ItemIdGetOffset(iid));
+	if (ItemIdGetLength(iid) < HNSW_ELEMENT_HEADER_SIZE)
+		return fault_text(fault, "item of %u bytes is shorter than a header",
+						  ItemIdGetLength(iid));
+	tup = (HnswElementTuple) PageGetItem(page, iid);
+	if (tup->type != HNSW_ELEMENT_TUPLE)
+		return fault_text(fault, "type byte is 0x%02X, expected 0x%02X",
+						  tup->type, HNSW_ELEMENT_TUPLE);
+	if (tup->level > HNSW_MAX_LEVEL || tup->deleted > 1)
+		return fault_text(fault, "level is %u and deleted flag %u",
+						  tup->level, tup->deleted);
+	if (m == 0)
+		return false;
+	if (dim != 0 && tup->dim != dim)
+		return fault_text(fault, "it has %u dimensions, the index %d",
+						  tup->dim, dim);
+
+	/* links and the vector are found from level, m and dim */
+	size = HnswElementTupleSize(tup->level, m, tup->dim);
+	if (ItemIdGetLength(iid) != size)
+		return fault_text(fault, "item is %u bytes, level %u needs %zu",
+						  ItemIdGetLength(iid), tup->level, size);
+	counts = HnswTupleCounts(tup);
+	for (int l = 0; l <= tup->level; l++)
+		if (counts[l] > HnswLayerCapacity(m, l))
+			return fault_text(fault, "it has %u links on layer %d, room for %d",
+							  counts[l], l, HnswLayerCapacity(m, l));
+	return false;
+}
+
+bool
+hnsw_page_fault(Page page, uint16 flags, char *fault)
+{
+	return page_fault(page, flags, fault);
+}
+
+bool
+hnsw_element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
+{
+	return element_fault(page, off, m, dim, fault);
+}
+
+/*
+ * Reports a fault found at an element (off valid), a block (off invalid) or
+ * the metapage, as index corruption.
+ */
+void
+hnsw_report_fault(Relation index, BlockNumber blkno, OffsetNumber off,
+				  const char *fault)
+{
+	if (blkno == HNSW_METAPAGE_BLKNO)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" contains an unexpected page at block %u",
-						RelationGetRelationName(index), blkno)));
+				 errmsg("index \"%s\" has a corrupted metapage: %s",
+						RelationGetRelationName(index), fault),
+				 errhint("REINDEX the index.")));
+	else if (off == InvalidOffsetNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" block %u is corrupted: %s",
+						RelationGetRelationName(index), blkno, fault)));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" element (%u,%u) is corrupted: %s",
+						RelationGetRelationName(index), blkno, off, fault)));
+	pg_unreachable();
+}
+
+/* The cold half of the raising forms below: the text, and the error */
+static pg_noinline pg_attribute_cold void
+report_page_fault(Relation index, Page page, BlockNumber blkno, uint16 flags)
+{
+	char		fault[HNSW_FAULT_LEN];
+
+	(void) page_fault(page, flags, fault);
+	hnsw_report_fault(index, blkno, InvalidOffsetNumber, fault);
+}
+
+static pg_noinline pg_attribute_cold void
+report_element_fault(Relation index, Page page, BlockNumber blkno,
+					 OffsetNumber off, int m, int dim)
+{
+	char		fault[HNSW_FAULT_LEN];
+
+	(void) element_fault(page, off, m, dim, fault);
+	hnsw_report_fault(index, blkno, off, fault);
+}
+
+/* Errors out unless `page` is one of ours, of kind `flags` (0: either). */
+static pg_attribute_always_inline void
+check_page(Relation index, Page page, BlockNumber blkno, uint16 flags)
+{
+	if (unlikely(page_fault(page, flags, NULL)))
+		report_page_fault(index, page, blkno, flags);
+}
+
+void
+hnsw_check_page(Relation index, Page page, BlockNumber blkno, uint16 flags)
+{
+	check_page(index, page, blkno, flags);
+}
+
+/* The element (blkno, off) of an element page checked already, checked */
+static pg_attribute_always_inline HnswElementTuple
+checked_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
+				int m, int dim)
+{
+	if (unlikely(element_fault(page, off, m, dim, NULL)))
+		report_element_fault(index, page, blkno, off, m, dim);
+	return (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 }
 
 void
@@ -254,114 +492,64 @@ hnsw_read_meta(Relation index, HnswMetaPageData *out)
 {
 	Buffer		buf = hnsw_read_buffer(index, HNSW_METAPAGE_BLKNO);
 	Page		page;
-	HnswMetaPage meta;
+	char		fault[HNSW_FAULT_LEN];
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	hnsw_check_page(index, page, HNSW_METAPAGE_BLKNO);
-	meta = HnswPageGetMeta(page);
-	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META) ||
-		meta->magic != HNSW_MAGIC)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" is not an hnsw index: bad metapage magic",
-						RelationGetRelationName(index))));
-	if (meta->version != HNSW_FORMAT_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has hnsw format version %u, expected %u",
-						RelationGetRelationName(index), meta->version,
-						HNSW_FORMAT_VERSION),
-				 errhint("REINDEX the index.")));
-
-	/*
-	 * Everything below sizes arrays and walks tuples by these values: a
-	 * damaged metapage must be an error, not an overrun.
-	 */
-	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M ||
-		meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION ||
-		meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION ||
-		meta->kind < HNSW_DIST_L2 || meta->kind > HNSW_DIST_L1 ||
-		meta->dimensions > VECTOR_MAX_DIM ||
-		meta->entry_level < -1 || meta->entry_level > HNSW_MAX_LEVEL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has an invalid metapage (m %u, ef_construction %u, kind %u, dimensions %u, entry level %d)",
-						RelationGetRelationName(index), meta->m,
-						meta->ef_construction, meta->kind, meta->dimensions,
-						meta->entry_level),
-				 errhint("REINDEX the index.")));
-	*out = *meta;
+	if (hnsw_meta_fault(page, fault))
+		hnsw_report_fault(index, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber, fault);
+	*out = *HnswPageGetMeta(page);
 	UnlockReleaseBuffer(buf);
 }
 
-static HnswElementTuple page_element(Relation index, Page page, BlockNumber blkno,
-									 OffsetNumber off);
-
-/* The page must be one of our element pages to hold element (blkno, off) */
-static void
-check_element_page(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
-{
-	hnsw_check_page(index, page, blkno);
-	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has no valid element at (%u,%u)",
-						RelationGetRelationName(index), blkno, off)));
-}
-
 /*
- * Returns the element tuple at (blkno, off) of a locked page, checking that
- * it is a well-formed element; a bad one is reported as corruption.
+ * Returns the element tuple at (blkno, off) of a locked page, checking the
+ * page and the tuple's own structure (for readers of its header only, who
+ * do not know m and dim).
  */
 HnswElementTuple
 hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 {
-	check_element_page(index, page, blkno, off);
-	return page_element(index, page, blkno, off);
+	check_page(index, page, blkno, HNSW_PAGE_ELEMENT);
+	return checked_element(index, page, blkno, off, 0, 0);
+}
+
+/* Reports a link to a block that cannot hold elements */
+static pg_noinline pg_attribute_cold void
+report_link_block(Relation index, BlockNumber blkno)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" refers to an element in invalid block %u",
+					RelationGetRelationName(index), blkno)));
 }
 
 /*
- * Returns the element tuple at (blkno, off) of an element page checked
- * already (hnsw_get_element checks the page too), checking the tuple.
+ * A link names an element of an element page: never InvalidBlockNumber
+ * (which ReadBuffer takes as "extend") nor the metapage.
  */
-static HnswElementTuple
-page_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
+static pg_attribute_always_inline void
+check_link_block(Relation index, BlockNumber blkno)
 {
-	ItemId		iid;
-	HnswElementTuple tup;
-
-	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
-		goto bad;
-	iid = PageGetItemId(page, off);
-	if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < HNSW_ELEMENT_HEADER_SIZE)
-		goto bad;
-	/* a wild item pointer must not send the caller outside the page */
-	if (ItemIdGetOffset(iid) < SizeOfPageHeaderData ||
-		ItemIdGetOffset(iid) + ItemIdGetLength(iid) > ((PageHeader) page)->pd_special)
-		goto bad;
-	tup = (HnswElementTuple) PageGetItem(page, iid);
-	if (tup->type != HNSW_ELEMENT_TUPLE || tup->level > HNSW_MAX_LEVEL)
-		goto bad;
-	return tup;
-
-bad:
-	ereport(ERROR,
-			(errcode(ERRCODE_INDEX_CORRUPTED),
-			 errmsg("index \"%s\" has no valid element at (%u,%u)",
-					RelationGetRelationName(index), blkno, off)));
-	return NULL;				/* keep compiler quiet */
+	if (unlikely(blkno == InvalidBlockNumber || blkno == HNSW_METAPAGE_BLKNO))
+		report_link_block(index, blkno);
 }
 
+/*
+ * The buffer of the page of an element reached through a link, refusing
+ * InvalidBlockNumber (which ReadBuffer takes as "extend") and the metapage.
+ */
 Buffer
 hnsw_read_linked_page(Relation index, BlockNumber blkno, BufferAccessStrategy strategy)
 {
-	if (blkno == InvalidBlockNumber || blkno == HNSW_METAPAGE_BLKNO)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" refers to an element in block %u",
-						RelationGetRelationName(index), blkno)));
+	check_link_block(index, blkno);
 	return ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+}
+
+void
+hnsw_check_link_block(Relation index, BlockNumber blkno)
+{
+	check_link_block(index, blkno);
 }
 
 /* A palloc'd copy of element `key`, read under a share lock. */
@@ -396,7 +584,7 @@ hnsw_is_element_page(Relation index, Page page, BlockNumber blkno)
 {
 	if (PageIsNew(page))
 		return false;
-	hnsw_check_page(index, page, blkno);
+	hnsw_check_page(index, page, blkno, 0);
 	return (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT) != 0;
 }
 
@@ -416,12 +604,16 @@ hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
 	UnlockReleaseBuffer(buf);
 }
 
+/*
+ * Element (blkno, off) of a locked page, checked against the index's m and
+ * dimension count: everything a reader of its links and vector relies on.
+ */
 HnswElementTuple
 hnsw_get_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
 						OffsetNumber off)
 {
-	check_element_page(info->index, page, blkno, off);
-	return hnsw_page_linked_element(info, page, blkno, off);
+	check_page(info->index, page, blkno, HNSW_PAGE_ELEMENT);
+	return checked_element(info->index, page, blkno, off, info->m, info->dim);
 }
 
 /* hnsw_get_linked_element on an element page checked already */
@@ -429,17 +621,7 @@ HnswElementTuple
 hnsw_page_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
 						 OffsetNumber off)
 {
-	HnswElementTuple tup = page_element(info->index, page, blkno, off);
-	Size		len = ItemIdGetLength(PageGetItemId(page, off));
-
-	if (tup->dim != info->dim ||
-		len < HnswElementTupleSize(tup->level, info->m, info->dim))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" element (%u,%u) has %d dimensions and %zu bytes, expected %d dimensions",
-						RelationGetRelationName(info->index), blkno, off,
-						tup->dim, len, info->dim)));
-	return tup;
+	return checked_element(info->index, page, blkno, off, info->m, info->dim);
 }
 
 /* ---------------------------------------------------------------------
@@ -498,7 +680,6 @@ hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info, bool want_tids)
 	g->info = info;
 	g->buf = InvalidBuffer;
 	g->locked = false;
-	g->pinned = NULL;
 	g->want_tids = want_tids;
 	g->pf_keys = NULL;
 	g->pf_n = g->pf_pos = g->pf_next = 0;
@@ -578,12 +759,6 @@ disk_prefetch(void *ctx, const uint64 *keys, int n)
 {
 	HnswDiskGraph *g = ctx;
 
-	/* a build's pages are pinned already (hnswpinned.c) */
-	if (g->pinned)
-	{
-		hnsw_pinned_prefetch(g->pinned, g->info, keys, n);
-		return;
-	}
 	Assert(g->pf_pos == g->pf_n);	/* the last batch was all visited */
 	g->pf_keys = keys;
 	g->pf_n = n;
@@ -625,30 +800,14 @@ disk_take_prefetched(HnswDiskGraph *g, uint64 key)
 	return true;
 }
 
-/*
- * The element `key`, on a page share-locked (g->locked) or, in a build,
- * pinned for good and read without a lock (see hnswpinned.c).
- */
+/* The element `key`, on its page share-locked */
 static HnswElementTuple
 disk_lock_element(HnswDiskGraph *g, uint64 key)
 {
 	BlockNumber blkno = hnsw_key_block(key);
-	Page		page;
-	HnswElementTuple tup;
-	Size		len;
 
 	/* ReadBuffer would take InvalidBlockNumber (P_NEW) as "extend" */
-	if (blkno == InvalidBlockNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" refers to an element in invalid block %u",
-						RelationGetRelationName(g->info->index), blkno)));
-	/* a build's pinned page: checked at the first lookup, read unlocked */
-	g->locked = false;
-	tup = g->pinned ? hnsw_pinned_tuple(g->pinned, g->info, key) : NULL;
-	if (tup)
-		return tup;
-
+	check_link_block(g->info->index, blkno);
 	if (!disk_take_prefetched(g, key) &&
 		(!BufferIsValid(g->buf) || BufferGetBlockNumber(g->buf) != blkno))
 	{
@@ -656,26 +815,10 @@ disk_lock_element(HnswDiskGraph *g, uint64 key)
 			ReleaseBuffer(g->buf);
 		g->buf = hnsw_read_buffer(g->info->index, blkno);
 	}
-	/* a build's page beyond the pin budget: pinned for this read, unlocked */
-	if (g->pinned)
-		return hnsw_build_tuple(g->pinned, g->info, key, BufferGetPage(g->buf));
 	g->locked = true;
 	LockBuffer(g->buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(g->buf);
-	tup = hnsw_get_element(g->info->index, page, blkno, hnsw_key_offset(key));
-
-	/*
-	 * Links and the vector are found from level, m and dim: a tuple shorter
-	 * than those imply would have us read past its end.
-	 */
-	len = ItemIdGetLength(PageGetItemId(page, hnsw_key_offset(key)));
-	if (len < HnswElementTupleSize(tup->level, g->info->m, tup->dim))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" element (%u,%u) is %zu bytes, too short for level %d and %d dimensions",
-						RelationGetRelationName(g->info->index), blkno,
-						hnsw_key_offset(key), len, tup->level, tup->dim)));
-	return tup;
+	return hnsw_get_linked_element(g->info, BufferGetPage(g->buf), blkno,
+								   hnsw_key_offset(key));
 }
 
 static inline void
@@ -691,25 +834,8 @@ disk_links(void *ctx, uint64 key, int layer, uint64 *out)
 {
 	HnswDiskGraph *g = ctx;
 	HnswElementTuple tup = disk_lock_element(g, key);
-	int			n = 0;
+	int			n = hnsw_tuple_link_keys(tup, g->info->m, layer, out);
 
-	if (tup->level >= layer)
-	{
-		ItemPointerData *links = HnswTupleLinks(tup, g->info->m, layer);
-		int			count = HnswTupleCounts(tup)[layer];
-		int			i;
-
-		if (count > HnswLayerCapacity(g->info->m, layer))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" element (%u,%u) has %d links on layer %d",
-							RelationGetRelationName(g->info->index),
-							hnsw_key_block(key), hnsw_key_offset(key),
-							count, layer)));
-		for (i = 0; i < count; i++)
-			out[n++] = hnsw_tid_key(ItemPointerGetBlockNumberNoCheck(&links[i]),
-									ItemPointerGetOffsetNumberNoCheck(&links[i]));
-	}
 	disk_unlock_element(g);
 	return n;
 }
@@ -720,28 +846,7 @@ disk_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
 	HnswDiskGraph *g = ctx;
 	HnswElementTuple tup = disk_lock_element(g, key);
 
-	if (tup->dim != g->info->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" element (%u,%u) has %d dimensions, expected %d",
-						RelationGetRelationName(g->info->index),
-						hnsw_key_block(key), hnsw_key_offset(key),
-						tup->dim, g->info->dim)));
-
-	node->dist = g->info->distance(query, HnswTupleVector(tup, g->info->m),
-								   g->info->dim);
-	node->level = tup->level;
-	node->deleted = tup->deleted;
-	node->ntids = 0;
-	for (int i = 0; i < HNSW_HEAPTIDS; i++)
-	{
-		if (!ItemPointerIsValid(&tup->heaptids[i]))
-			continue;
-		/* inserts only need the count, to find a free slot for a duplicate */
-		if (g->want_tids)
-			node->heaptids[node->ntids] = tup->heaptids[i];
-		node->ntids++;
-	}
+	hnsw_tuple_visit(g->info, tup, query, g->want_tids, node);
 	disk_unlock_element(g);
 	return true;
 }

@@ -40,6 +40,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+/* Initial room of the empty elements' array; it doubles as needed */
+#define VACUUM_INITIAL_EMPTY	1024
+
 /* What a VACUUM of one index knows across its passes */
 typedef struct HnswVacuumState
 {
@@ -241,7 +244,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	int			m = vs->info.m;
 	int			cap = HnswLayerCapacity(m, layer);
 	ItemPointerData *links = HnswTupleLinks(x, m, layer);
-	int			count = HnswTupleCounts(x)[layer];
+	int			count = HnswTupleCounts(x)[layer];	/* checked: <= cap */
 	int			maxcand = cap * (cap + 1) * 2;
 	HnswNode   *cand = palloc(sizeof(HnswNode) * maxcand);
 	const float **cvecs = palloc(sizeof(float *) * maxcand);
@@ -254,7 +257,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	HnswSelect	hs;
 
 	/* candidate keys: live links, and the live links of the empty ones */
-	for (i = 0; i < count && i < cap; i++)
+	for (i = 0; i < count; i++)
 	{
 		uint64		k = hnsw_link_key(&links[i]);
 
@@ -353,8 +356,8 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, hnsw_key_block(xkey),
 								 RBM_NORMAL, vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		cur = hnsw_get_element(index, BufferGetPage(buf), hnsw_key_block(xkey),
-							   hnsw_key_offset(xkey));
+		cur = hnsw_get_linked_element(&vs->info, BufferGetPage(buf),
+									  hnsw_key_block(xkey), hnsw_key_offset(xkey));
 		if (memcmp(cur, x, size) == 0)
 		{
 			HnswPageEdit edit;
@@ -384,13 +387,12 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 static int
 page_needs_repair(HnswVacuumState *vs, Page page, BlockNumber blkno, uint64 *out)
 {
-	Relation	index = vs->vinfo->index;
 	OffsetNumber off;
 	int			n = 0;
 
 	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
 	{
-		HnswElementTuple tup = hnsw_get_element(index, page, blkno, off);
+		HnswElementTuple tup = hnsw_get_linked_element(&vs->info, page, blkno, off);
 		uint64		key = hnsw_tid_key(blkno, off);
 		bool		needs = false;
 		int			l;
@@ -529,13 +531,9 @@ pass_delete(HnswVacuumState *vs, IndexBulkDeleteResult *stats)
 		}
 		if (any)
 		{
-			/*
-			 * The free space map keeps 1/256 of a page precision, rounding
-			 * what is recorded down and what is asked for up: record one
-			 * step more than the slot, so an insert asking for exactly its
-			 * size finds the page.
-			 */
-			Size		avail = Max(PageGetFreeSpace(page), largest + BLCKSZ / 256);
+			/* one step of the map above the slot (see HNSW_FSM_CAT_STEP) */
+			Size		avail = Max(PageGetFreeSpace(page),
+									largest + HNSW_FSM_CAT_STEP);
 
 			hnsw_edit_finish(&edit);
 			UnlockReleaseBuffer(buf);
@@ -565,7 +563,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	/* half of maintenance_work_mem; the other half caches vectors */
 	vs.maxempty = (int) Min((Size) maintenance_work_mem * 1024 / 2 / sizeof(uint64),
 							(Size) INT_MAX);
-	vs.capempty = Min(vs.maxempty, 1024);
+	vs.capempty = Min(vs.maxempty, VACUUM_INITIAL_EMPTY);
 	vs.empty = palloc(sizeof(uint64) * vs.capempty);
 	vs.best_level = -1;
 	vs.tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum",
