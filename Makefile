@@ -76,7 +76,7 @@ test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_h
 	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c src/distance_half.c src/distance_sq8.c -lm
 
 # The shape in which gcc deleted prefetches, compiled as the extension is.
-test/unit/prefetch_probe.o: test/unit/prefetch_probe.c src/hnsw_pagegraph.h src/hnsw.h src/hnsw_format.h src/hnsw_graph.h
+test/unit/prefetch_probe.o: test/unit/prefetch_probe.c src/hnsw_prefetch.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 .PHONY: unittest

@@ -4,7 +4,7 @@
  *	  vectors: portable C, AVX2+FMA+F16C and AVX-512F, chosen at run time.
  *
  * A build keeps a half-precision working copy of every vector in its memory
- * graph (hnswbuild.h): the graph's own distances (search, neighbour
+ * graph (hnsw_memgraph.h): the graph's own distances (search, neighbour
  * selection, pruning) then read half the bytes, and a larger graph stays in
  * the caches.  Vectors on pages, and every distance a scan reports, stay in
  * single precision; only the build's choice of links uses these.

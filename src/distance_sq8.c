@@ -4,7 +4,7 @@
  *	  portable C, AVX2 and AVX-512BW, chosen at run time.
  *
  * A serial build under L2 may keep, beside the half-precision copy, an
- * 8-bit copy of every vector in its memory graph (hnswbuild.h): element x
+ * 8-bit copy of every vector in its memory graph (hnsw_memgraph.h): element x
  * is stored as the code round((x - lo) / step), clamped to 0..255, with one
  * lo and one step for the whole build.  The squared distance of two copies
  * is then step^2 times the sum of the squared code differences, a sum of

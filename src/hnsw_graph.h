@@ -138,7 +138,7 @@ typedef struct HnswSelect
 	const float *dists;			/* candidates' distances to the base */
 	const float *scale;			/* unless NULL, what distance's results are
 								 * multiplied by (the build's 8-bit copies
-								 * measure in codes: hnswbuild.h) */
+								 * measure in codes: hnsw_memgraph.h) */
 	int			cap;			/* at most this many selected */
 	int		   *selected;		/* out: indexes into the candidates */
 	int			nkept;			/* out: the first nkept selected are the

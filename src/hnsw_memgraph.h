@@ -11,7 +11,8 @@
 #define VECINDEX_HNSW_MEMGRAPH_H
 
 #include "distance.h"
-#include "hnsw_pagegraph.h"
+#include "hnsw.h"
+#include "hnsw_prefetch.h"
 
 #include "storage/lwlock.h"
 #include "storage/spin.h"

@@ -62,10 +62,6 @@ static void spill_row(HnswBuildState *bs, const float *vec, ItemPointer tid);
  * ---------------------------------------------------------------------
  */
 
-/* Free space left on a page being filled, as PageAddItem counts it */
-#define PAGE_ROOM_EMPTY \
-	(BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(HnswPageOpaqueData)))
-
 /* Assigns each element its page position, in the given order. */
 static BlockNumber
 mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n)
@@ -78,15 +74,14 @@ mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n
 	for (k = 0; k < n; k++)
 	{
 		HnswMemElement *e = mem_element(g, mem_link_offset(order[k]));
-		Size		need = MAXALIGN(HnswElementTupleSize(e->level, g->m, g->dim)) +
-			sizeof(ItemIdData);
+		Size		need = HnswElementSpace(e->level, g->m, g->dim);
 
 		if (off == InvalidOffsetNumber || need > room)
 		{
 			if (off != InvalidOffsetNumber)
 				blkno++;
 			off = FirstOffsetNumber;
-			room = PAGE_ROOM_EMPTY;
+			room = HNSW_PAGE_ROOM;
 		}
 		else
 			off++;
@@ -374,7 +369,7 @@ area_size(HnswBuildState *bs)
 
 /*
  * Which copies of the vectors the memory graph's records carry
- * (hnswbuild.h), once the dimensions are known and before the first
+ * (hnsw_memgraph.h), once the dimensions are known and before the first
  * insert: half-precision ones only where the CPU converts in hardware, and
  * on top of those 8-bit ones under L2 (a parallel build drops these:
  * parallel_begin).  Each only if the graph should still fit in

@@ -362,12 +362,9 @@ hnsw_link_orphans(IndexVacuumInfo *vinfo)
 	r.cap = HnswLayerCapacity(r.info.m, 0);
 	if (r.info.dim > 0)
 	{
-		Size		minsize = MAXALIGN(HnswElementTupleSize(0, r.info.m, r.info.dim)) +
-			sizeof(ItemIdData);
 		Size		bitmap;
 
-		r.perpage = (BLCKSZ - SizeOfPageHeaderData -
-					 MAXALIGN(sizeof(HnswPageOpaqueData))) / minsize;
+		r.perpage = HnswElementsPerPage(r.info.m, r.info.dim);
 		r.nslots = (int64) r.nblocks * r.perpage;
 		bitmap = r.nslots / 8 + 1;
 		/* in double: a Size product could wrap on 32-bit machines */

@@ -2,7 +2,7 @@
 # links as well as full precision would, and give way when they cannot.
 #
 # A build measures its graph's distances on half-precision copies of the
-# vectors (hnswbuild.h).  On ordinary data the index must be as good as one
+# vectors (hnsw_memgraph.h).  On ordinary data the index must be as good as one
 # built without them (hnsw.build_half_precision = off), for every opclass,
 # and a column without a dimension count must get them from its first row.
 # On data half precision cannot tell apart (a large common offset, or

@@ -4,7 +4,7 @@
 #
 # After its first 1,024 elements a serial build under L2 measures its
 # graph's distances on 8-bit copies of the vectors, with one scale for all
-# dimensions taken from the values seen so far (hnswbuild.h).  On data they
+# dimensions taken from the values seen so far (hnsw_memgraph.h).  On data they
 # suit (small integers, as pixels) the index must be as good as one built
 # without them (hnsw.build_8bit = off); on data whose dimensions span very
 # different ranges, or with rows far outside the range calibrated on, the

@@ -11,7 +11,7 @@
  */
 #include "postgres.h"
 
-#include "hnsw_pagegraph.h"
+#include "hnsw_prefetch.h"
 
 extern void prefetch_probe(const char *p);
 
