@@ -426,6 +426,9 @@ hnsw_choose_links(HnswInsertState *st, HnswNode *nodes, int n, int layer,
  * links[0..count-1]) when `newkey` at distance newdist asks to join.
  * Returns false when the heuristic leaves the newcomer out.
  */
+StaticAssertDecl(2 * HNSW_MAX_M < PG_INT16_MAX,
+				 "a full list's positions must fit HnswNode.level");
+
 static bool
 hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 				 int count, uint64 newkey, const float *newvec, float newdist,
@@ -448,7 +451,8 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 		lvecs[i] = hnsw_pinned_vector(st->graph.pinned, info, key, NULL);
 		cand[i].key = key;
 		cand[i].dist = info->distance(nvec, lvecs[i], info->dim);
-		cand[i].level = i;		/* remember where its vector is */
+		/* remember where its vector is: count <= 2m, so it fits level */
+		cand[i].level = i;
 	}
 	cand[count].key = newkey;
 	cand[count].dist = newdist;

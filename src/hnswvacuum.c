@@ -254,6 +254,9 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	int			n = 0;
 	int			i;
 	int			j;
+	int			size;
+	uint64	   *set;
+	int		   *setpos;
 	HnswSelect	hs;
 
 	/* candidate keys: live links, and the live links of the empty ones */
@@ -270,41 +273,47 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 			n = add_neighbours(vs, xkey, k, layer, cand, n, maxcand, true);
 	}
 
-	/* drop duplicates (an open-addressing set of keys; no key is 0) */
+	/*
+	 * Drop duplicates, with an open-addressing set of keys (no key is 0)
+	 * that remembers where each kept key stands in cand[] (and its vector in
+	 * cvecs[]), to find the vectors again once cand[] is sorted.  The set has
+	 * a power-of-two size of at least 2n slots.
+	 */
+	size = 1;
+	while (size < 2 * n)
+		size <<= 1;
+	set = palloc0(sizeof(uint64) * size);
+	setpos = palloc(sizeof(int) * size);
+	for (i = 0, j = 0; i < n; i++)
 	{
-		int			size = 1;
-		uint64	   *set;
+		uint32		h = hnsw_key_hash(cand[i].key);
 
-		while (size < 2 * n)
-			size <<= 1;
-		set = palloc0(sizeof(uint64) * size);
-		for (i = 0, j = 0; i < n; i++)
+		while (set[h & (size - 1)] != 0 && set[h & (size - 1)] != cand[i].key)
+			h++;
+		if (set[h & (size - 1)] == 0)
 		{
-			uint32		h = hnsw_key_hash(cand[i].key);
-
-			while (set[h & (size - 1)] != 0 && set[h & (size - 1)] != cand[i].key)
-				h++;
-			if (set[h & (size - 1)] == 0)
-			{
-				set[h & (size - 1)] = cand[i].key;
-				cand[j++] = cand[i];
-			}
+			set[h & (size - 1)] = cand[i].key;
+			setpos[h & (size - 1)] = j;
+			cand[j++] = cand[i];
 		}
-		n = j;
 	}
+	n = j;
 	hnsw_vcache_begin(&vs->vcache);
 	for (i = 0; i < n; i++)
 	{
 		cvecs[i] = hnsw_vcache_get(&vs->vcache, &vs->info, cand[i].key,
 								   vs->vinfo->strategy);
-		cand[i].level = i;		/* where its vector is, through the sort */
 		cand[i].dist = vs->info.distance(HnswTupleVector(x, m), cvecs[i],
 										 vs->info.dim);
 	}
 	hnsw_sort_nodes(cand, n);
 	for (i = 0; i < n; i++)
 	{
-		vecs[i] = cvecs[cand[i].level];
+		uint32		h = hnsw_key_hash(cand[i].key);
+
+		while (set[h & (size - 1)] != cand[i].key)
+			h++;
+		vecs[i] = cvecs[setpos[h & (size - 1)]];
 		dists[i] = cand[i].dist;
 	}
 	hnsw_select_init(&hs, vs->info.distance, vs->info.dim, vecs, dists, n, cap,
