@@ -267,6 +267,8 @@ typedef struct HnswReachWalk
 	int64		nids;			/* ids are below this */
 	int64		entry;			/* the entry point's id, -1 if none */
 	uint8	   *reached;		/* bitmap by id; NULL: no walk */
+	uint8	   *adopted;		/* bitmap by id of the elements this pass
+								 * linked in; NULL: not tracked */
 	uint32	   *queue;			/* of the walk: an entry per element */
 	int64	   *linkbuf;		/* scratch for ops->links */
 	bool		free_only;		/* link only into free slots (last sweep) */
@@ -281,9 +283,22 @@ hnsw_reach_reached(const HnswReachWalk *w, int64 id)
 	return (w->reached[id / BITS_PER_BYTE] & (1 << (id % BITS_PER_BYTE))) != 0;
 }
 
+/*
+ * Whether this pass linked element id in (hnsw_reach_track_adopted).  Its
+ * list was never part of a search from the entry point, so its fillers can
+ * make room for other orphans without costing the searches anything.
+ */
+static inline bool
+hnsw_reach_adopted(const HnswReachWalk *w, int64 id)
+{
+	Assert(w->adopted != NULL);
+	return (w->adopted[id / BITS_PER_BYTE] & (1 << (id % BITS_PER_BYTE))) != 0;
+}
+
 extern void hnsw_reach_init(HnswReachWalk *w, const HnswReachOps *ops, void *ctx,
 							int64 nids, int64 nelements, int cap, int64 entry,
 							bool walk);
+extern void hnsw_reach_track_adopted(HnswReachWalk *w);
 extern int64 hnsw_reach_walk(HnswReachWalk *w, int64 id, int64 tail);
 extern void hnsw_reach_link(HnswReachWalk *w);
 extern void hnsw_reach_free(HnswReachWalk *w);

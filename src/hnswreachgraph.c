@@ -42,6 +42,12 @@ reach_mark(HnswReachWalk *w, int64 id)
 	w->reached[id / BITS_PER_BYTE] |= 1 << (id % BITS_PER_BYTE);
 }
 
+static inline void
+reach_mark_adopted(HnswReachWalk *w, int64 id)
+{
+	w->adopted[id / BITS_PER_BYTE] |= 1 << (id % BITS_PER_BYTE);
+}
+
 /* Bytes of the bitmap of `nids` ids */
 static inline Size
 reach_bitmap_bytes(int64 nids)
@@ -75,12 +81,26 @@ hnsw_reach_init(HnswReachWalk *w, const HnswReachOps *ops, void *ctx,
 	}
 }
 
+/*
+ * Makes the pass note which elements it links in (hnsw_reach_adopted), for
+ * a link_in that wants to know; needs a walk.
+ */
+void
+hnsw_reach_track_adopted(HnswReachWalk *w)
+{
+	Assert(w->reached != NULL);
+	w->adopted = palloc_extended(reach_bitmap_bytes(w->nids),
+								 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
 void
 hnsw_reach_free(HnswReachWalk *w)
 {
 	pfree(w->linkbuf);
 	if (w->reached)
 		pfree(w->reached);
+	if (w->adopted)
+		pfree(w->adopted);
 	if (w->queue)
 		pfree(w->queue);
 }
@@ -177,6 +197,8 @@ hnsw_reach_link(HnswReachWalk *w)
 				continue;
 			w->linked++;
 			progress = true;
+			if (w->adopted)
+				reach_mark_adopted(w, id);
 			if (w->reached)
 				(void) hnsw_reach_walk(w, id, 0);
 		}
