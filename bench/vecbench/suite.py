@@ -601,10 +601,11 @@ def step_load(engines: List[Engine], data: Data,
     t_start = time.perf_counter()
     last = t_start
     done = 0
-    for start, chunk in data.chunks():
+    for i, (start, chunk) in enumerate(data.chunks()):
         if keep:
             parts.append(chunk)
-        for e in engines:
+        # alternate which engine loads a chunk first, as the other steps do
+        for e in (engines if i % 2 == 0 else engines[::-1]):
             t0 = time.perf_counter()
             pg.copy_vectors(e.conn, TABLE, chunk, first_id=start + 1,
                             columns=["id", "embedding"] + list(cats),
