@@ -66,7 +66,7 @@ override with_llvm = no
 
 FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary
 
-EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/prefetch_probe.o test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
+EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/prefetch_probe.o test/unit/prefetch_probe.d test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
