@@ -32,7 +32,6 @@ extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
  */
 #define HNSW_FAULT_LEN 256
 
-extern bool hnsw_page_fault(Page page, uint16 flags, char *fault);
 extern bool hnsw_meta_fault(Page page, char *fault);
 extern bool hnsw_element_fault(Page page, OffsetNumber off, int m, int dim,
 							   char *fault);

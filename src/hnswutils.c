@@ -405,12 +405,6 @@ element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
 }
 
 bool
-hnsw_page_fault(Page page, uint16 flags, char *fault)
-{
-	return page_fault(page, flags, fault);
-}
-
-bool
 hnsw_element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
 {
 	return element_fault(page, off, m, dim, fault);
