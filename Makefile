@@ -9,7 +9,7 @@
 #   test/run              the whole suite on a throwaway cluster (see README.md)
 
 EXTENSION = vecindex
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = vecindex
 OBJS = \
@@ -35,7 +35,10 @@ OBJS = \
 	src/hnswutils.o \
 	src/hnswvacuum.o
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+# CREATE EXTENSION runs the first version's script and then the upgrade
+# scripts in turn (as contrib's modules do), so each object is defined once
+# and a fresh install and an upgraded one cannot differ.
+DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
 REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances

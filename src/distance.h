@@ -104,6 +104,12 @@ extern int	vec_half_kernel_variants(const VecHalfKernels **out, int max);
 extern float vec_half_to_float(VecHalf h);
 
 /*
+ * One float rounded to half precision in software (to nearest, ties to
+ * even); |f| >= 65520 becomes an infinity of its sign, a NaN a NaN.
+ */
+extern VecHalf vec_float_to_half(float f);
+
+/*
  * 8-bit scalar-quantized copies, for the build's memory graph under L2
  * (distance_sq8.c).  A copy of an n-element vector holds vec_sq8_padded(n)
  * codes: element x becomes round((x - lo) / step) clamped to 0..255, then

@@ -91,8 +91,8 @@ vec_half_to_float(VecHalf h)
 }
 
 /* Round to nearest, ties to even; too large becomes infinity. */
-static VecHalf
-float_to_half(float f)
+VecHalf
+vec_float_to_half(float f)
 {
 	uint32_t	x;
 	uint32_t	ax;
@@ -127,7 +127,7 @@ from_float_portable(const float *in, VecHalf *out, int n)
 	int			i;
 
 	for (i = 0; i < n; i++)
-		out[i] = float_to_half(in[i]);
+		out[i] = vec_float_to_half(in[i]);
 	for (; i < vec_half_padded(n); i++)
 		out[i] = 0;
 	return saturate(out, n);

@@ -1,7 +1,8 @@
 # 033_install_script_search_path.pl: objects in other schemas cannot hijack
 # the extension, neither while it is installed nor while it is used.
 #
-# The install script (sql/vecindex--0.1.0.sql) is checked statically: no
+# The scripts CREATE EXTENSION runs (sql/vecindex--0.1.0.sql and the
+# upgrade scripts after it) are checked statically: no
 # SECURITY DEFINER, no CREATE OR REPLACE or IF NOT EXISTS, no SET
 # search_path, no function body in SQL or PL/pgSQL, no @extschema@ (not
 # substituted for a relocatable extension), and built-in names that are
@@ -36,8 +37,10 @@ use Test::More;
 # --- the script, statically --------------------------------------------------
 
 my $srcdir = $ENV{VECINDEX_SRCDIR} // '..';
-my $script = slurp_file("$srcdir/sql/vecindex--0.1.0.sql");
-like($script, qr/CREATE TYPE vector/, 'read the install script');
+my @scripts = sort glob("$srcdir/sql/vecindex--*.sql");
+my $script = join "\n", map { slurp_file($_) } @scripts;
+like($script, qr/CREATE TYPE vector/,
+	'read the install and upgrade scripts (' . scalar(@scripts) . ' files)');
 
 # the statements only: comments out (no string literal holds "--" or "/*")
 (my $code = $script) =~ s{/\*.*?\*/}{}gs;

@@ -1,0 +1,39 @@
+/* vecindex--0.1.0--0.2.0.sql: halfvec, sparsevec and bit, indexed by hnsw */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION vecindex UPDATE TO '0.2.0'" to load this file. \quit
+
+-- CREATE EXTENSION vecindex runs vecindex--0.1.0.sql and then this script,
+-- so everything here follows the rules that script's header sets out: C
+-- functions only, built-in names pg_catalog-qualified, nothing that a look-
+-- alike in another schema could capture.
+
+-- ===========================================================================
+-- halfvec
+-- ===========================================================================
+
+-- (end of halfvec)
+
+
+
+-- ===========================================================================
+-- sparsevec
+-- ===========================================================================
+
+-- (end of sparsevec)
+
+
+
+-- ===========================================================================
+-- bit
+-- ===========================================================================
+
+-- (end of bit)
+
+
+
+-- ===========================================================================
+-- hnsw operator classes for the new types
+-- ===========================================================================
+
+-- (end of hnsw operator classes)
