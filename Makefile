@@ -33,6 +33,7 @@ OBJS = \
 	src/hnswrecent.o \
 	src/hnswreuse.o \
 	src/hnswutils.o \
+	src/hnswvector.o \
 	src/hnswvacuum.o
 
 # CREATE EXTENSION runs the first version's script and then the upgrade

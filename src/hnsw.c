@@ -355,15 +355,24 @@ hnswhandler(PG_FUNCTION_ARGS)
 }
 
 /*
- * Opclass support function 1: tells the index which distance it orders by.
- * The index then calls the matching kernel directly, never through fmgr.
+ * Opclass support function 1: tells the index which distance it orders by
+ * and what its vectors are made of (hnsw_index_opclass).  The index then
+ * calls the matching kernel directly, never through fmgr.  The `vector`
+ * opclasses of version 0.1.0 return the kind alone, which still means float.
  */
-#define HNSW_SUPPORT_FUNCTION(name, kind) \
+#define HNSW_SUPPORT_FUNCTION(name, vectype, kind) \
 	PG_FUNCTION_INFO_V1(name); \
 	Datum name(PG_FUNCTION_ARGS); \
-	Datum name(PG_FUNCTION_ARGS) { PG_RETURN_INT32(kind); }
+	Datum name(PG_FUNCTION_ARGS) \
+	{ PG_RETURN_INT32((vectype) * HNSW_SUPPORT_TYPE_SHIFT + (kind)); }
 
-HNSW_SUPPORT_FUNCTION(hnsw_l2_support, HNSW_DIST_L2)
-HNSW_SUPPORT_FUNCTION(hnsw_ip_support, HNSW_DIST_IP)
-HNSW_SUPPORT_FUNCTION(hnsw_cosine_support, HNSW_DIST_COSINE)
-HNSW_SUPPORT_FUNCTION(hnsw_l1_support, HNSW_DIST_L1)
+HNSW_SUPPORT_FUNCTION(hnsw_l2_support, 0, HNSW_DIST_L2)
+HNSW_SUPPORT_FUNCTION(hnsw_ip_support, 0, HNSW_DIST_IP)
+HNSW_SUPPORT_FUNCTION(hnsw_cosine_support, 0, HNSW_DIST_COSINE)
+HNSW_SUPPORT_FUNCTION(hnsw_l1_support, 0, HNSW_DIST_L1)
+HNSW_SUPPORT_FUNCTION(hnsw_halfvec_l2_support, HNSW_VEC_HALF, HNSW_DIST_L2)
+HNSW_SUPPORT_FUNCTION(hnsw_halfvec_ip_support, HNSW_VEC_HALF, HNSW_DIST_IP)
+HNSW_SUPPORT_FUNCTION(hnsw_halfvec_cosine_support, HNSW_VEC_HALF, HNSW_DIST_COSINE)
+HNSW_SUPPORT_FUNCTION(hnsw_halfvec_l1_support, HNSW_VEC_HALF, HNSW_DIST_L1)
+HNSW_SUPPORT_FUNCTION(hnsw_bit_hamming_support, HNSW_VEC_BIT, HNSW_DIST_HAMMING)
+HNSW_SUPPORT_FUNCTION(hnsw_bit_jaccard_support, HNSW_VEC_BIT, HNSW_DIST_JACCARD)

@@ -43,8 +43,12 @@ StaticAssertDecl(HNSW_MAX_EF_CONSTRUCTION <= HNSW_SELECT_MAX_PRUNERS,
 #define HNSW_PHASE_WRITE_PAGES		3	/* writing the graph to pages */
 #define HNSW_PHASE_INSERT_PAGES		4	/* inserting the rest into pages */
 
-/* Support function number of the opclasses: returns the HnswDistanceKind. */
+/*
+ * Support function number of the opclasses: returns the HnswDistanceKind
+ * plus the HnswVectorType times HNSW_SUPPORT_TYPE_SHIFT (0 for `vector`).
+ */
 #define HNSW_DISTANCE_PROC			1
+#define HNSW_SUPPORT_TYPE_SHIFT		256
 
 /* ---------------------------------------------------------------------
  * Per-index options and run-time settings
@@ -81,10 +85,12 @@ typedef struct HnswIndexInfo
 {
 	Relation	index;
 	HnswDistanceKind kind;
+	HnswVectorType vectype;
 	HnswDistanceFn distance;
 	int			m;
 	int			ef_construction;
-	int			dim;			/* 0 when not known yet */
+	int			dim;			/* 0 when not known yet (hnsw_info_set_dim) */
+	Size		vecbytes;		/* HnswVectorBytes(vectype, dim) */
 	double		ml;				/* level multiplier 1/ln(m) */
 } HnswIndexInfo;
 
@@ -94,12 +100,21 @@ typedef struct HnswIndexInfo
  */
 extern void hnsw_index_info(Relation index, HnswIndexInfo *info,
 							HnswMetaPageData *metap);
-extern HnswDistanceFn hnsw_distance_fn(HnswDistanceKind kind, bool half);
-extern HnswDistanceKind hnsw_index_kind(Relation index);
 extern int	hnsw_random_level(const HnswIndexInfo *info);
-extern int	hnsw_max_level_for(const HnswIndexInfo *info, int dim);
+
+/* ---------------------------------------------------------------------
+ * Vector types and distances (hnswvector.c)
+ * ---------------------------------------------------------------------
+ */
+extern HnswDistanceFn hnsw_distance_fn(HnswVectorType vectype,
+									   HnswDistanceKind kind, bool half);
+extern void hnsw_index_opclass(Relation index, HnswDistanceKind *kind,
+							   HnswVectorType *vectype);
+extern const char *hnsw_vector_type_name(HnswVectorType vectype);
+extern void hnsw_info_set_dim(HnswIndexInfo *info, int dim);
+extern int	hnsw_max_level_for(const HnswIndexInfo *info, Size vecbytes);
 extern void hnsw_check_dim(const HnswIndexInfo *info, int dim);
-extern float *hnsw_prepare_vector(const HnswIndexInfo *info, Datum value,
+extern void *hnsw_prepare_vector(const HnswIndexInfo *info, Datum value,
 								 int *dim);
 
 /* ---------------------------------------------------------------------

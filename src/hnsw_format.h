@@ -23,7 +23,9 @@
  * ---------------------------------------------------------------------
  */
 #define HNSW_MAGIC					0x56584E48	/* "HNXV" */
-#define HNSW_FORMAT_VERSION			1
+#define HNSW_FORMAT_VERSION			2
+#define HNSW_FORMAT_VERSION_FLOAT	1	/* before the vector type byte: all
+										 * indexes on `vector`, read as such */
 #define HNSW_METAPAGE_BLKNO			0
 
 /* Identifies our pages in the last two bytes of the special space. */
@@ -51,8 +53,47 @@ typedef enum HnswDistanceKind
 	HNSW_DIST_L2 = 1,			/* squared Euclidean (same order as <->) */
 	HNSW_DIST_IP = 2,			/* negative inner product (<#>) */
 	HNSW_DIST_COSINE = 3,		/* vectors stored unit-length; -dot (<=>) */
-	HNSW_DIST_L1 = 4			/* taxicab (<+>) */
+	HNSW_DIST_L1 = 4,			/* taxicab (<+>) */
+	HNSW_DIST_HAMMING = 5,		/* differing bits (<~>) */
+	HNSW_DIST_JACCARD = 6		/* 1 - shared / either's set bits (<%>) */
 } HnswDistanceKind;
+
+#define HNSW_DIST_MAX				HNSW_DIST_JACCARD
+
+/*
+ * What an element's vector is made of; fixed by the opclass's input type.
+ * Each is stored padded with zeros to a whole block of its kernels, so
+ * distances never need a tail loop and padding never changes a distance.
+ */
+typedef enum HnswVectorType
+{
+	HNSW_VEC_FLOAT = 1,			/* `vector`: dim float4 */
+	HNSW_VEC_HALF = 2,			/* `halfvec`: dim IEEE binary16, then +0.0 to
+								 * a multiple of HNSW_HALF_BLOCK */
+	HNSW_VEC_BIT = 3			/* `bit`: dim bits, most significant bit of
+								 * byte 0 first, then 0 bits to a multiple of
+								 * HNSW_BIT_BLOCK bytes */
+} HnswVectorType;
+
+#define HNSW_VEC_MAX				HNSW_VEC_BIT
+#define HNSW_HALF_BLOCK				16	/* halves */
+#define HNSW_BIT_BLOCK				8	/* bytes */
+
+/* Bytes of an element's vector of dim elements (bits, for HNSW_VEC_BIT) */
+static inline Size
+HnswVectorBytes(HnswVectorType type, int dim)
+{
+	switch (type)
+	{
+		case HNSW_VEC_HALF:
+			return sizeof(uint16) * TYPEALIGN(HNSW_HALF_BLOCK, dim);
+		case HNSW_VEC_BIT:
+			return TYPEALIGN(HNSW_BIT_BLOCK, (dim + 7) / 8);
+		case HNSW_VEC_FLOAT:
+			break;
+	}
+	return sizeof(float) * dim;
+}
 
 /*
  * The metapage (block 0).  Its contents start right after the page header;
@@ -62,11 +103,13 @@ typedef struct HnswMetaPageData
 {
 	uint32		magic;			/* HNSW_MAGIC */
 	uint32		version;		/* HNSW_FORMAT_VERSION */
-	uint16		dimensions;		/* vector length; 0 until the first vector */
+	uint16		dimensions;		/* vector length (bits for HNSW_VEC_BIT); 0
+								 * until the first vector */
 	uint16		m;				/* index option m (layer 0 holds 2*m links) */
 	uint16		ef_construction;	/* index option ef_construction */
 	uint8		kind;			/* HnswDistanceKind of the opclass */
-	uint8		unused;			/* reserved, zero */
+	uint8		vectype;		/* HnswVectorType of the opclass; 0 in
+								 * version 1, which means HNSW_VEC_FLOAT */
 	BlockNumber entry_blkno;	/* entry point element's block, or Invalid */
 	OffsetNumber entry_offno;	/* entry point element's line pointer */
 	int16		entry_level;	/* entry point's top layer; -1 when empty */
@@ -89,9 +132,11 @@ typedef HnswMetaPageData *HnswMetaPage;
  *	 ItemPointerData links[2m + level*m];	layer 0 (2m slots), then layers
  *											1..level (m slots each)
  *	 (padding to a 4-byte boundary)
- *	 float			 vec[dim];				the vector (unit length for cosine)
+ *	 vec[HnswVectorBytes(vectype, dim)]		the vector, as HnswVectorType
+ *											says (unit length for cosine)
  *
- * The size is fixed once written (a function of level, m and dim), so every
+ * The size is fixed once written (a function of level, m, the vector type
+ * and dim), so every
  * later change (links, heap TIDs) is an in-place overwrite.
  */
 typedef struct HnswElementTupleData
@@ -100,7 +145,7 @@ typedef struct HnswElementTupleData
 	uint8		level;			/* top layer of this element, 0..HNSW_MAX_LEVEL */
 	uint8		deleted;		/* 1: no live heap TIDs and unlinked by vacuum */
 	uint8		version;		/* bumped each time vacuum reuses the slot */
-	uint16		dim;			/* number of floats in vec */
+	uint16		dim;			/* elements (bits for HNSW_VEC_BIT) in vec */
 	uint16		unused;			/* reserved, zero */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* rows with this vector;
 												 * unused slots invalid */
@@ -140,10 +185,11 @@ HnswVectorOffset(int level, int m)
 	return TYPEALIGN(sizeof(float), off);
 }
 
+/* vecbytes: HnswVectorBytes of the element's vector */
 static inline Size
-HnswElementTupleSize(int level, int m, int dim)
+HnswElementTupleSize(int level, int m, Size vecbytes)
 {
-	return HnswVectorOffset(level, m) + sizeof(float) * dim;
+	return HnswVectorOffset(level, m) + vecbytes;
 }
 
 static inline uint16 *
@@ -159,10 +205,10 @@ HnswTupleLinks(HnswElementTuple tup, int m, int layer)
 		HnswLayerStart(m, layer);
 }
 
-static inline float *
+static inline void *
 HnswTupleVector(HnswElementTuple tup, int m)
 {
-	return (float *) ((char *) tup + HnswVectorOffset(tup->level, m));
+	return (char *) tup + HnswVectorOffset(tup->level, m);
 }
 
 /* ---------------------------------------------------------------------
@@ -182,16 +228,16 @@ HnswTupleVector(HnswElementTuple tup, int m)
 
 /* Page room an element takes: its tuple, aligned, and its line pointer */
 static inline Size
-HnswElementSpace(int level, int m, int dim)
+HnswElementSpace(int level, int m, Size vecbytes)
 {
-	return MAXALIGN(HnswElementTupleSize(level, m, dim)) + sizeof(ItemIdData);
+	return MAXALIGN(HnswElementTupleSize(level, m, vecbytes)) + sizeof(ItemIdData);
 }
 
 /* The most elements a page can hold: all of them on layer 0 only */
 static inline int
-HnswElementsPerPage(int m, int dim)
+HnswElementsPerPage(int m, Size vecbytes)
 {
-	return (int) (HNSW_PAGE_ROOM / HnswElementSpace(0, m, dim));
+	return (int) (HNSW_PAGE_ROOM / HnswElementSpace(0, m, vecbytes));
 }
 
 /* How many heap TIDs (rows) an element holds; 0 once VACUUM emptied it */

@@ -18,9 +18,10 @@
 #define HNSW_MAX_M					100
 
 /*
- * Distance between two vectors of the index's kind; smaller is nearer.  The
- * vectors are float[n], or for the build's half-precision working copies
- * (hnsw_distance_fn(kind, true)) VecHalf[n], n then padded (distance.h).
+ * Distance between two vectors of the index's kind; smaller is nearer.  n
+ * counts the vectors' elements: floats, halves or bits, as the index's
+ * vector type says (hnsw_format.h), and as the build's half-precision
+ * working copies of float vectors say (VecHalf[n], n then padded).
  */
 typedef float (*HnswDistanceFn) (const void *a, const void *b, int n);
 
@@ -53,7 +54,7 @@ typedef struct HnswGraphOps
 	 * node->dist and fills node->level (and, for scans, the heap TIDs).
 	 * Returns false if the element is not valid to visit.
 	 */
-	bool		(*visit) (void *ctx, uint64 key, const float *query, HnswNode *node);
+	bool		(*visit) (void *ctx, uint64 key, const void *query, HnswNode *node);
 
 	/*
 	 * Optional: announces that keys[0..n-1] will be visited next, in that
@@ -104,7 +105,7 @@ typedef struct HnswSearch
 {
 	const HnswGraphOps *ops;
 	void	   *ctx;
-	const float *query;
+	const void *query;
 	int			m;
 	HnswVisited visited;
 	HnswNode   *nodes;			/* arena of found elements */
@@ -119,7 +120,7 @@ typedef struct HnswSearch
 } HnswSearch;
 
 extern HnswSearch *hnsw_search_create(const HnswGraphOps *ops, void *ctx, int m);
-extern void hnsw_search_begin(HnswSearch *s, const float *query);
+extern void hnsw_search_begin(HnswSearch *s, const void *query);
 extern bool hnsw_search_seed(HnswSearch *s, uint64 key);
 extern void hnsw_search_layer(HnswSearch *s, int ef, int layer);
 extern int	hnsw_search_sorted(HnswSearch *s, HnswNode **out);

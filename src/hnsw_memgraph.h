@@ -108,8 +108,9 @@ typedef struct HnswMemGraph
 	int			m;
 	int			ef_construction;	/* candidates a layer's search keeps */
 	int			dim;
+	Size		vecbytes;		/* of a vector (HnswVectorBytes) */
 	int			hdim;			/* shared->hdim, read once */
-	HnswDistanceFn distance;	/* over float vectors */
+	HnswDistanceFn distance;	/* over the vectors */
 	HnswDistanceFn half_distance;	/* over half copies */
 	bool		walk_half;		/* the insert under way measures on the half
 								 * copies (mem_walk_begin; mem_walk_*) */
@@ -200,7 +201,7 @@ mem_layer_offset(const HnswMemGraph *g, int layer)
 {
 	if (layer == 0)
 		return MEM_HEADER_SIZE;
-	return mem_vector_offset(g) + sizeof(float) * g->dim +
+	return mem_vector_offset(g) + g->vecbytes +
 		(layer - 1) * mem_layer_bytes(g->m);
 }
 
@@ -229,10 +230,10 @@ mem_pruners(HnswMemGraph *g, HnswMemElement *e, int layer)
 	return (uint8 *) (mem_dists(g, e, layer) + HnswLayerCapacity(g->m, layer));
 }
 
-static inline float *
+static inline void *
 mem_vector(HnswMemGraph *g, HnswMemElement *e)
 {
-	return (float *) ((char *) e + mem_vector_offset(g));
+	return (char *) e + mem_vector_offset(g);
 }
 
 static inline VecHalf *
@@ -257,7 +258,7 @@ mem_walk_vector(HnswMemGraph *g, HnswMemElement *e)
 
 /* ... the inserted vector in the same form (query: its float vector), */
 static inline const void *
-mem_walk_query(const HnswMemGraph *g, const float *query)
+mem_walk_query(const HnswMemGraph *g, const void *query)
 {
 	return g->walk_sq8 ? (const void *) g->qsq8 :
 		g->walk_half ? (const void *) g->qhalf : (const void *) query;
@@ -322,10 +323,11 @@ extern void hnsw_mem_shared_init(HnswMemShared *sh, int hdim);
 extern void hnsw_mem_init(HnswMemGraph *g, HnswMemShared *shared, int m,
 						  int ef_construction, HnswDistanceFn distance,
 						  HnswDistanceFn half_distance, Size limit);
-extern void hnsw_mem_set_layout(HnswMemGraph *g, int dim, int hdim, int sqdim);
+extern void hnsw_mem_set_layout(HnswMemGraph *g, int dim, Size vecbytes,
+								int hdim, int sqdim);
 extern void hnsw_mem_attach(HnswMemGraph *g, HnswMemShared *shared, char *area,
 							Size size, int tranche);
-extern bool hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const float *vec,
+extern bool hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const void *vec,
 							int level, ItemPointer heaptid);
 extern int64 hnsw_mem_link_orphans(HnswMemGraph *g);
 extern uint32 *hnsw_mem_layout_order(HnswMemGraph *g, int64 *n);

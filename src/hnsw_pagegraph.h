@@ -33,8 +33,8 @@ extern void hnsw_read_meta(Relation index, HnswMetaPageData *meta);
 #define HNSW_FAULT_LEN 256
 
 extern bool hnsw_meta_fault(Page page, char *fault);
-extern bool hnsw_element_fault(Page page, OffsetNumber off, int m, int dim,
-							   char *fault);
+extern bool hnsw_element_fault(Page page, OffsetNumber off, int m,
+							   HnswVectorType vectype, int dim, char *fault);
 extern void hnsw_report_fault(Relation index, BlockNumber blkno, OffsetNumber off,
 							  const char *fault) pg_attribute_noreturn();
 
@@ -66,7 +66,7 @@ extern HnswElementTuple hnsw_page_linked_element(const HnswIndexInfo *info, Page
 extern Buffer hnsw_read_linked_page(Relation index, BlockNumber blkno,
 									BufferAccessStrategy strategy);
 extern void hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
-							 BufferAccessStrategy strategy, float *dst);
+							 BufferAccessStrategy strategy, void *dst);
 extern HnswElementTuple hnsw_copy_element(const HnswIndexInfo *info, uint64 key,
 										  BufferAccessStrategy strategy);
 extern bool hnsw_is_element_page(Relation index, Page page, BlockNumber blkno);
@@ -176,7 +176,7 @@ hnsw_tuple_link_keys(HnswElementTuple tup, int m, int layer, uint64 *out)
 
 static inline void
 hnsw_tuple_visit(const HnswIndexInfo *info, HnswElementTuple tup,
-				 const float *query, bool want_tids, HnswNode *node)
+				 const void *query, bool want_tids, HnswNode *node)
 {
 	node->dist = info->distance(query, HnswTupleVector(tup, info->m), info->dim);
 	node->level = tup->level;
@@ -207,8 +207,8 @@ extern bool hnsw_pinned_list_get(HnswPinnedPages *pp, uint64 key,
 extern void hnsw_pinned_list_set(HnswPinnedPages *pp, uint64 key,
 								 const HnswList *list);
 extern void hnsw_pinned_release(HnswPinnedPages *pp);
-extern const float *hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info,
-									   uint64 key, float *scratch);
+extern const void *hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info,
+									  uint64 key, void *scratch);
 extern Buffer hnsw_pinned_read(HnswPinnedPages *pp, Relation index, BlockNumber blkno);
 
 /*

@@ -55,7 +55,7 @@
 
 PGDLLEXPORT void hnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc);
 
-static void spill_row(HnswBuildState *bs, const float *vec, ItemPointer tid);
+static void spill_row(HnswBuildState *bs, const void *vec, ItemPointer tid);
 
 /* ---------------------------------------------------------------------
  * Writing the graph out
@@ -74,7 +74,7 @@ mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n
 	for (k = 0; k < n; k++)
 	{
 		HnswMemElement *e = mem_element(g, mem_link_offset(order[k]));
-		Size		need = HnswElementSpace(e->level, g->m, g->dim);
+		Size		need = HnswElementSpace(e->level, g->m, g->vecbytes);
 
 		if (off == InvalidOffsetNumber || need > room)
 		{
@@ -113,7 +113,7 @@ mem_form_tuple(HnswMemGraph *g, HnswMemElement *e, Size *size)
 	int			l;
 	int			i;
 
-	*size = HnswElementTupleSize(e->level, g->m, g->dim);
+	*size = HnswElementTupleSize(e->level, g->m, g->vecbytes);
 	tup = palloc0(*size);
 	tup->type = HNSW_ELEMENT_TUPLE;
 	tup->level = e->level;
@@ -134,7 +134,7 @@ mem_form_tuple(HnswMemGraph *g, HnswMemElement *e, Size *size)
 		for (i = 0; i < n; i++)
 			links[i] = mem_element(g, mem_link_offset(mem_links(g, e, l)[i]))->tid;
 	}
-	memcpy(HnswTupleVector(tup, g->m), mem_vector(g, e), sizeof(float) * g->dim);
+	memcpy(HnswTupleVector(tup, g->m), mem_vector(g, e), g->vecbytes);
 	return tup;
 }
 
@@ -313,11 +313,11 @@ build_init(HnswBuildState *bs, Relation heap, Relation index)
 	memset(bs, 0, sizeof(HnswBuildState));
 	bs->heap = heap;
 	bs->info.index = index;
-	bs->info.kind = hnsw_index_kind(index);
-	bs->info.distance = hnsw_distance_fn(bs->info.kind, false);
+	hnsw_index_opclass(index, &bs->info.kind, &bs->info.vectype);
+	bs->info.distance = hnsw_distance_fn(bs->info.vectype, bs->info.kind, false);
 	hnsw_index_options(index, &bs->info.m, &bs->info.ef_construction);
 	bs->info.ml = 1.0 / log((double) bs->info.m);
-	bs->info.dim = typmod > 0 ? typmod : 0;
+	hnsw_info_set_dim(&bs->info, typmod > 0 ? typmod : 0);
 	if (bs->info.dim > 0)
 		hnsw_check_dim(&bs->info, bs->info.dim);
 	if (bs->info.ef_construction < 2 * bs->info.m)
@@ -328,9 +328,9 @@ build_init(HnswBuildState *bs, Relation heap, Relation index)
 	hnsw_mem_shared_init(&bs->local_shared, 0);
 	hnsw_mem_init(&bs->graph, &bs->local_shared, bs->info.m,
 				  bs->info.ef_construction, bs->info.distance,
-				  hnsw_distance_fn(bs->info.kind, true),
+				  hnsw_distance_fn(bs->info.vectype, bs->info.kind, true),
 				  (Size) maintenance_work_mem * 1024);
-	hnsw_mem_set_layout(&bs->graph, bs->info.dim, 0, 0);
+	hnsw_mem_set_layout(&bs->graph, bs->info.dim, bs->info.vecbytes, 0, 0);
 	bs->search = hnsw_search_create(&hnsw_mem_ops, &bs->graph, bs->info.m);
 	bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -387,22 +387,24 @@ choose_copies(HnswBuildState *bs)
 	int			sqdim = 0;
 
 	/* each copy is tried in the layout, which area_want measures */
-	if (hnsw_build_half_precision && vec_half_kernels->native && dim > 0)
+	/* copies are of float vectors */
+	if (hnsw_build_half_precision && vec_half_kernels->native && dim > 0 &&
+		bs->info.vectype == HNSW_VEC_FLOAT)
 	{
 		rows = area_rows(bs);
 		hdim = vec_half_padded(dim);
-		hnsw_mem_set_layout(g, dim, hdim, 0);
+		hnsw_mem_set_layout(g, dim, bs->info.vecbytes, hdim, 0);
 		if (area_want(bs, rows) > mem)
 			hdim = 0;
 	}
 	if (hdim > 0 && hnsw_build_sq8 && bs->info.kind == HNSW_DIST_L2)
 	{
 		sqdim = vec_sq8_padded(dim);
-		hnsw_mem_set_layout(g, dim, hdim, sqdim);
+		hnsw_mem_set_layout(g, dim, bs->info.vecbytes, hdim, sqdim);
 		if (area_want(bs, rows) > mem)
 			sqdim = 0;
 	}
-	hnsw_mem_set_layout(g, dim, hdim, sqdim);
+	hnsw_mem_set_layout(g, dim, bs->info.vecbytes, hdim, sqdim);
 	/* without the dimensions, the first row decides (build_callback) */
 	if (dim > 0)
 		elog(DEBUG1, "hnsw build: %s half-precision copies, %s 8-bit copies",
@@ -420,7 +422,7 @@ build_callback(Relation index, ItemPointer tid, Datum *values,
 {
 	HnswBuildState *bs = state;
 	MemoryContext oldctx;
-	float	   *vec;
+	void	   *vec;
 	int			dim;
 
 	bs->reltuples++;
@@ -435,7 +437,7 @@ build_callback(Relation index, ItemPointer tid, Datum *values,
 		{
 			/* only a serial build starts without knowing the dimensions */
 			hnsw_check_dim(&bs->info, dim);
-			bs->info.dim = dim;
+			hnsw_info_set_dim(&bs->info, dim);
 			choose_copies(bs);
 		}
 		if (!bs->on_disk &&
@@ -515,7 +517,8 @@ parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	 */
 	if (bs->graph.sqdim > 0)
 		elog(DEBUG1, "hnsw build: parallel: without 8-bit copies");
-	hnsw_mem_set_layout(&bs->graph, bs->info.dim, bs->graph.hdim, 0);
+	hnsw_mem_set_layout(&bs->graph, bs->info.dim, bs->info.vecbytes,
+						bs->graph.hdim, 0);
 	size = area_size(bs);
 	EnterParallelMode();
 	pcxt = CreateParallelContext("vecindex", "hnsw_parallel_build_main", nworkers);
@@ -646,7 +649,7 @@ parallel_end(HnswBuildState *bs)
 
 /* Sets aside a row that did not fit into the graph, for the leader. */
 static void
-spill_row(HnswBuildState *bs, const float *vec, ItemPointer tid)
+spill_row(HnswBuildState *bs, const void *vec, ItemPointer tid)
 {
 	if (bs->spill == NULL)
 	{
@@ -658,7 +661,7 @@ spill_row(HnswBuildState *bs, const float *vec, ItemPointer tid)
 		MemoryContextSwitchTo(old);
 	}
 	BufFileWrite(bs->spill, tid, sizeof(ItemPointerData));
-	BufFileWrite(bs->spill, (void *) vec, sizeof(float) * bs->info.dim);
+	BufFileWrite(bs->spill, (void *) vec, bs->info.vecbytes);
 }
 
 /* Inserts the rows every participant set aside into the written index. */
@@ -666,7 +669,7 @@ static void
 parallel_replay_spill(HnswBuildState *bs)
 {
 	int			nfiles = bs->pstate->pcxt->nworkers_launched + 1;
-	float	   *vec = palloc(sizeof(float) * bs->info.dim);
+	void	   *vec = palloc(bs->info.vecbytes);
 	MemoryContext oldctx;
 	int			i;
 
@@ -683,8 +686,8 @@ parallel_replay_spill(HnswBuildState *bs)
 		Assert(bs->on_disk);
 		while (BufFileRead(file, &tid, sizeof(tid)) == sizeof(tid))
 		{
-			if (BufFileRead(file, vec, sizeof(float) * bs->info.dim) !=
-				sizeof(float) * bs->info.dim)
+			if (BufFileRead(file, vec, bs->info.vecbytes) !=
+				bs->info.vecbytes)
 				elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
 			CHECK_FOR_INTERRUPTS();
 			/* what an insert allocates is freed row by row, as in a scan */
@@ -813,9 +816,9 @@ hnswbuildempty(Relation index)
 	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 
 	memset(&info, 0, sizeof(info));
-	info.kind = hnsw_index_kind(index);
+	hnsw_index_opclass(index, &info.kind, &info.vectype);
 	hnsw_index_options(index, &info.m, &info.ef_construction);
-	info.dim = typmod > 0 ? typmod : 0;
+	hnsw_info_set_dim(&info, typmod > 0 ? typmod : 0);
 	hnsw_init_metapage(image.data, &info);
 	vec_write_init_page(index, HNSW_METAPAGE_BLKNO, image.data);
 }

@@ -87,16 +87,24 @@ check_meta(HnswCheck *st)
 	Page		page = st->metacopy;
 	HnswMetaPage meta = HnswPageGetMeta(page);
 	char		fault[HNSW_FAULT_LEN];
+	HnswDistanceKind kind;
+	HnswVectorType vectype;
 
 	copy_page(st, HNSW_METAPAGE_BLKNO, page);
 	if (hnsw_meta_fault(page, fault))
 		hnsw_report_fault(st->index, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber,
 						  fault);
-	if (meta->kind != hnsw_index_kind(st->index))
+	hnsw_index_opclass(st->index, &kind, &vectype);
+	if (meta->kind != kind)
 		corrupt(st, HNSW_METAPAGE_BLKNO, 0,
 				"distance kind is %u, but the operator class says %d",
-				meta->kind, (int) hnsw_index_kind(st->index));
+				meta->kind, (int) kind);
+	if ((meta->vectype == 0 ? HNSW_VEC_FLOAT : meta->vectype) != vectype)
+		corrupt(st, HNSW_METAPAGE_BLKNO, 0,
+				"vector type is %u, but the operator class says %d",
+				meta->vectype, (int) vectype);
 	st->meta = *meta;
+	st->vectype = vectype;
 }
 
 /*
@@ -166,7 +174,8 @@ check_element(HnswCheck *st, Page page, BlockNumber blkno, OffsetNumber off)
 	 */
 	if (st->meta.dimensions == 0)
 		reread_meta(st);
-	if (hnsw_element_fault(page, off, st->meta.m, st->meta.dimensions, fault))
+	if (hnsw_element_fault(page, off, st->meta.m, st->vectype,
+						   st->meta.dimensions, fault))
 		hnsw_report_fault(st->index, blkno, off, fault);
 	tup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 	/* with no dimension count the fault check took the element's own */
@@ -478,13 +487,14 @@ heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		return;
 	if (st->meta.kind == HNSW_DIST_COSINE)
 	{
-		Vector	   *v = DatumGetVector(values[0]);
-		bool		zero = (VectorNorm(v) == 0.0);
+		/* the vector as an insert makes it, dimensions unchecked */
+		HnswIndexInfo vinfo = {.kind = HNSW_DIST_COSINE, .vectype = st->vectype};
+		int			dim;
+		void	   *vec = hnsw_prepare_vector(&vinfo, values[0], &dim);
 
-		if ((Pointer) v != DatumGetPointer(values[0]))
-			pfree(v);
-		if (zero)
+		if (vec == NULL)
 			return;				/* no direction: cosine indexes skip these */
+		pfree(vec);
 	}
 	key.tid = *tid;
 	hit = bsearch(&key, st->tids, st->ntids, sizeof(HnswCheckTid), tid_cmp);

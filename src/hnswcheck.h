@@ -25,6 +25,7 @@ typedef struct HnswCheck
 	Relation	heap;
 	BufferAccessStrategy strategy;
 	HnswMetaPageData meta;
+	HnswVectorType vectype;		/* of the metapage, checked against the opclass */
 	BlockNumber nblocks;		/* blocks when the first pass began */
 	char	   *page;			/* private copy of the page being checked */
 	char	   *other;			/* second copy, of a link's target */

@@ -271,7 +271,7 @@ hnsw_place_element(HnswInsertState *st, HnswElementTuple tup, Size size,
 
 /* Builds an element tuple with the given links (keys per layer). */
 static HnswElementTuple
-hnsw_form_element(const HnswIndexInfo *info, int level, const float *vec,
+hnsw_form_element(const HnswIndexInfo *info, int level, const void *vec,
 				  ItemPointer heaptid, uint64 **links, const int *nlinks,
 				  Size *size)
 {
@@ -279,7 +279,7 @@ hnsw_form_element(const HnswIndexInfo *info, int level, const float *vec,
 	int			l;
 	int			i;
 
-	*size = HnswElementTupleSize(level, info->m, info->dim);
+	*size = HnswElementTupleSize(level, info->m, info->vecbytes);
 	tup = palloc0(*size);
 	tup->type = HNSW_ELEMENT_TUPLE;
 	tup->level = level;
@@ -297,7 +297,7 @@ hnsw_form_element(const HnswIndexInfo *info, int level, const float *vec,
 			ItemPointerSet(&dst[i], hnsw_key_block(links[l][i]),
 						   hnsw_key_offset(links[l][i]));
 	}
-	memcpy(HnswTupleVector(tup, info->m), vec, sizeof(float) * info->dim);
+	memcpy(HnswTupleVector(tup, info->m), vec, info->vecbytes);
 	return tup;
 }
 
@@ -307,7 +307,7 @@ hnsw_form_element(const HnswIndexInfo *info, int level, const float *vec,
  * a clique the heuristic cannot link out of.
  */
 static bool
-hnsw_add_duplicate(HnswInsertState *st, uint64 key, const float *vec,
+hnsw_add_duplicate(HnswInsertState *st, uint64 key, const void *vec,
 				   ItemPointer heaptid)
 {
 	Relation	index = st->info->index;
@@ -322,7 +322,7 @@ hnsw_add_duplicate(HnswInsertState *st, uint64 key, const float *vec,
 	/* an element without rows is VACUUM's: do not bring it back */
 	if (!tup->deleted && ItemPointerIsValid(&tup->heaptids[0]) &&
 		memcmp(HnswTupleVector(tup, st->info->m), vec,
-			   sizeof(float) * st->info->dim) == 0)
+			   st->info->vecbytes) == 0)
 	{
 		for (i = 0; i < HNSW_HEAPTIDS; i++)
 		{
@@ -430,8 +430,8 @@ StaticAssertDecl(2 * HNSW_MAX_M < PG_INT16_MAX,
 				 "a full list's positions must fit HnswNode.level");
 
 static bool
-hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
-				 int count, uint64 newkey, const float *newvec, float newdist,
+hnsw_prune_links(HnswInsertState *st, const void *nvec, ItemPointerData *links,
+				 int count, uint64 newkey, const void *newvec, float newdist,
 				 int cap, ItemPointerData *out, int *nout)
 {
 	HnswIndexInfo *info = st->info;
@@ -439,7 +439,7 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 	const void **vecs = palloc(sizeof(void *) * (count + 1));
 	float	   *dists = palloc(sizeof(float) * (count + 1));
 	int		   *sel = palloc(sizeof(int) * (count + 1));
-	const float **lvecs = palloc(sizeof(float *) * Max(count, 1));
+	const void **lvecs = palloc(sizeof(void *) * Max(count, 1));
 	HnswSelect	hs;
 	bool		kept = false;
 	int			i;
@@ -481,7 +481,7 @@ hnsw_prune_links(HnswInsertState *st, const float *nvec, ItemPointerData *links,
 typedef struct BuildListCtx
 {
 	HnswInsertState *st;
-	float	   *scratch[2];
+	void	   *scratch[2];
 } BuildListCtx;
 
 static const void *
@@ -510,8 +510,8 @@ build_list_add(HnswInsertState *st, HnswList *list, uint64 newkey,
 	bool		kept = false;
 	int			i;
 
-	c.scratch[0] = palloc(sizeof(float) * info->dim);
-	c.scratch[1] = palloc(sizeof(float) * info->dim);
+	c.scratch[0] = palloc(info->vecbytes);
+	c.scratch[1] = palloc(info->vecbytes);
 	hnsw_list_add(list, &lg, newkey, newdist);
 	for (i = 0; i < list->count; i++)
 	{
@@ -535,7 +535,7 @@ build_list_add(HnswInsertState *st, HnswList *list, uint64 newkey,
  */
 static void
 hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
-				  const float *newvec, float newdist)
+				  const void *newvec, float newdist)
 {
 	HnswIndexInfo *info = st->info;
 	Relation	index = info->index;
@@ -543,7 +543,7 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 	ItemPointerData seen[2 * HNSW_MAX_M];
 	ItemPointerData pruned[2 * HNSW_MAX_M];
 	ItemPointerData newtid;
-	float	   *nvec = palloc(sizeof(float) * info->dim);
+	void	   *nvec = palloc(info->vecbytes);
 	int			attempt;
 
 	ItemPointerSet(&newtid, hnsw_key_block(newkey), hnsw_key_offset(newkey));
@@ -572,7 +572,7 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 		/* checked with the element: at most cap */
 		count = HnswTupleCounts(tup)[layer];
 		memcpy(seen, HnswTupleLinks(tup, info->m, layer), sizeof(ItemPointerData) * count);
-		memcpy(nvec, HnswTupleVector(tup, info->m), sizeof(float) * info->dim);
+		memcpy(nvec, HnswTupleVector(tup, info->m), info->vecbytes);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 
 		for (i = 0; i < count; i++)
@@ -679,7 +679,7 @@ hnsw_raise_entry(HnswInsertState *st, ItemPointer tid, int level)
  * WAL record.  Returns false if another backend got there first.
  */
 static bool
-hnsw_insert_first(HnswInsertState *st, const float *vec, ItemPointer heaptid)
+hnsw_insert_first(HnswInsertState *st, const void *vec, ItemPointer heaptid)
 {
 	Buffer		metabuf = ReadBuffer(st->info->index, HNSW_METAPAGE_BLKNO);
 	HnswMetaPage meta;
@@ -720,10 +720,10 @@ record_new_list(HnswInsertState *st, ItemPointer tid, const HnswLayerChoice *c)
 }
 
 /*
- * Inserts one prepared vector (see hnsw_prepare_vector) of `dim` floats.
+ * Inserts one prepared vector (see hnsw_prepare_vector) of `dim` elements.
  */
 void
-hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
+hnsw_insert_vector(HnswInsertState *st, const void *vec, int dim,
 				   ItemPointer heaptid)
 {
 	HnswIndexInfo *info = st->info;
@@ -748,7 +748,7 @@ hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("expected %d dimensions, not %d", meta.dimensions, dim)));
-	info->dim = dim;
+	hnsw_info_set_dim(info, dim);
 	hnsw_check_dim(info, dim);
 
 	if (meta.entry_level < 0 && hnsw_insert_first(st, vec, heaptid))
@@ -828,7 +828,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 {
 	HnswInsertState *st = indexInfo->ii_AmCache;
 	MemoryContext oldctx;
-	float	   *vec;
+	void	   *vec;
 	int			dim;
 
 	if (isnull[0])

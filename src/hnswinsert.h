@@ -27,7 +27,7 @@ typedef struct HnswInsertState
 } HnswInsertState;
 
 extern void hnsw_insert_init(HnswInsertState *st, HnswIndexInfo *info, bool building);
-extern void hnsw_insert_vector(HnswInsertState *st, const float *vec, int dim,
+extern void hnsw_insert_vector(HnswInsertState *st, const void *vec, int dim,
 							   ItemPointer heaptid);
 extern void hnsw_insert_end(HnswInsertState *st);
 

@@ -63,17 +63,20 @@ hnsw_mem_init(HnswMemGraph *g, HnswMemShared *shared, int m, int ef_construction
 }
 
 /*
- * Sets the records' layout before the first insert: the dimensions, and
- * the half and 8-bit copies they carry (hdim halves, sqdim codes; 0: none).
+ * Sets the records' layout before the first insert: the dimensions and the
+ * bytes of a vector, and the half and 8-bit copies they carry (hdim halves,
+ * sqdim codes; 0: none; float vectors only).
  * The build decides the copies (hnswbuild.c); the 8-bit ones start out
  * calibrating.
  */
 void
-hnsw_mem_set_layout(HnswMemGraph *g, int dim, int hdim, int sqdim)
+hnsw_mem_set_layout(HnswMemGraph *g, int dim, Size vecbytes, int hdim,
+					int sqdim)
 {
 	Assert(g->shared->nelements == 0);
 	Assert(sqdim == 0 || hdim > 0);
 	g->dim = dim;
+	g->vecbytes = vecbytes;
 	g->hdim = hdim;
 	g->sqdim = sqdim;
 	g->sq8_state = sqdim > 0 ? HNSW_SQ8_CALIBRATING : HNSW_SQ8_OFF;
@@ -273,7 +276,7 @@ mem_ops_prefetch(void *ctx, const uint64 *keys, int n)
 }
 
 static bool
-mem_ops_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
+mem_ops_visit(void *ctx, uint64 key, const void *query, HnswNode *node)
 {
 	HnswMemGraph *g = ctx;
 	HnswMemElement *e = mem_element(g, key);
@@ -391,7 +394,7 @@ mem_add_backlink(HnswMemGraph *g, uint64 noff, int layer, uint64 newoff, float d
 /* Adds heaptid to an identical element with a free slot, if any. */
 static bool
 mem_add_duplicate(HnswMemGraph *g, const HnswNode *nodes, int n,
-				  const float *vec, ItemPointer heaptid)
+				  const void *vec, ItemPointer heaptid)
 {
 	int			i;
 
@@ -400,7 +403,7 @@ mem_add_duplicate(HnswMemGraph *g, const HnswNode *nodes, int n,
 		HnswMemElement *e = mem_element(g, nodes[i].key);
 		bool		added = false;
 
-		if (memcmp(mem_vector(g, e), vec, sizeof(float) * g->dim) != 0)
+		if (memcmp(mem_vector(g, e), vec, g->vecbytes) != 0)
 			continue;
 		elem_lock(g, e, LW_EXCLUSIVE);
 		if (e->ntids < HNSW_HEAPTIDS)
@@ -424,7 +427,7 @@ typedef struct MemCandidates
 } MemCandidates;
 
 static void
-mem_search(HnswMemGraph *g, HnswSearch *s, const float *vec, int level,
+mem_search(HnswMemGraph *g, HnswSearch *s, const void *vec, int level,
 		   int64 entry, int entry_level, MemCandidates *mc)
 {
 	int			l;
@@ -596,7 +599,7 @@ mem_stop_half(HnswMemGraph *g, const char *why)
  * qsq8 while the 8-bit copies are in use.
  */
 static void
-mem_walk_begin(HnswMemGraph *g, const float *vec)
+mem_walk_begin(HnswMemGraph *g, const void *vec)
 {
 	g->walk_half = false;
 	g->walk_sq8 = false;
@@ -641,7 +644,7 @@ mem_walk_begin(HnswMemGraph *g, const float *vec)
 #define HNSW_COPIES_MAX_ERROR		64	/* spread / greatest error allowed */
 
 static void
-mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
+mem_check_copies(HnswMemGraph *g, const void *vec, const MemCandidates *mc)
 {
 	const HnswNode *nodes = mc->layers[0];
 	int			n = mc->nlayer[0];
@@ -676,7 +679,7 @@ mem_check_copies(HnswMemGraph *g, const float *vec, const MemCandidates *mc)
  * false, changing nothing, when the area is full.
  */
 bool
-hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const float *vec, int level,
+hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const void *vec, int level,
 				ItemPointer heaptid)
 {
 	HnswMemShared *sh = g->shared;
@@ -709,7 +712,7 @@ hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const float *vec, int level
 	e = mem_element(g, off);
 	e->heaptids[0] = *heaptid;
 	e->ntids = 1;
-	memcpy(mem_vector(g, e), vec, sizeof(float) * g->dim);
+	memcpy(mem_vector(g, e), vec, g->vecbytes);
 	if (g->hdim > 0)
 		memcpy(mem_half(g, e), g->qhalf, sizeof(VecHalf) * g->hdim);
 	/* while the codes are in use (a later walk may read this one's) */

@@ -110,7 +110,7 @@ hnsw_pinned_create(const HnswIndexInfo *info, Size budget)
 	pp->ctx = CurrentMemoryContext;
 	pp->list_cap = HnswLayerCapacity(info->m, 0);
 	pp->list_size = MAXALIGN(sizeof(float) + pp->list_cap * (sizeof(float) + 1));
-	pp->perpage = HnswElementsPerPage(info->m, info->dim);
+	pp->perpage = HnswElementsPerPage(info->m, info->vecbytes);
 	pp->lists = NULL;
 	pp->nlists = 0;
 	pp->maxlists = info->dim > 0 ? budget / pp->list_size : 0;
@@ -365,7 +365,7 @@ pinned_links(void *ctx, uint64 key, int layer, uint64 *out)
 }
 
 static bool
-pinned_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
+pinned_visit(void *ctx, uint64 key, const void *query, HnswNode *node)
 {
 	HnswPinnedGraph *g = ctx;
 
@@ -411,18 +411,18 @@ const HnswGraphOps hnsw_pinned_ops = {
 
 /*
  * The vector of element `key`: in place on its pinned page, else copied
- * under a share lock into scratch (dim floats; NULL: palloc'd).
+ * under a share lock into scratch (info->vecbytes; NULL: palloc'd).
  */
-const float *
+const void *
 hnsw_pinned_vector(HnswPinnedPages *pp, const HnswIndexInfo *info, uint64 key,
-				   float *scratch)
+				   void *scratch)
 {
 	HnswElementTuple tup = pp ? hnsw_pinned_tuple(pp, info, key) : NULL;
 
 	if (tup)
 		return HnswTupleVector(tup, info->m);
 	if (scratch == NULL)
-		scratch = palloc(sizeof(float) * info->dim);
+		scratch = palloc(info->vecbytes);
 	hnsw_read_vector(info, key, NULL, scratch);
 	return scratch;
 }

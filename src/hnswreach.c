@@ -364,7 +364,7 @@ hnsw_link_orphans(IndexVacuumInfo *vinfo)
 	{
 		Size		bitmap;
 
-		r.perpage = HnswElementsPerPage(r.info.m, r.info.dim);
+		r.perpage = HnswElementsPerPage(r.info.m, r.info.vecbytes);
 		r.nslots = (int64) r.nblocks * r.perpage;
 		bitmap = r.nslots / 8 + 1;
 		/* in double: a Size product could wrap on 32-bit machines */

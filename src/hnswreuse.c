@@ -103,7 +103,7 @@ typedef struct HnswReturned
 	IndexScanDesc scan;			/* that scan; NULL when nothing is noted */
 	HnswDistanceKind kind;		/* the index's kind of distance */
 	AttrNumber	attnum;			/* the heap column the index is on */
-	const float *query;			/* the scan's query, in the scan's memory */
+	const void *query;			/* the scan's query, in the scan's memory */
 	int			dim;			/* its length */
 	float		dist;			/* the index's distance of that row */
 	const VecKernels *kernels;	/* the kernels that computed it */
@@ -187,7 +187,7 @@ hnsw_reuse_forget(IndexScanDesc scan)
  */
 void
 hnsw_reuse_returned(IndexScanDesc scan, HnswDistanceKind kind,
-					const float *query, int dim, float dist)
+					const void *query, int dim, float dist)
 {
 	Relation	heap = scan->heapRelation;
 	AttrNumber	attnum = scan->indexRelation->rd_index->indkey.values[0];

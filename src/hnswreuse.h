@@ -12,7 +12,7 @@
 extern void hnsw_reuse_init(void);
 extern void hnsw_reuse_watch(IndexScanDesc scan, MemoryContext cxt);
 extern void hnsw_reuse_returned(IndexScanDesc scan, HnswDistanceKind kind,
-								const float *query, int dim, float dist);
+								const void *query, int dim, float dist);
 extern void hnsw_reuse_forget(IndexScanDesc scan);
 extern bool hnsw_reuse_distance(HnswDistanceKind kind, Datum value,
 								const Vector *query, float *dist);

@@ -35,7 +35,7 @@ typedef struct HnswScanOpaqueData
 	HnswIndexInfo info;
 	HnswDiskGraph graph;
 	HnswSearch *search;			/* reused by every rescan */
-	float	   *query;			/* the search's query (in ctx) */
+	void	   *query;			/* the search's query (in ctx) */
 	MemoryContext ctx;			/* everything one search allocates */
 	bool		searched;		/* results are ready */
 	HnswNode   *results;		/* found elements, nearest first */
@@ -93,27 +93,33 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
  * A NULL query (possible only through a parameter) orders every row at a
  * NULL distance, so any order is right: a zero vector serves.
  */
-static float *
+static void *
 scan_query(IndexScanDesc scan, HnswScanOpaque so)
 {
 	ScanKey		key = &scan->orderByData[0];
-	float	   *query = NULL;
+	void	   *query = NULL;
 	int			dim;
 
 	if (!(key->sk_flags & SK_ISNULL))
 	{
-		Vector	   *v = DatumGetVector(key->sk_argument);
+		/* prepared unchecked, for the message the distance function gives */
+		HnswIndexInfo unchecked = so->info;
 
-		if (v->dim != so->info.dim)
+		unchecked.dim = 0;
+		query = hnsw_prepare_vector(&unchecked, key->sk_argument, &dim);
+		if (dim != so->info.dim)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("different vector dimensions %d and %d",
-							so->info.dim, v->dim)));
-		query = hnsw_prepare_vector(&so->info, key->sk_argument, &dim);
+					 so->info.vectype == HNSW_VEC_BIT ?
+					 errmsg("different bit lengths %d and %d",
+							so->info.dim, dim) :
+					 errmsg("different %s dimensions %d and %d",
+							hnsw_vector_type_name(so->info.vectype),
+							so->info.dim, dim)));
 	}
 	/* a zero vector under cosine has no direction: every distance ties */
 	if (query == NULL)
-		query = palloc0(sizeof(float) * so->info.dim);
+		query = palloc0(so->info.vecbytes);
 	return query;
 }
 
@@ -121,7 +127,7 @@ static void
 scan_search(IndexScanDesc scan, HnswScanOpaque so)
 {
 	HnswMetaPageData meta;
-	float	   *query;
+	void	   *query;
 	int			l;
 
 	/* the entry point (and, once, the dimension count) may have changed */
@@ -228,8 +234,10 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 				scan->xs_recheckorderby = false;
 				so->last_dist = Max(so->last_dist, node->dist);
 				so->returned++;
-				hnsw_reuse_returned(scan, so->info.kind, so->query,
-									so->info.dim, node->dist);
+				/* only `vector`'s distance functions take the note */
+				if (so->info.vectype == HNSW_VEC_FLOAT)
+					hnsw_reuse_returned(scan, so->info.kind, so->query,
+										so->info.dim, node->dist);
 				return true;
 			}
 			so->pos++;

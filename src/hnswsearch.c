@@ -209,7 +209,7 @@ hnsw_search_free(HnswSearch *s)
 
 /* Starts a new search for `query`; forgets everything found before. */
 void
-hnsw_search_begin(HnswSearch *s, const float *query)
+hnsw_search_begin(HnswSearch *s, const void *query)
 {
 	s->query = query;
 	s->nnodes = 0;

@@ -30,6 +30,10 @@ kind_name(int kind)
 			return "cosine";
 		case HNSW_DIST_L1:
 			return "l1";
+		case HNSW_DIST_HAMMING:
+			return "hamming";
+		case HNSW_DIST_JACCARD:
+			return "jaccard";
 	}
 	return "unknown";
 }
@@ -95,9 +99,9 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	else
 		appendStringInfoString(&out, ", \"entry_point\": null");
 	appendStringInfo(&out,
-					 ", \"m\": %u, \"ef_construction\": %u, \"dimensions\": %u, \"distance\": \"%s\"",
+					 ", \"m\": %u, \"ef_construction\": %u, \"dimensions\": %u, \"distance\": \"%s\", \"type\": \"%s\"",
 					 meta->m, meta->ef_construction, meta->dimensions,
-					 kind_name(meta->kind));
+					 kind_name(meta->kind), hnsw_vector_type_name(st.vectype));
 	stats_layers(&st, &out);
 	if (st.nelem > 0)
 		appendStringInfo(&out, ", \"bytes_per_vector\": %.1f",

@@ -15,81 +15,6 @@
 #include "miscadmin.h"
 #include "utils/rel.h"
 
-/* ---------------------------------------------------------------------
- * Distances
- * ---------------------------------------------------------------------
- */
-
-static float
-dist_l2(const void *a, const void *b, int n)
-{
-	return vec_kernels->l2_squared(a, b, n);
-}
-
-static float
-dist_neg_ip(const void *a, const void *b, int n)
-{
-	return -vec_kernels->inner_product(a, b, n);
-}
-
-static float
-dist_l1(const void *a, const void *b, int n)
-{
-	return vec_kernels->l1(a, b, n);
-}
-
-static float
-dist_l2_half(const void *a, const void *b, int n)
-{
-	return vec_half_kernels->l2_squared(a, b, n);
-}
-
-static float
-dist_neg_ip_half(const void *a, const void *b, int n)
-{
-	return -vec_half_kernels->inner_product(a, b, n);
-}
-
-static float
-dist_l1_half(const void *a, const void *b, int n)
-{
-	return vec_half_kernels->l1(a, b, n);
-}
-
-/*
- * The distance function of a kind, over float vectors or (half) over the
- * half-precision copies a build keeps (distance.h).
- */
-HnswDistanceFn
-hnsw_distance_fn(HnswDistanceKind kind, bool half)
-{
-	switch (kind)
-	{
-		case HNSW_DIST_L2:
-			return half ? dist_l2_half : dist_l2;
-		case HNSW_DIST_IP:
-		case HNSW_DIST_COSINE:
-			/* cosine vectors are stored unit length: order by -dot */
-			return half ? dist_neg_ip_half : dist_neg_ip;
-		case HNSW_DIST_L1:
-			return half ? dist_l1_half : dist_l1;
-	}
-	elog(ERROR, "unknown hnsw distance kind %d", (int) kind);
-	return NULL;				/* keep compiler quiet */
-}
-
-/* The distance kind of an index, from its opclass's support function. */
-HnswDistanceKind
-hnsw_index_kind(Relation index)
-{
-	FmgrInfo   *proc = index_getprocinfo(index, 1, HNSW_DISTANCE_PROC);
-	int32		kind = DatumGetInt32(FunctionCall1(proc, (Datum) 0));
-
-	if (kind < HNSW_DIST_L2 || kind > HNSW_DIST_L1)
-		elog(ERROR, "hnsw support function returned unknown distance kind %d", kind);
-	return (HnswDistanceKind) kind;
-}
-
 /*
  * Fills info from the metapage (inserts and scans), and *metap with the
  * metapage itself when not NULL.
@@ -104,10 +29,12 @@ hnsw_index_info(Relation index, HnswIndexInfo *info, HnswMetaPageData *metap)
 		*metap = meta;
 	info->index = index;
 	info->kind = (HnswDistanceKind) meta.kind;
-	info->distance = hnsw_distance_fn(info->kind, false);
+	info->vectype = meta.vectype == 0 ? HNSW_VEC_FLOAT :
+		(HnswVectorType) meta.vectype;
+	info->distance = hnsw_distance_fn(info->vectype, info->kind, false);
 	info->m = meta.m;
 	info->ef_construction = meta.ef_construction;
-	info->dim = meta.dimensions;
+	hnsw_info_set_dim(info, meta.dimensions);
 	info->ml = 1.0 / log((double) info->m);
 }
 
@@ -115,18 +42,6 @@ hnsw_index_info(Relation index, HnswIndexInfo *info, HnswMetaPageData *metap)
  * Levels and sizes
  * ---------------------------------------------------------------------
  */
-
-/* Highest level whose element tuple still fits a page; -1 if none does. */
-int
-hnsw_max_level_for(const HnswIndexInfo *info, int dim)
-{
-	int			level;
-
-	for (level = HNSW_MAX_LEVEL; level >= 0; level--)
-		if (HnswElementTupleSize(level, info->m, dim) <= HNSW_MAX_TUPLE_SIZE)
-			return level;
-	return -1;
-}
 
 /*
  * Draws a level from the paper's exponential distribution, floor(-ln(U)*mL).
@@ -138,58 +53,9 @@ hnsw_random_level(const HnswIndexInfo *info)
 {
 	double		u = pg_prng_double(&pg_global_prng_state);	/* [0, 1) */
 	double		l = floor(-log(1.0 - u) * info->ml);
-	int			cap = hnsw_max_level_for(info, info->dim);
+	int			cap = hnsw_max_level_for(info, info->vecbytes);
 
 	return (int) Min(l, (double) cap);
-}
-
-void
-hnsw_check_dim(const HnswIndexInfo *info, int dim)
-{
-	if (hnsw_max_level_for(info, dim) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("vector with %d dimensions is too wide for an hnsw index with m = %d",
-						dim, info->m),
-				 errdetail("An index element would take %zu bytes; a page holds at most %zu.",
-						   HnswElementTupleSize(0, info->m, dim),
-						   (size_t) HNSW_MAX_TUPLE_SIZE)));
-}
-
-/*
- * Turns an indexed value into the floats the graph stores: checks the
- * dimension count against the index and, for cosine, scales to unit length.
- * Returns NULL for a value the index does not hold (a zero vector under
- * cosine, whose distance to anything is undefined).  *dim gets the length.
- */
-float *
-hnsw_prepare_vector(const HnswIndexInfo *info, Datum value, int *dim)
-{
-	Vector	   *v = DatumGetVector(value);
-	float	   *out;
-	int			i;
-
-	if (info->dim != 0 && v->dim != info->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", info->dim, v->dim)));
-
-	out = palloc(sizeof(float) * v->dim);
-	memcpy(out, v->x, sizeof(float) * v->dim);
-	*dim = v->dim;
-
-	if (info->kind == HNSW_DIST_COSINE)
-	{
-		double		norm = VectorNorm(v);
-
-		if (norm == 0.0)
-			return NULL;
-		for (i = 0; i < v->dim; i++)
-			out[i] = (float) (out[i] / norm);
-	}
-	if ((Pointer) v != DatumGetPointer(value))
-		pfree(v);
-	return out;
 }
 
 /* ---------------------------------------------------------------------
@@ -229,6 +95,7 @@ hnsw_init_metapage(Page page, const HnswIndexInfo *info)
 	meta->m = info->m;
 	meta->ef_construction = info->ef_construction;
 	meta->kind = info->kind;
+	meta->vectype = info->vectype;
 	meta->entry_blkno = InvalidBlockNumber;
 	meta->entry_offno = InvalidOffsetNumber;
 	meta->entry_level = -1;
@@ -314,6 +181,7 @@ hnsw_meta_fault(Page page, char *fault)
 {
 	HnswMetaPage meta = HnswPageGetMeta(page);
 	Size		end = (char *) (meta + 1) - (char *) page;
+	HnswVectorType vectype;
 
 	if (page_fault(page, HNSW_PAGE_META, fault))
 		return true;
@@ -323,7 +191,8 @@ hnsw_meta_fault(Page page, char *fault)
 	if (meta->magic != HNSW_MAGIC)
 		return fault_text(fault, "magic is 0x%08X, expected 0x%08X",
 						  meta->magic, HNSW_MAGIC);
-	if (meta->version != HNSW_FORMAT_VERSION)
+	if (meta->version != HNSW_FORMAT_VERSION &&
+		meta->version != HNSW_FORMAT_VERSION_FLOAT)
 		return fault_text(fault, "format version is %u, expected %u",
 						  meta->version, HNSW_FORMAT_VERSION);
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
@@ -331,10 +200,18 @@ hnsw_meta_fault(Page page, char *fault)
 	if (meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION ||
 		meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION)
 		return fault_text(fault, "ef_construction is %u", meta->ef_construction);
-	if (meta->kind < HNSW_DIST_L2 || meta->kind > HNSW_DIST_L1)
-		return fault_text(fault, "distance kind is %u", meta->kind);
-	if (meta->dimensions > VECTOR_MAX_DIM ||
-		HnswElementTupleSize(0, meta->m, meta->dimensions) > HNSW_MAX_TUPLE_SIZE)
+	if (meta->version == HNSW_FORMAT_VERSION_FLOAT ? meta->vectype != 0 :
+		(meta->vectype < HNSW_VEC_FLOAT || meta->vectype > HNSW_VEC_MAX))
+		return fault_text(fault, "vector type is %u in format version %u",
+						  meta->vectype, meta->version);
+	vectype = meta->vectype == 0 ? HNSW_VEC_FLOAT : (HnswVectorType) meta->vectype;
+	if (meta->kind < HNSW_DIST_L2 || meta->kind > HNSW_DIST_MAX ||
+		(vectype == HNSW_VEC_BIT) != (meta->kind >= HNSW_DIST_HAMMING))
+		return fault_text(fault, "distance kind is %u for vector type %u",
+						  meta->kind, vectype);
+	if ((vectype != HNSW_VEC_BIT && meta->dimensions > VECTOR_MAX_DIM) ||
+		HnswElementTupleSize(0, meta->m,
+							 HnswVectorBytes(vectype, meta->dimensions)) > HNSW_MAX_TUPLE_SIZE)
 		return fault_text(fault, "%u dimensions do not fit an element with m = %u",
 						  meta->dimensions, meta->m);
 	if (meta->entry_level < -1 || meta->entry_level > HNSW_MAX_LEVEL ||
@@ -355,7 +232,8 @@ hnsw_meta_fault(Page page, char *fault)
  * as many.
  */
 static pg_attribute_always_inline bool
-element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
+element_fault(Page page, OffsetNumber off, int m, HnswVectorType vectype,
+			  int dim, char *fault)
 {
 	PageHeader	ph = (PageHeader) page;
 	ItemId		iid;
@@ -391,8 +269,9 @@ element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
 		return fault_text(fault, "it has %u dimensions, the index %d",
 						  tup->dim, dim);
 
-	/* links and the vector are found from level, m and dim */
-	size = HnswElementTupleSize(tup->level, m, tup->dim);
+	/* links and the vector are found from level, m, vector type and dim */
+	size = HnswElementTupleSize(tup->level, m,
+								HnswVectorBytes(vectype, tup->dim));
 	if (ItemIdGetLength(iid) != size)
 		return fault_text(fault, "item is %u bytes, level %u needs %zu",
 						  ItemIdGetLength(iid), tup->level, size);
@@ -405,9 +284,10 @@ element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
 }
 
 bool
-hnsw_element_fault(Page page, OffsetNumber off, int m, int dim, char *fault)
+hnsw_element_fault(Page page, OffsetNumber off, int m,
+				   HnswVectorType vectype, int dim, char *fault)
 {
-	return element_fault(page, off, m, dim, fault);
+	return element_fault(page, off, m, vectype, dim, fault);
 }
 
 /*
@@ -449,11 +329,11 @@ report_page_fault(Relation index, Page page, BlockNumber blkno, uint16 flags)
 
 static pg_noinline pg_attribute_cold void
 report_element_fault(Relation index, Page page, BlockNumber blkno,
-					 OffsetNumber off, int m, int dim)
+					 OffsetNumber off, int m, HnswVectorType vectype, int dim)
 {
 	char		fault[HNSW_FAULT_LEN];
 
-	(void) element_fault(page, off, m, dim, fault);
+	(void) element_fault(page, off, m, vectype, dim, fault);
 	hnsw_report_fault(index, blkno, off, fault);
 }
 
@@ -474,10 +354,10 @@ hnsw_check_page(Relation index, Page page, BlockNumber blkno, uint16 flags)
 /* The element (blkno, off) of an element page checked already, checked */
 static pg_attribute_always_inline HnswElementTuple
 checked_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
-				int m, int dim)
+				int m, HnswVectorType vectype, int dim)
 {
-	if (unlikely(element_fault(page, off, m, dim, NULL)))
-		report_element_fault(index, page, blkno, off, m, dim);
+	if (unlikely(element_fault(page, off, m, vectype, dim, NULL)))
+		report_element_fault(index, page, blkno, off, m, vectype, dim);
 	return (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 }
 
@@ -505,7 +385,7 @@ HnswElementTuple
 hnsw_get_element(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
 {
 	check_page(index, page, blkno, HNSW_PAGE_ELEMENT);
-	return checked_element(index, page, blkno, off, 0, 0);
+	return checked_element(index, page, blkno, off, 0, HNSW_VEC_FLOAT, 0);
 }
 
 /* Reports a link to a block that cannot hold elements */
@@ -585,7 +465,7 @@ hnsw_is_element_page(Relation index, Page page, BlockNumber blkno)
 /* Copies the vector of element `key`, read under a share lock, into dst. */
 void
 hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
-				 BufferAccessStrategy strategy, float *dst)
+				 BufferAccessStrategy strategy, void *dst)
 {
 	BlockNumber blkno = hnsw_key_block(key);
 	Buffer		buf = hnsw_read_linked_page(info->index, blkno, strategy);
@@ -594,7 +474,7 @@ hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	tup = hnsw_get_linked_element(info, BufferGetPage(buf), blkno,
 								  hnsw_key_offset(key));
-	memcpy(dst, HnswTupleVector(tup, info->m), sizeof(float) * info->dim);
+	memcpy(dst, HnswTupleVector(tup, info->m), info->vecbytes);
 	UnlockReleaseBuffer(buf);
 }
 
@@ -607,7 +487,8 @@ hnsw_get_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
 						OffsetNumber off)
 {
 	check_page(info->index, page, blkno, HNSW_PAGE_ELEMENT);
-	return checked_element(info->index, page, blkno, off, info->m, info->dim);
+	return checked_element(info->index, page, blkno, off, info->m,
+						   info->vectype, info->dim);
 }
 
 /* hnsw_get_linked_element on an element page checked already */
@@ -615,7 +496,8 @@ HnswElementTuple
 hnsw_page_linked_element(const HnswIndexInfo *info, Page page, BlockNumber blkno,
 						 OffsetNumber off)
 {
-	return checked_element(info->index, page, blkno, off, info->m, info->dim);
+	return checked_element(info->index, page, blkno, off, info->m,
+						   info->vectype, info->dim);
 }
 
 /* ---------------------------------------------------------------------
@@ -835,7 +717,7 @@ disk_links(void *ctx, uint64 key, int layer, uint64 *out)
 }
 
 static bool
-disk_visit(void *ctx, uint64 key, const float *query, HnswNode *node)
+disk_visit(void *ctx, uint64 key, const void *query, HnswNode *node)
 {
 	HnswDiskGraph *g = ctx;
 	HnswElementTuple tup = disk_lock_element(g, key);

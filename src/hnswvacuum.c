@@ -247,7 +247,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	int			count = HnswTupleCounts(x)[layer];	/* checked: <= cap */
 	int			maxcand = cap * (cap + 1) * 2;
 	HnswNode   *cand = palloc(sizeof(HnswNode) * maxcand);
-	const float **cvecs = palloc(sizeof(float *) * maxcand);
+	const void **cvecs = palloc(sizeof(void *) * maxcand);
 	const void **vecs = palloc(sizeof(void *) * maxcand);
 	float	   *dists = palloc(sizeof(float) * maxcand);
 	int		   *sel = palloc(sizeof(int) * maxcand);
@@ -343,7 +343,7 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 		ItemPointerData newlinks[HNSW_MAX_LEVEL + 1][2 * HNSW_MAX_M];
 		int			newcount[HNSW_MAX_LEVEL + 1];
 		bool		changed[HNSW_MAX_LEVEL + 1];
-		Size		size = HnswElementTupleSize(x->level, m, vs->info.dim);
+		Size		size = HnswElementTupleSize(x->level, m, vs->info.vecbytes);
 		Buffer		buf;
 		HnswElementTuple cur;
 		int			l;
@@ -585,7 +585,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		hnsw_vcache_init(&vs.vcache, &vs.info,
 						 (Size) maintenance_work_mem * 1024 / 2,
 						 (Size) RelationGetNumberOfBlocks(info->index) *
-						 Max(1, BLCKSZ / (sizeof(float) * vs.info.dim)) + 1);
+						 Max(1, BLCKSZ / vs.info.vecbytes) + 1);
 		pass_repair(&vs);
 		move_entry_point(&vs);
 		pass_delete(&vs, stats);
@@ -632,7 +632,7 @@ void
 hnsw_vcache_init(HnswVectorCache *vc, const HnswIndexInfo *info, Size budget,
 				 Size maxslots)
 {
-	Size		slot = sizeof(uint64) + sizeof(uint32) + sizeof(float) * info->dim;
+	Size		slot = sizeof(uint64) + sizeof(uint32) + info->vecbytes;
 	Size		n = Min(Min(budget / slot, maxslots), (Size) PG_INT32_MAX / 2);
 
 	vc->nslots = (uint32) Max(n, 1);
@@ -640,7 +640,7 @@ hnsw_vcache_init(HnswVectorCache *vc, const HnswIndexInfo *info, Size budget,
 							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	vc->stamps = palloc_extended(sizeof(uint32) * vc->nslots,
 								 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	vc->vecs = palloc_extended(sizeof(float) * info->dim * vc->nslots,
+	vc->vecs = palloc_extended(info->vecbytes * vc->nslots,
 							   MCXT_ALLOC_HUGE);
 	vc->epoch = 1;
 	vc->hits = vc->misses = 0;
@@ -659,12 +659,12 @@ hnsw_vcache_free(HnswVectorCache *vc)
  * slot holds another vector looked up since hnsw_vcache_begin(), into a
  * palloc'd copy in the current memory context.
  */
-const float *
+const void *
 hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info, uint64 key,
 				BufferAccessStrategy strategy)
 {
 	uint32		slot = hnsw_key_hash(key) % vc->nslots;
-	float	   *dst = vc->vecs + (Size) slot * info->dim;
+	char	   *dst = vc->vecs + (Size) slot * info->vecbytes;
 
 	if (vc->keys[slot] == key)
 	{
@@ -674,7 +674,7 @@ hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info, uint64 key,
 	}
 	vc->misses++;
 	if (vc->stamps[slot] == vc->epoch)
-		dst = palloc(sizeof(float) * info->dim);
+		dst = palloc(info->vecbytes);
 	hnsw_read_vector(info, key, strategy, dst);
 	if (vc->stamps[slot] != vc->epoch)
 	{

@@ -21,7 +21,7 @@ typedef struct HnswVectorCache
 {
 	uint64	   *keys;			/* 0 = empty (block 0 is the metapage) */
 	uint32	   *stamps;			/* epoch of the last lookup of each slot */
-	float	   *vecs;
+	char	   *vecs;
 	uint32		nslots;
 	uint32		epoch;
 	int64		hits;
@@ -31,7 +31,7 @@ typedef struct HnswVectorCache
 extern void hnsw_vcache_init(HnswVectorCache *vc, const HnswIndexInfo *info,
 							 Size budget, Size maxslots);
 extern void hnsw_vcache_free(HnswVectorCache *vc);
-extern const float *hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info,
+extern const void *hnsw_vcache_get(HnswVectorCache *vc, const HnswIndexInfo *info,
 									uint64 key, BufferAccessStrategy strategy);
 
 static inline void
