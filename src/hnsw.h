@@ -90,7 +90,8 @@ typedef struct HnswIndexInfo
 	int			m;
 	int			ef_construction;
 	int			dim;			/* 0 when not known yet (hnsw_info_set_dim) */
-	Size		vecbytes;		/* HnswVectorBytes(vectype, dim) */
+	Size		vecbytes;		/* HnswVectorBytes(vectype, dim); for sparse
+								 * vectors, the most any element can take */
 	double		ml;				/* level multiplier 1/ln(m) */
 } HnswIndexInfo;
 
@@ -100,7 +101,7 @@ typedef struct HnswIndexInfo
  */
 extern void hnsw_index_info(Relation index, HnswIndexInfo *info,
 							HnswMetaPageData *metap);
-extern int	hnsw_random_level(const HnswIndexInfo *info);
+extern int	hnsw_random_level(const HnswIndexInfo *info, Size vecbytes);
 
 /* ---------------------------------------------------------------------
  * Vector types and distances (hnswvector.c)
@@ -114,8 +115,24 @@ extern const char *hnsw_vector_type_name(HnswVectorType vectype);
 extern void hnsw_info_set_dim(HnswIndexInfo *info, int dim);
 extern int	hnsw_max_level_for(const HnswIndexInfo *info, Size vecbytes);
 extern void hnsw_check_dim(const HnswIndexInfo *info, int dim);
+extern void hnsw_check_vector(const HnswIndexInfo *info, const void *vec);
 extern void *hnsw_prepare_vector(const HnswIndexInfo *info, Datum value,
 								 int *dim);
+
+/* The element count of a prepared vector: what its element's dim holds */
+static inline int
+hnsw_vector_count(const HnswIndexInfo *info, const void *vec)
+{
+	return info->vectype == HNSW_VEC_SPARSE ? *(const int32 *) vec : info->dim;
+}
+
+/* The bytes of a prepared vector */
+static inline Size
+hnsw_vector_size(const HnswIndexInfo *info, const void *vec)
+{
+	return info->vectype == HNSW_VEC_SPARSE ?
+		HnswVectorBytes(HNSW_VEC_SPARSE, *(const int32 *) vec) : info->vecbytes;
+}
 
 /* ---------------------------------------------------------------------
  * Access method entry points

@@ -70,21 +70,30 @@ typedef enum HnswVectorType
 	HNSW_VEC_FLOAT = 1,			/* `vector`: dim float4 */
 	HNSW_VEC_HALF = 2,			/* `halfvec`: dim IEEE binary16, then +0.0 to
 								 * a multiple of HNSW_HALF_BLOCK */
-	HNSW_VEC_BIT = 3			/* `bit`: dim bits, most significant bit of
+	HNSW_VEC_BIT = 3,			/* `bit`: dim bits, most significant bit of
 								 * byte 0 first, then 0 bits to a multiple of
 								 * HNSW_BIT_BLOCK bytes */
+	HNSW_VEC_SPARSE = 4			/* `sparsevec`: int32 nnz (= the element's
+								 * dim), nnz int32 0-based indices strictly
+								 * increasing, nnz float4 values (non-zero) */
 } HnswVectorType;
 
-#define HNSW_VEC_MAX				HNSW_VEC_BIT
+#define HNSW_VEC_MAX				HNSW_VEC_SPARSE
+#define HNSW_SPARSE_MAX_DIM			1000000000	/* sparsevec's limit */
 #define HNSW_HALF_BLOCK				16	/* halves */
 #define HNSW_BIT_BLOCK				8	/* bytes */
 
-/* Bytes of an element's vector of dim elements (bits, for HNSW_VEC_BIT) */
+/*
+ * Bytes of an element's vector of dim elements (bits, for HNSW_VEC_BIT;
+ * stored elements, for HNSW_VEC_SPARSE)
+ */
 static inline Size
 HnswVectorBytes(HnswVectorType type, int dim)
 {
 	switch (type)
 	{
+		case HNSW_VEC_SPARSE:
+			return sizeof(int32) + (sizeof(int32) + sizeof(float)) * dim;
 		case HNSW_VEC_HALF:
 			return sizeof(uint16) * TYPEALIGN(HNSW_HALF_BLOCK, dim);
 		case HNSW_VEC_BIT:
@@ -104,7 +113,8 @@ typedef struct HnswMetaPageData
 	uint32		magic;			/* HNSW_MAGIC */
 	uint32		version;		/* HNSW_FORMAT_VERSION */
 	uint16		dimensions;		/* vector length (bits for HNSW_VEC_BIT); 0
-								 * until the first vector */
+								 * until the first vector, and for
+								 * HNSW_VEC_SPARSE */
 	uint16		m;				/* index option m (layer 0 holds 2*m links) */
 	uint16		ef_construction;	/* index option ef_construction */
 	uint8		kind;			/* HnswDistanceKind of the opclass */
@@ -113,10 +123,30 @@ typedef struct HnswMetaPageData
 	BlockNumber entry_blkno;	/* entry point element's block, or Invalid */
 	OffsetNumber entry_offno;	/* entry point element's line pointer */
 	int16		entry_level;	/* entry point's top layer; -1 when empty */
-	uint32		reserved[4];	/* room for later versions, zero */
+	uint32		sparse_dimensions;	/* HNSW_VEC_SPARSE: the vectors'
+									 * dimension count, 0 until the first
+									 * vector; else 0 */
+	uint32		reserved[3];	/* room for later versions, zero */
 } HnswMetaPageData;
 
 typedef HnswMetaPageData *HnswMetaPage;
+
+/* The vectors' dimension count (0: no vector yet) */
+static inline int
+HnswMetaDimensions(const HnswMetaPageData *meta)
+{
+	return meta->vectype == HNSW_VEC_SPARSE ?
+		(int) meta->sparse_dimensions : meta->dimensions;
+}
+
+static inline void
+HnswMetaSetDimensions(HnswMetaPageData *meta, int dim)
+{
+	if (meta->vectype == HNSW_VEC_SPARSE)
+		meta->sparse_dimensions = dim;
+	else
+		meta->dimensions = dim;
+}
 
 #define HnswPageGetMeta(page) ((HnswMetaPage) PageGetContents(page))
 
@@ -145,7 +175,8 @@ typedef struct HnswElementTupleData
 	uint8		level;			/* top layer of this element, 0..HNSW_MAX_LEVEL */
 	uint8		deleted;		/* 1: no live heap TIDs and unlinked by vacuum */
 	uint8		version;		/* bumped each time vacuum reuses the slot */
-	uint16		dim;			/* elements (bits for HNSW_VEC_BIT) in vec */
+	uint16		dim;			/* elements in vec (bits for HNSW_VEC_BIT,
+								 * stored elements for HNSW_VEC_SPARSE) */
 	uint16		unused;			/* reserved, zero */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* rows with this vector;
 												 * unused slots invalid */

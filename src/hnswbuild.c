@@ -277,11 +277,13 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 static void
 switch_to_disk(HnswBuildState *bs)
 {
-	ereport(NOTICE,
-			(errmsg("hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
-					(double) bs->graph.shared->nelements),
-			 errdetail("The remaining rows are inserted into the index pages, which is slower per row."),
-			 errhint("Increase maintenance_work_mem to speed up builds.")));
+	/* sparse vectors go to the pages from the first row (build_callback) */
+	if (bs->info.vectype != HNSW_VEC_SPARSE)
+		ereport(NOTICE,
+				(errmsg("hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
+						(double) bs->graph.shared->nelements),
+				 errdetail("The remaining rows are inserted into the index pages, which is slower per row."),
+				 errhint("Increase maintenance_work_mem to speed up builds.")));
 	hnsw_insert_init(&bs->ins, &bs->info, true);
 	mem_write(bs, bs->ins.graph.pinned);
 	if (!bs->graph.parallel)
@@ -440,9 +442,20 @@ build_callback(Relation index, ItemPointer tid, Datum *values,
 			hnsw_info_set_dim(&bs->info, dim);
 			choose_copies(bs);
 		}
+
+		/*
+		 * The memory graph's records are all of one size, and sparse
+		 * vectors are not: a sparse build inserts into the pages.
+		 */
+		if (!bs->on_disk && bs->info.vectype == HNSW_VEC_SPARSE)
+		{
+			MemoryContextSwitchTo(oldctx);
+			switch_to_disk(bs);
+			MemoryContextSwitchTo(bs->tmpctx);
+		}
 		if (!bs->on_disk &&
 			!hnsw_mem_insert(&bs->graph, bs->search, vec,
-							 hnsw_random_level(&bs->info), tid))
+							 hnsw_random_level(&bs->info, bs->info.vecbytes), tid))
 		{
 			if (bs->graph.parallel)
 				spill_row(bs, vec, tid);
@@ -504,7 +517,8 @@ parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	Size		size;
 	int			nworkers;
 
-	if (bs->info.dim == 0 || !IsNormalProcessingMode() || IsInParallelMode())
+	if (bs->info.dim == 0 || !IsNormalProcessingMode() || IsInParallelMode() ||
+		bs->info.vectype == HNSW_VEC_SPARSE)
 		return false;
 	nworkers = plan_create_index_workers(RelationGetRelid(heap),
 										 RelationGetRelid(index));

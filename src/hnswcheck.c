@@ -172,14 +172,14 @@ check_element(HnswCheck *st, Page page, BlockNumber blkno, OffsetNumber off)
 	 * The metapage we copied may predate the first insert, which sets the
 	 * dimension count (the only change it ever sees): read it again.
 	 */
-	if (st->meta.dimensions == 0)
+	if (HnswMetaDimensions(&st->meta) == 0)
 		reread_meta(st);
 	if (hnsw_element_fault(page, off, st->meta.m, st->vectype,
-						   st->meta.dimensions, fault))
+						   HnswMetaDimensions(&st->meta), fault))
 		hnsw_report_fault(st->index, blkno, off, fault);
 	tup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 	/* with no dimension count the fault check took the element's own */
-	if (st->meta.dimensions == 0)
+	if (HnswMetaDimensions(&st->meta) == 0)
 		corrupt(st, blkno, off, "it has %u dimensions, the index 0", tup->dim);
 	check_element_body(st, tup, blkno, off);
 	return tup;

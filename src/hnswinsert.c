@@ -262,7 +262,7 @@ hnsw_place_element(HnswInsertState *st, HnswElementTuple tup, Size size,
 		meta->entry_blkno = BufferGetBlockNumber(buf);
 		meta->entry_offno = off;
 		meta->entry_level = tup->level;
-		meta->dimensions = tup->dim;
+		HnswMetaSetDimensions(meta, st->info->dim);
 	}
 	hnsw_edit_finish(&edit);
 	UnlockReleaseBuffer(buf);
@@ -279,11 +279,11 @@ hnsw_form_element(const HnswIndexInfo *info, int level, const void *vec,
 	int			l;
 	int			i;
 
-	*size = HnswElementTupleSize(level, info->m, info->vecbytes);
+	*size = HnswElementTupleSize(level, info->m, hnsw_vector_size(info, vec));
 	tup = palloc0(*size);
 	tup->type = HNSW_ELEMENT_TUPLE;
 	tup->level = level;
-	tup->dim = info->dim;
+	tup->dim = hnsw_vector_count(info, vec);
 	for (i = 0; i < HNSW_HEAPTIDS; i++)
 		ItemPointerSetInvalid(&tup->heaptids[i]);
 	tup->heaptids[0] = *heaptid;
@@ -297,7 +297,7 @@ hnsw_form_element(const HnswIndexInfo *info, int level, const void *vec,
 			ItemPointerSet(&dst[i], hnsw_key_block(links[l][i]),
 						   hnsw_key_offset(links[l][i]));
 	}
-	memcpy(HnswTupleVector(tup, info->m), vec, info->vecbytes);
+	memcpy(HnswTupleVector(tup, info->m), vec, hnsw_vector_size(info, vec));
 	return tup;
 }
 
@@ -321,8 +321,9 @@ hnsw_add_duplicate(HnswInsertState *st, uint64 key, const void *vec,
 						   hnsw_key_offset(key));
 	/* an element without rows is VACUUM's: do not bring it back */
 	if (!tup->deleted && ItemPointerIsValid(&tup->heaptids[0]) &&
+		tup->dim == hnsw_vector_count(st->info, vec) &&
 		memcmp(HnswTupleVector(tup, st->info->m), vec,
-			   st->info->vecbytes) == 0)
+			   hnsw_vector_size(st->info, vec)) == 0)
 	{
 		for (i = 0; i < HNSW_HEAPTIDS; i++)
 		{
@@ -572,7 +573,8 @@ hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 		/* checked with the element: at most cap */
 		count = HnswTupleCounts(tup)[layer];
 		memcpy(seen, HnswTupleLinks(tup, info->m, layer), sizeof(ItemPointerData) * count);
-		memcpy(nvec, HnswTupleVector(tup, info->m), info->vecbytes);
+		memcpy(nvec, HnswTupleVector(tup, info->m),
+			   HnswVectorBytes(info->vectype, tup->dim));
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 
 		for (i = 0; i < count; i++)
@@ -744,19 +746,21 @@ hnsw_insert_vector(HnswInsertState *st, const void *vec, int dim,
 	int			tries;
 
 	hnsw_read_meta(info->index, &meta);
-	if (meta.dimensions != 0 && meta.dimensions != dim)
+	if (HnswMetaDimensions(&meta) != 0 && HnswMetaDimensions(&meta) != dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", meta.dimensions, dim)));
+				 errmsg("expected %d dimensions, not %d",
+						HnswMetaDimensions(&meta), dim)));
 	hnsw_info_set_dim(info, dim);
 	hnsw_check_dim(info, dim);
+	hnsw_check_vector(info, vec);
 
 	if (meta.entry_level < 0 && hnsw_insert_first(st, vec, heaptid))
 		return;
 	if (meta.entry_level < 0)
 		hnsw_read_meta(info->index, &meta);
 
-	level = hnsw_random_level(info);
+	level = hnsw_random_level(info, hnsw_vector_size(info, vec));
 	top = Min(level, meta.entry_level);
 
 	/* greedy descent to the new element's top layer, then wide searches */

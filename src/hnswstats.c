@@ -100,7 +100,7 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 		appendStringInfoString(&out, ", \"entry_point\": null");
 	appendStringInfo(&out,
 					 ", \"m\": %u, \"ef_construction\": %u, \"dimensions\": %u, \"distance\": \"%s\", \"type\": \"%s\"",
-					 meta->m, meta->ef_construction, meta->dimensions,
+					 meta->m, meta->ef_construction, HnswMetaDimensions(meta),
 					 kind_name(meta->kind), hnsw_vector_type_name(st.vectype));
 	stats_layers(&st, &out);
 	if (st.nelem > 0)

@@ -34,7 +34,7 @@ hnsw_index_info(Relation index, HnswIndexInfo *info, HnswMetaPageData *metap)
 	info->distance = hnsw_distance_fn(info->vectype, info->kind, false);
 	info->m = meta.m;
 	info->ef_construction = meta.ef_construction;
-	hnsw_info_set_dim(info, meta.dimensions);
+	hnsw_info_set_dim(info, HnswMetaDimensions(&meta));
 	info->ml = 1.0 / log((double) info->m);
 }
 
@@ -47,13 +47,14 @@ hnsw_index_info(Relation index, HnswIndexInfo *info, HnswMetaPageData *metap)
  * Draws a level from the paper's exponential distribution, floor(-ln(U)*mL).
  * Capped where the tuple would outgrow a page: such an element then lives on
  * fewer layers, which costs a little search speed, never correctness.
+ * vecbytes: those of the element's vector (hnsw_vector_size).
  */
 int
-hnsw_random_level(const HnswIndexInfo *info)
+hnsw_random_level(const HnswIndexInfo *info, Size vecbytes)
 {
 	double		u = pg_prng_double(&pg_global_prng_state);	/* [0, 1) */
 	double		l = floor(-log(1.0 - u) * info->ml);
-	int			cap = hnsw_max_level_for(info, info->vecbytes);
+	int			cap = hnsw_max_level_for(info, vecbytes);
 
 	return (int) Min(l, (double) cap);
 }
@@ -91,11 +92,11 @@ hnsw_init_metapage(Page page, const HnswIndexInfo *info)
 	memset(meta, 0, sizeof(HnswMetaPageData));
 	meta->magic = HNSW_MAGIC;
 	meta->version = HNSW_FORMAT_VERSION;
-	meta->dimensions = info->dim;
+	meta->vectype = info->vectype;
+	HnswMetaSetDimensions(meta, info->dim);
 	meta->m = info->m;
 	meta->ef_construction = info->ef_construction;
 	meta->kind = info->kind;
-	meta->vectype = info->vectype;
 	meta->entry_blkno = InvalidBlockNumber;
 	meta->entry_offno = InvalidOffsetNumber;
 	meta->entry_level = -1;
@@ -209,16 +210,19 @@ hnsw_meta_fault(Page page, char *fault)
 		(vectype == HNSW_VEC_BIT) != (meta->kind >= HNSW_DIST_HAMMING))
 		return fault_text(fault, "distance kind is %u for vector type %u",
 						  meta->kind, vectype);
-	if ((vectype != HNSW_VEC_BIT && meta->dimensions > VECTOR_MAX_DIM) ||
-		HnswElementTupleSize(0, meta->m,
-							 HnswVectorBytes(vectype, meta->dimensions)) > HNSW_MAX_TUPLE_SIZE)
-		return fault_text(fault, "%u dimensions do not fit an element with m = %u",
-						  meta->dimensions, meta->m);
+	if (vectype == HNSW_VEC_SPARSE ?
+		(meta->dimensions != 0 || meta->sparse_dimensions > HNSW_SPARSE_MAX_DIM) :
+		(meta->sparse_dimensions != 0 ||
+		 (vectype != HNSW_VEC_BIT && meta->dimensions > VECTOR_MAX_DIM) ||
+		 HnswElementTupleSize(0, meta->m,
+							  HnswVectorBytes(vectype, meta->dimensions)) > HNSW_MAX_TUPLE_SIZE))
+		return fault_text(fault, "dimensions %u and %u do not fit an element with m = %u",
+						  meta->dimensions, meta->sparse_dimensions, meta->m);
 	if (meta->entry_level < -1 || meta->entry_level > HNSW_MAX_LEVEL ||
 		(meta->entry_level == -1) != (meta->entry_blkno == InvalidBlockNumber))
 		return fault_text(fault, "entry point (%u,%u) has level %d",
 						  meta->entry_blkno, meta->entry_offno, meta->entry_level);
-	if (meta->entry_level >= 0 && meta->dimensions == 0)
+	if (meta->entry_level >= 0 && HnswMetaDimensions(meta) == 0)
 		return fault_text(fault, "there is an entry point but no dimension count");
 	return false;
 }
@@ -265,7 +269,8 @@ element_fault(Page page, OffsetNumber off, int m, HnswVectorType vectype,
 						  tup->level, tup->deleted);
 	if (m == 0)
 		return false;
-	if (dim != 0 && tup->dim != dim)
+	/* a sparse vector's count is of its stored elements, its own */
+	if (dim != 0 && tup->dim != dim && vectype != HNSW_VEC_SPARSE)
 		return fault_text(fault, "it has %u dimensions, the index %d",
 						  tup->dim, dim);
 
@@ -280,6 +285,11 @@ element_fault(Page page, OffsetNumber off, int m, HnswVectorType vectype,
 		if (counts[l] > HnswLayerCapacity(m, l))
 			return fault_text(fault, "it has %u links on layer %d, room for %d",
 							  counts[l], l, HnswLayerCapacity(m, l));
+	/* the distance functions read a sparse vector's count from the vector */
+	if (vectype == HNSW_VEC_SPARSE &&
+		*(int32 *) HnswTupleVector(tup, m) != tup->dim)
+		return fault_text(fault, "its sparse vector has %d elements, the element %u",
+						  *(int32 *) HnswTupleVector(tup, m), tup->dim);
 	return false;
 }
 
@@ -474,7 +484,8 @@ hnsw_read_vector(const HnswIndexInfo *info, uint64 key,
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	tup = hnsw_get_linked_element(info, BufferGetPage(buf), blkno,
 								  hnsw_key_offset(key));
-	memcpy(dst, HnswTupleVector(tup, info->m), info->vecbytes);
+	memcpy(dst, HnswTupleVector(tup, info->m),
+		   HnswVectorBytes(info->vectype, tup->dim));
 	UnlockReleaseBuffer(buf);
 }
 

@@ -343,7 +343,8 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 		ItemPointerData newlinks[HNSW_MAX_LEVEL + 1][2 * HNSW_MAX_M];
 		int			newcount[HNSW_MAX_LEVEL + 1];
 		bool		changed[HNSW_MAX_LEVEL + 1];
-		Size		size = HnswElementTupleSize(x->level, m, vs->info.vecbytes);
+		Size		size = HnswElementTupleSize(x->level, m,
+											 HnswVectorBytes(vs->info.vectype, x->dim));
 		Buffer		buf;
 		HnswElementTuple cur;
 		int			l;

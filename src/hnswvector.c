@@ -16,7 +16,9 @@
 
 #include "access/genam.h"
 #include "distance.h"
+#include "distance_bit.h"
 #include "halfvec.h"
+#include "sparsevec.h"
 #include "utils/rel.h"
 #include "utils/varbit.h"
 
@@ -68,6 +70,72 @@ dist_l1_half(const void *a, const void *b, int n)
 StaticAssertDecl(HNSW_HALF_BLOCK == VEC_HALF_BLOCK,
 				 "a halfvec element is padded as the half kernels read it");
 
+/* Over bit strings of n bits, padded with 0 bits to whole blocks */
+static float
+dist_hamming(const void *a, const void *b, int n)
+{
+	return (float) vec_bit_kernels->hamming(a, b,
+											HnswVectorBytes(HNSW_VEC_BIT, n));
+}
+
+static float
+dist_jaccard(const void *a, const void *b, int n)
+{
+	uint32_t	both;
+	uint32_t	either;
+
+	vec_bit_kernels->jaccard_counts(a, b, HnswVectorBytes(HNSW_VEC_BIT, n),
+									&both, &either);
+	return (float) vec_bit_jaccard(both, either);
+}
+
+/*
+ * Over sparse vectors (HNSW_VEC_SPARSE: each holds its own count, so n is
+ * not needed).  A float sum that overflowed is taken again in double, as
+ * the SQL functions do, so the order is the functions' order.
+ */
+static inline VecSparse
+sparse_operand(const void *v)
+{
+	const int32 *p = v;
+	VecSparse	s;
+
+	s.nnz = p[0];
+	s.indices = p + 1;
+	s.values = (const float *) (p + 1 + s.nnz);
+	return s;
+}
+
+static float
+dist_l2_sparse(const void *a, const void *b, int n)
+{
+	VecSparse	x = sparse_operand(a);
+	VecSparse	y = sparse_operand(b);
+	float		d = vec_sparse_l2_squared(&x, &y);
+
+	return isinf(d) ? (float) vec_sparse_l2_squared_double(&x, &y) : d;
+}
+
+static float
+dist_neg_ip_sparse(const void *a, const void *b, int n)
+{
+	VecSparse	x = sparse_operand(a);
+	VecSparse	y = sparse_operand(b);
+	float		d = vec_sparse_inner_product(&x, &y);
+
+	return -(isinf(d) ? (float) vec_sparse_inner_product_double(&x, &y) : d);
+}
+
+static float
+dist_l1_sparse(const void *a, const void *b, int n)
+{
+	VecSparse	x = sparse_operand(a);
+	VecSparse	y = sparse_operand(b);
+	float		d = vec_sparse_l1(&x, &y);
+
+	return isinf(d) ? (float) vec_sparse_l1_double(&x, &y) : d;
+}
+
 /*
  * The distance function of an index's vector type and kind; with half, of
  * the half-precision copies a build keeps of float vectors (distance.h).
@@ -88,6 +156,25 @@ hnsw_distance_fn(HnswVectorType vectype, HnswDistanceKind kind, bool half)
 				return half ? dist_neg_ip_half : dist_neg_ip;
 			case HNSW_DIST_L1:
 				return half ? dist_l1_half : dist_l1;
+			default:
+				break;
+		}
+	}
+	if (vectype == HNSW_VEC_BIT && kind == HNSW_DIST_HAMMING)
+		return dist_hamming;
+	if (vectype == HNSW_VEC_BIT && kind == HNSW_DIST_JACCARD)
+		return dist_jaccard;
+	if (vectype == HNSW_VEC_SPARSE)
+	{
+		switch (kind)
+		{
+			case HNSW_DIST_L2:
+				return dist_l2_sparse;
+			case HNSW_DIST_IP:
+			case HNSW_DIST_COSINE:
+				return dist_neg_ip_sparse;
+			case HNSW_DIST_L1:
+				return dist_l1_sparse;
 			default:
 				break;
 		}
@@ -137,10 +224,23 @@ hnsw_vector_type_name(HnswVectorType vectype)
 			return "halfvec";
 		case HNSW_VEC_BIT:
 			return "bit";
+		case HNSW_VEC_SPARSE:
+			return "sparsevec";
 		case HNSW_VEC_FLOAT:
 			break;
 	}
 	return "vector";
+}
+
+/* The most elements a sparse vector may store in an index of this m */
+static int
+sparse_max_nnz(const HnswIndexInfo *info)
+{
+	Size		room = HNSW_MAX_TUPLE_SIZE - HnswVectorOffset(0, info->m);
+
+	return (int) ((room - HnswVectorBytes(HNSW_VEC_SPARSE, 0)) /
+				  (HnswVectorBytes(HNSW_VEC_SPARSE, 1) -
+				   HnswVectorBytes(HNSW_VEC_SPARSE, 0)));
 }
 
 /* Sets the dimension count (0: not known yet) and what follows from it. */
@@ -148,7 +248,10 @@ void
 hnsw_info_set_dim(HnswIndexInfo *info, int dim)
 {
 	info->dim = dim;
-	info->vecbytes = HnswVectorBytes(info->vectype, dim);
+	if (info->vectype == HNSW_VEC_SPARSE)
+		info->vecbytes = HnswVectorBytes(HNSW_VEC_SPARSE, sparse_max_nnz(info));
+	else
+		info->vecbytes = HnswVectorBytes(info->vectype, dim);
 }
 
 /* ---------------------------------------------------------------------
@@ -168,12 +271,18 @@ hnsw_max_level_for(const HnswIndexInfo *info, Size vecbytes)
 	return -1;
 }
 
-/* ERRORs unless an element of dim elements fits a page. */
+/*
+ * ERRORs unless an element of dim elements fits a page.  (A sparse vector's
+ * size is its stored elements', checked as it is prepared.)
+ */
 void
 hnsw_check_dim(const HnswIndexInfo *info, int dim)
 {
-	Size		vecbytes = HnswVectorBytes(info->vectype, dim);
+	Size		vecbytes;
 
+	if (info->vectype == HNSW_VEC_SPARSE)
+		return;
+	vecbytes = HnswVectorBytes(info->vectype, dim);
 	if (hnsw_max_level_for(info, vecbytes) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -184,6 +293,27 @@ hnsw_check_dim(const HnswIndexInfo *info, int dim)
 				 errdetail("An index element would take %zu bytes; a page holds at most %zu.",
 						   HnswElementTupleSize(0, info->m, vecbytes),
 						   (size_t) HNSW_MAX_TUPLE_SIZE)));
+}
+
+/*
+ * ERRORs unless a prepared vector's element fits a page: for a sparse
+ * vector, which the dimension count does not size.  (A query may be larger.)
+ */
+void
+hnsw_check_vector(const HnswIndexInfo *info, const void *vec)
+{
+	int			maxnnz;
+
+	if (info->vectype != HNSW_VEC_SPARSE)
+		return;
+	maxnnz = sparse_max_nnz(info);
+	if (hnsw_vector_count(info, vec) > maxnnz)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("sparsevec cannot have more than %d non-zero elements for hnsw index",
+						maxnnz),
+				 errdetail("It has %d; with m = %d an index element holds at most %d.",
+						   hnsw_vector_count(info, vec), info->m, maxnnz)));
 }
 
 /* ---------------------------------------------------------------------
@@ -287,6 +417,31 @@ prepare_bit(const HnswIndexInfo *info, Datum value, int *dim)
 }
 
 /*
+ * A sparse vector as an element stores it: its count, indices and values
+ * (scaled to unit length for cosine).
+ */
+static void *
+prepare_sparse(const HnswIndexInfo *info, Datum value, int *dim)
+{
+	SparseVector *v = DatumGetSparseVector(value);
+	int32	   *out;
+	float	   *values;
+
+	check_value_dim(info, v->dim);
+	*dim = v->dim;
+	out = palloc(HnswVectorBytes(HNSW_VEC_SPARSE, v->nnz));
+	out[0] = v->nnz;
+	memcpy(out + 1, v->indices, sizeof(int32) * v->nnz);
+	values = (float *) (out + 1 + v->nnz);
+	memcpy(values, SPARSEVEC_VALUES(v), sizeof(float) * v->nnz);
+	if (info->kind == HNSW_DIST_COSINE && !normalize_floats(values, v->nnz))
+		return NULL;
+	if ((Pointer) v != DatumGetPointer(value))
+		pfree(v);
+	return out;
+}
+
+/*
  * Turns an indexed value (or a query) into the vector an element stores:
  * checks the dimension count against the index and, for cosine, scales to
  * unit length.  Returns NULL for a value the index does not hold (a zero
@@ -302,6 +457,8 @@ hnsw_prepare_vector(const HnswIndexInfo *info, Datum value, int *dim)
 			return prepare_half(info, value, dim);
 		case HNSW_VEC_BIT:
 			return prepare_bit(info, value, dim);
+		case HNSW_VEC_SPARSE:
+			return prepare_sparse(info, value, dim);
 		case HNSW_VEC_FLOAT:
 			break;
 	}
