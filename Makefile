@@ -3,7 +3,7 @@
 #   make                  build (warnings are errors when WERROR=1)
 #   make install          install into the server found by PG_CONFIG
 #   make installcheck     pg_regress against a running server
-#   make unittest         the distance-kernel unit test
+#   make unittest         the distance-kernel unit tests
 #   make fuzz             build the libFuzzer targets and run each for
 #                         FUZZ_SECONDS (default 30; test/fuzz/README)
 #   test/run              the whole suite on a throwaway cluster (see README.md)
@@ -19,6 +19,8 @@ OBJS = \
 	src/distance.o \
 	src/distance_half.o \
 	src/distance_sq8.o \
+	src/distance_bit.o \
+	src/bitvec.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
@@ -42,7 +44,7 @@ OBJS = \
 DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances bit_functions
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
@@ -70,7 +72,7 @@ override with_llvm = no
 
 FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary
 
-EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/prefetch_probe.o test/unit/prefetch_probe.d test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
+EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch_probe.o test/unit/prefetch_probe.d test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -79,13 +81,18 @@ include $(PGXS)
 test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_half.c src/distance_sq8.c src/distance.h src/distance_sums.h
 	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance.c src/distance.c src/distance_half.c src/distance_sq8.c -lm
 
+# The same for the bit-string (popcount) kernels.
+test/unit/test_distance_bit: test/unit/test_distance_bit.c src/distance_bit.c src/distance_bit.h
+	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance_bit.c src/distance_bit.c
+
 # The shape in which gcc deleted prefetches, compiled as the extension is.
 test/unit/prefetch_probe.o: test/unit/prefetch_probe.c src/hnsw_prefetch.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 .PHONY: unittest
-unittest: test/unit/test_distance test/unit/prefetch_probe.o all
+unittest: test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch_probe.o all
 	test/unit/test_distance
+	test/unit/test_distance_bit
 	$(srcdir)/test/unit/check_prefetch $(MODULE_big)$(DLSUFFIX) test/unit/prefetch_probe.o
 
 # The header lists written by the last compile (see PG_CPPFLAGS above).

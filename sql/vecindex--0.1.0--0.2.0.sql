@@ -28,6 +28,26 @@
 -- bit
 -- ===========================================================================
 
+-- Distances between strings of PostgreSQL's own bit type (a varbit argument
+-- gets there through the built-in cast), and a vector quantized to one.
+-- The type keyword bit always means pg_catalog's type.
+
+CREATE FUNCTION hamming_distance(bit, bit) RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION jaccard_distance(bit, bit) RETURNS pg_catalog.float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION binary_quantize(vector) RETURNS bit
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR <~> (
+	LEFTARG = bit, RIGHTARG = bit, FUNCTION = hamming_distance,
+	COMMUTATOR = '<~>'
+);
+CREATE OPERATOR <%> (
+	LEFTARG = bit, RIGHTARG = bit, FUNCTION = jaccard_distance,
+	COMMUTATOR = '<%>'
+);
+
 -- (end of bit)
 
 

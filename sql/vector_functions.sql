@@ -117,4 +117,5 @@ JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
 JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'vecindex' AND p.prokind = 'f'
   AND p.prorettype <> 'index_am_handler'::regtype
-  AND p.proname NOT LIKE 'hnsw%';
+  AND p.proname NOT LIKE 'hnsw%'
+  AND p.proname NOT IN ('hamming_distance', 'jaccard_distance', 'binary_quantize');  -- see bit_functions

@@ -22,6 +22,7 @@
 #include "commands/progress.h"
 #include "commands/vacuum.h"
 #include "distance.h"
+#include "distance_bit.h"
 #include "optimizer/optimizer.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -55,6 +56,7 @@ _PG_init(void)
 	vec_kernels_init();
 	vec_half_kernels_init();
 	vec_sq8_kernels_init();
+	vec_bit_kernels_init();
 	hnsw_reuse_init();
 	hnsw_recent_init();
 

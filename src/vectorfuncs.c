@@ -145,6 +145,14 @@ l1_distance(PG_FUNCTION_ARGS)
  * 1 - cos(a, b).  NaN when either vector is zero (the angle is undefined);
  * the cosine is clamped to [-1, 1] so rounding cannot give a distance
  * outside [0, 2].
+ *
+ * The cosine is ab / sqrt(aa * bb) in double precision, as pgvector computes
+ * it, not ab / (sqrt(aa) * sqrt(bb)): the sums are floats, so aa * bb is
+ * exact in double, and when b is a by a power of two (or a itself) the
+ * kernel's sums make aa * bb the exact square of ab, whose square root is
+ * exact.  Vectors pointing the same way then give exactly 0 rather than a
+ * rounding error of 1e-16.  The product cannot overflow or underflow: each
+ * sum is a nonzero float here, or a double path sum of floats squared.
  */
 PG_FUNCTION_INFO_V1(cosine_distance);
 Datum
@@ -179,7 +187,7 @@ cosine_distance(PG_FUNCTION_ARGS)
 
 	if (aa == 0.0 || bb == 0.0)
 		PG_RETURN_FLOAT8(get_float8_nan());
-	sim = ab / (sqrt(aa) * sqrt(bb));
+	sim = ab / sqrt(aa * bb);
 	if (sim > 1.0)
 		sim = 1.0;
 	else if (sim < -1.0)

@@ -1,0 +1,161 @@
+/*
+ * bitvec.c
+ *	  SQL functions on PostgreSQL's bit strings: the Hamming and Jaccard
+ *	  distances (operators <~> and <%>), and binary_quantize(vector), which
+ *	  turns a vector into a bit string to compare that way.
+ *
+ * The distances call the popcount kernels of distance_bit.c directly, over
+ * the strings' bytes; the hnsw index calls the same kernels, so a distance
+ * it computes is the one these functions return.  A bit or varbit value
+ * always has its padding bits (those after the last bit in the last byte)
+ * clear, which is what the kernels require.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/varbit.h"
+
+#include "distance_bit.h"
+#include "vector.h"
+
+/*
+ * Long strings are counted in pieces of this many bytes, with a check for
+ * interrupts in between (a bit string may be as long as 256 MB).
+ */
+#define BIT_PIECE_BYTES (1024 * 1024)
+
+/* ERRORs (data_exception) unless a and b have the same number of bits. */
+static void
+check_bit_lengths(const VarBit *a, const VarBit *b)
+{
+	if (VARBITLEN(a) != VARBITLEN(b))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different bit lengths %u and %u",
+						(uint32) VARBITLEN(a), (uint32) VARBITLEN(b))));
+}
+
+#ifdef USE_ASSERT_CHECKING
+/* The kernels count whole bytes: the bits after the last one must be 0. */
+static bool
+bit_padding_clear(const VarBit *v)
+{
+	int			pad = VARBITPAD(v);
+
+	return pad == 0 ||
+		(VARBITS(v)[VARBITBYTES(v) - 1] & ((1 << pad) - 1)) == 0;
+}
+#endif
+
+/*
+ * The two strings of a distance function, detoasted and checked: same
+ * length, padding clear.
+ */
+static void
+get_bit_args(FunctionCallInfo fcinfo, VarBit **a, VarBit **b)
+{
+	*a = PG_GETARG_VARBIT_P(0);
+	*b = PG_GETARG_VARBIT_P(1);
+	check_bit_lengths(*a, *b);
+	Assert(bit_padding_clear(*a) && bit_padding_clear(*b));
+}
+
+/*
+ * The number of bits that differ between a and b.
+ */
+PG_FUNCTION_INFO_V1(hamming_distance);
+Datum
+hamming_distance(PG_FUNCTION_ARGS)
+{
+	VarBit	   *a;
+	VarBit	   *b;
+	const uint8 *x;
+	const uint8 *y;
+	int			nbytes;
+	uint64		count = 0;
+
+	get_bit_args(fcinfo, &a, &b);
+	x = VARBITS(a);
+	y = VARBITS(b);
+	nbytes = VARBITBYTES(a);
+	while (nbytes > 0)
+	{
+		int			piece = Min(nbytes, BIT_PIECE_BYTES);
+
+		CHECK_FOR_INTERRUPTS();
+		count += vec_bit_kernels->hamming(x, y, piece);
+		x += piece;
+		y += piece;
+		nbytes -= piece;
+	}
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
+	PG_RETURN_FLOAT8((double) count);
+}
+
+/*
+ * 1 - |a AND b| / |a OR b|; 1 when a and b have no set bit in common
+ * (also when neither has a set bit, as in pgvector).
+ */
+PG_FUNCTION_INFO_V1(jaccard_distance);
+Datum
+jaccard_distance(PG_FUNCTION_ARGS)
+{
+	VarBit	   *a;
+	VarBit	   *b;
+	const uint8 *x;
+	const uint8 *y;
+	int			nbytes;
+	uint64		both = 0;
+	uint64		either = 0;
+
+	get_bit_args(fcinfo, &a, &b);
+	x = VARBITS(a);
+	y = VARBITS(b);
+	nbytes = VARBITBYTES(a);
+	while (nbytes > 0)
+	{
+		int			piece = Min(nbytes, BIT_PIECE_BYTES);
+		uint32		piece_both;
+		uint32		piece_either;
+
+		CHECK_FOR_INTERRUPTS();
+		vec_bit_kernels->jaccard_counts(x, y, piece, &piece_both, &piece_either);
+		both += piece_both;
+		either += piece_either;
+		x += piece;
+		y += piece;
+		nbytes -= piece;
+	}
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
+	/* at most VARBITMAXLEN bits, so the totals fit the kernels' counts */
+	PG_RETURN_FLOAT8(vec_bit_jaccard((uint32) both, (uint32) either));
+}
+
+/*
+ * A bit string of the vector's length whose bit i is set when element i is
+ * greater than zero (so 0 and -0 give a clear bit).
+ */
+PG_FUNCTION_INFO_V1(binary_quantize);
+Datum
+binary_quantize(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	int			dim = v->dim;
+	Size		size = VARBITTOTALLEN(dim);
+	VarBit	   *result = (VarBit *) palloc0(size);
+	bits8	   *out = VARBITS(result);
+	int			i;
+
+	SET_VARSIZE(result, size);
+	VARBITLEN(result) = dim;
+	/* bit i is bit 7 - i % 8 of byte i / 8; the padding stays clear */
+	for (i = 0; i < dim; i++)
+	{
+		if (v->x[i] > 0)
+			out[i / BITS_PER_BYTE] |= (bits8) (1 << (BITS_PER_BYTE - 1 - i % BITS_PER_BYTE));
+	}
+	PG_FREE_IF_COPY(v, 0);
+	PG_RETURN_VARBIT_P(result);
+}
