@@ -487,9 +487,9 @@ sparsevec_to_halfvec(PG_FUNCTION_ARGS)
 
 /*
  * One array element as a float4, by the array's element type.  A NaN or an
- * infinity (a double too large for float4 included) comes back as such for
- * CheckElement to refuse; a non-zero double that rounds to zero is an
- * error rather than an element silently lost.
+ * infinity comes back as such for CheckElement to refuse; a double outside
+ * float4 range, or a non-zero one that rounds to zero, is an error (as for
+ * vector) rather than an infinity or an element silently lost.
  */
 static float
 ArrayElementToFloat(Datum d, Oid elemtype)
@@ -505,6 +505,10 @@ ArrayElementToFloat(Datum d, Oid elemtype)
 				double		x = DatumGetFloat8(d);
 				float		f = (float) x;
 
+				if (isinf(f) && !isinf(x))
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("value out of range: overflow")));
 				if (f == 0.0f && x != 0.0)
 					ereport(ERROR,
 							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
