@@ -21,6 +21,9 @@ OBJS = \
 	src/distance_sq8.o \
 	src/distance_bit.o \
 	src/bitvec.o \
+	src/distance_sparse.o \
+	src/sparsevec.o \
+	src/sparsevecparse.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
@@ -44,7 +47,7 @@ OBJS = \
 DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances bit_functions
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
@@ -70,9 +73,10 @@ endif
 # has nothing worth inlining into JIT-compiled expressions.
 override with_llvm = no
 
-FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary
+FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary \
+	test/fuzz/fuzz_sparsevec_text test/fuzz/fuzz_sparsevec_binary
 
-EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch_probe.o test/unit/prefetch_probe.d test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
+EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch_probe.o test/unit/prefetch_probe.d test/tmp_check $(FUZZ_TARGETS) test/fuzz/work test/unit/test_sparse
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -85,14 +89,19 @@ test/unit/test_distance: test/unit/test_distance.c src/distance.c src/distance_h
 test/unit/test_distance_bit: test/unit/test_distance_bit.c src/distance_bit.c src/distance_bit.h
 	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_distance_bit.c src/distance_bit.c
 
+# Standalone unit test of the sparse merge kernels against dense sums.
+test/unit/test_sparse: test/unit/test_sparse.c src/distance_sparse.c src/distance_sparse.h
+	$(CC) -O2 -Wall -Werror -I$(srcdir)/src -o $@ test/unit/test_sparse.c src/distance_sparse.c -lm
+
 # The shape in which gcc deleted prefetches, compiled as the extension is.
 test/unit/prefetch_probe.o: test/unit/prefetch_probe.c src/hnsw_prefetch.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 .PHONY: unittest
-unittest: test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch_probe.o all
+unittest: test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch_probe.o test/unit/test_sparse all
 	test/unit/test_distance
 	test/unit/test_distance_bit
+	test/unit/test_sparse
 	$(srcdir)/test/unit/check_prefetch $(MODULE_big)$(DLSUFFIX) test/unit/prefetch_probe.o
 
 # The header lists written by the last compile (see PG_CPPFLAGS above).
@@ -108,6 +117,13 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 	-Wall -Wextra -Wno-unused-parameter -Werror
 PGCOMMON_LIB = $(or $(wildcard $(pkglibdir)/libpgcommon.a $(libdir)/libpgcommon.a), \
 	$(error libpgcommon.a not found in $(pkglibdir) or $(libdir)))
+
+# The sparsevec targets run sparsevecparse.c (a more specific pattern, so
+# make prefers it to the one below).
+test/fuzz/fuzz_sparsevec_%: test/fuzz/fuzz_sparsevec_%.c test/fuzz/fuzz_common.h \
+		test/fuzz/pg_stubs.c src/sparsevecparse.c src/sparsevecparse.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/src -I$(includedir_server) -o $@ \
+		$< test/fuzz/pg_stubs.c src/sparsevecparse.c $(PGCOMMON_LIB) -lm
 
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h test/fuzz/pg_stubs.c \
 		src/vectorparse.c src/vectorparse.h
