@@ -693,9 +693,10 @@ hnsw_insert_first(HnswInsertState *st, const void *vec, ItemPointer heaptid)
 	if (empty)
 	{
 		Size		size;
-		HnswElementTuple tup = hnsw_form_element(st->info,
-												 hnsw_random_level(st->info),
-												 vec, heaptid, NULL, NULL, &size);
+		int			level = hnsw_random_level(st->info,
+											  hnsw_vector_size(st->info, vec));
+		HnswElementTuple tup = hnsw_form_element(st->info, level, vec, heaptid,
+												 NULL, NULL, &size);
 
 		(void) hnsw_place_element(st, tup, size, metabuf);
 	}
