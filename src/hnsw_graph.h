@@ -117,6 +117,10 @@ typedef struct HnswSearch
 								 * elements not handed out yet */
 	uint64	   *linkbuf;		/* scratch for ops->links */
 	int64		ndistances;		/* statistics: distances computed */
+	bool		fixed_ties;		/* results at equal distances come in one
+								 * fixed order (scans: the same query gets
+								 * the same answer); else in a fresh random
+								 * order each time (graph upkeep) */
 } HnswSearch;
 
 extern HnswSearch *hnsw_search_create(const HnswGraphOps *ops, void *ctx, int m);

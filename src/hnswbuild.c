@@ -286,7 +286,8 @@ switch_to_disk(HnswBuildState *bs)
 				 errhint("Increase maintenance_work_mem to speed up builds.")));
 	hnsw_insert_init(&bs->ins, &bs->info, true);
 	mem_write(bs, bs->ins.graph.pinned);
-	if (!bs->graph.parallel)
+	/* (a sparse build never allocated one) */
+	if (!bs->graph.parallel && bs->graph.base != NULL)
 		pfree(bs->graph.base);
 	bs->graph.base = NULL;
 	bs->on_disk = true;

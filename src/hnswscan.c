@@ -61,6 +61,7 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	hnsw_disk_graph_init(&so->graph, &so->info, true);
 	hnsw_index_info(index, &so->info, NULL);
 	so->search = hnsw_search_create(&hnsw_disk_ops, &so->graph, so->info.m);
+	so->search->fixed_ties = true;
 	scan->opaque = so;
 	hnsw_reuse_watch(scan, so->ctx);
 	return scan;

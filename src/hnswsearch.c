@@ -555,6 +555,9 @@ hnsw_sort_nodes(HnswNode *nodes, int n)
 		sort_nodes_inline(nodes, n, &salt);
 }
 
+/* The salt of a scan's sorts: any constant gives one order of ties */
+#define FIXED_TIES_SALT		0
+
 /*
  * Copies the current results, nearest first, into a palloc'd array.
  * The search state is unchanged.
@@ -568,7 +571,15 @@ hnsw_search_sorted(HnswSearch *s, HnswNode **out)
 
 	for (i = 0; i < n; i++)
 		arr[i] = s->nodes[s->results.items[i].node];
-	hnsw_sort_nodes(arr, n);
+	if (s->fixed_ties)
+	{
+		uint64		salt = FIXED_TIES_SALT;
+
+		if (n > 1)
+			sort_nodes_inline(arr, n, &salt);
+	}
+	else
+		hnsw_sort_nodes(arr, n);
 	*out = arr;
 	return n;
 }
