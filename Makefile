@@ -16,6 +16,8 @@ OBJS = \
 	src/vector.o \
 	src/vectorparse.o \
 	src/vectorfuncs.o \
+	src/halfvec.o \
+	src/halfvecparse.o \
 	src/distance.o \
 	src/distance_half.o \
 	src/distance_sq8.o \
@@ -41,7 +43,7 @@ OBJS = \
 DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts halfvec_input halfvec_functions halfvec_casts halfvec_aggregates hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
