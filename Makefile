@@ -69,7 +69,8 @@ endif
 # has nothing worth inlining into JIT-compiled expressions.
 override with_llvm = no
 
-FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary
+FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary \
+	test/fuzz/fuzz_halfvec_text test/fuzz/fuzz_halfvec_binary
 
 EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/prefetch_probe.o test/unit/prefetch_probe.d test/tmp_check $(FUZZ_TARGETS) test/fuzz/work
 
@@ -92,9 +93,9 @@ unittest: test/unit/test_distance test/unit/prefetch_probe.o all
 # The header lists written by the last compile (see PG_CPPFLAGS above).
 -include $(OBJS:.o=.d)
 
-# libFuzzer targets over the vector parsers in src/vectorparse.c, built with
-# clang (libFuzzer, ASan, UBSan) and PostgreSQL's libpgcommon (the Ryu float
-# formatter vector_out uses).  `make fuzz-build` only builds them; `make fuzz`
+# libFuzzer targets over the vector and halfvec parsers (src/vectorparse.c,
+# src/halfvecparse.c), built with clang (libFuzzer, ASan, UBSan) and
+# PostgreSQL's libpgcommon (the Ryu float formatter vector_out uses).  `make fuzz-build` only builds them; `make fuzz`
 # builds and runs each for FUZZ_SECONDS via test/fuzz/run.
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 30
@@ -103,10 +104,13 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 PGCOMMON_LIB = $(or $(wildcard $(pkglibdir)/libpgcommon.a $(libdir)/libpgcommon.a), \
 	$(error libpgcommon.a not found in $(pkglibdir) or $(libdir)))
 
+# The halfvec parsers round with distance_half.c, which needs distance.c.
+FUZZ_SRCS = src/vectorparse.c src/halfvecparse.c src/distance.c src/distance_half.c
+
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h test/fuzz/pg_stubs.c \
-		src/vectorparse.c src/vectorparse.h
+		$(FUZZ_SRCS) src/vectorparse.h src/halfvecparse.h src/distance.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/src -I$(includedir_server) -o $@ \
-		$< test/fuzz/pg_stubs.c src/vectorparse.c $(PGCOMMON_LIB) -lm
+		$< test/fuzz/pg_stubs.c $(FUZZ_SRCS) $(PGCOMMON_LIB) -lm
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_TARGETS)
