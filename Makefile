@@ -16,6 +16,8 @@ OBJS = \
 	src/vector.o \
 	src/vectorparse.o \
 	src/vectorfuncs.o \
+	src/halfvec.o \
+	src/halfvecparse.o \
 	src/distance.o \
 	src/distance_half.o \
 	src/distance_sq8.o \
@@ -47,7 +49,7 @@ OBJS = \
 DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts halfvec_input halfvec_functions halfvec_casts halfvec_aggregates
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
@@ -75,6 +77,7 @@ override with_llvm = no
 
 FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary \
 	test/fuzz/fuzz_sparsevec_text test/fuzz/fuzz_sparsevec_binary
+	test/fuzz/fuzz_halfvec_text test/fuzz/fuzz_halfvec_binary
 
 EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch_probe.o test/unit/prefetch_probe.d test/tmp_check $(FUZZ_TARGETS) test/fuzz/work test/unit/test_sparse
 
@@ -107,9 +110,9 @@ unittest: test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch
 # The header lists written by the last compile (see PG_CPPFLAGS above).
 -include $(OBJS:.o=.d)
 
-# libFuzzer targets over the vector parsers in src/vectorparse.c, built with
-# clang (libFuzzer, ASan, UBSan) and PostgreSQL's libpgcommon (the Ryu float
-# formatter vector_out uses).  `make fuzz-build` only builds them; `make fuzz`
+# libFuzzer targets over the vector and halfvec parsers (src/vectorparse.c,
+# src/halfvecparse.c), built with clang (libFuzzer, ASan, UBSan) and
+# PostgreSQL's libpgcommon (the Ryu float formatter vector_out uses).  `make fuzz-build` only builds them; `make fuzz`
 # builds and runs each for FUZZ_SECONDS via test/fuzz/run.
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 30
@@ -125,10 +128,13 @@ test/fuzz/fuzz_sparsevec_%: test/fuzz/fuzz_sparsevec_%.c test/fuzz/fuzz_common.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/src -I$(includedir_server) -o $@ \
 		$< test/fuzz/pg_stubs.c src/sparsevecparse.c $(PGCOMMON_LIB) -lm
 
+# The halfvec parsers round with distance_half.c, which needs distance.c.
+FUZZ_SRCS = src/vectorparse.c src/halfvecparse.c src/distance.c src/distance_half.c
+
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h test/fuzz/pg_stubs.c \
-		src/vectorparse.c src/vectorparse.h
+		$(FUZZ_SRCS) src/vectorparse.h src/halfvecparse.h src/distance.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/src -I$(includedir_server) -o $@ \
-		$< test/fuzz/pg_stubs.c src/vectorparse.c $(PGCOMMON_LIB) -lm
+		$< test/fuzz/pg_stubs.c $(FUZZ_SRCS) $(PGCOMMON_LIB) -lm
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_TARGETS)

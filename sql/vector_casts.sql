@@ -4,10 +4,13 @@
 -- NULLs, 2-D or empty arrays, NaN, infinities, values outside float4 range,
 -- too many elements, the wrong number of elements for vector(n).
 
--- The casts and their contexts (a = assignment, i = implicit)
+-- The casts and their contexts (a = assignment, i = implicit); those
+-- between vector and the other vector types are tested with those types
 SELECT castsource::regtype, casttarget::regtype, castcontext
 FROM pg_cast
-WHERE castsource = 'vector'::regtype OR casttarget = 'vector'::regtype
+WHERE (castsource = 'vector'::regtype OR casttarget = 'vector'::regtype)
+	AND castsource::regtype::text NOT IN ('halfvec', 'sparsevec')
+	AND casttarget::regtype::text NOT IN ('halfvec', 'sparsevec')
 ORDER BY castsource::regtype::text, casttarget::regtype::text;
 
 -- Explicit casts from each array type

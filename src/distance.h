@@ -85,6 +85,20 @@ typedef struct VecHalfKernels
 	 */
 	int			(*from_float) (const float *in, VecHalf *out, int n);
 	int			native;			/* converts in hardware: worth using */
+
+	/*
+	 * The same sums over exactly n halves, any n >= 0 (the halfvec type's
+	 * elements, which have no padding); nothing beyond a[n-1] or b[n-1] is
+	 * read.  Each returns the bits its padded kernel returns for the padded
+	 * copies, so it too depends only on the values and is symmetric in a
+	 * and b.  cosine_parts_any sums a*b, a*a and b*b in one pass, each as
+	 * inner_product_any would.
+	 */
+	float		(*l2_squared_any) (const VecHalf *a, const VecHalf *b, int n);
+	float		(*inner_product_any) (const VecHalf *a, const VecHalf *b, int n);
+	float		(*l1_any) (const VecHalf *a, const VecHalf *b, int n);
+	void		(*cosine_parts_any) (const VecHalf *a, const VecHalf *b, int n,
+									 float *ab, float *aa, float *bb);
 } VecHalfKernels;
 
 /* The variant in use; valid after vec_half_kernels_init(). */

@@ -20,6 +20,9 @@
  *	 - from_float rounds to nearest, ties to even, in every variant, so all
  *	   variants make the same copies (the unit test checks this bit for bit).
  *
+ * The halfvec type's SQL distances use the "_any" kernels, the same sums
+ * over unpadded elements (any length; see distance.h).
+ *
  * Plain C with no PostgreSQL headers, like distance.c.
  */
 #include "distance.h"
@@ -178,13 +181,81 @@ l1_half_portable(const VecHalf *a, const VecHalf *b, int n)
 	return sum_lanes(s);
 }
 
+/*
+ * Over unpadded halves: element i goes to sum i % PORTABLE_LANES, as in the
+ * padded kernels above, and the missing padding would only have added +0.
+ */
+static float
+l2_squared_half_any_portable(const VecHalf *a, const VecHalf *b, int n)
+{
+	float		s[PORTABLE_LANES] = {0};
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		float		d = vec_half_to_float(a[i]) - vec_half_to_float(b[i]);
+
+		s[i % PORTABLE_LANES] += d * d;
+	}
+	return sum_lanes(s);
+}
+
+static float
+inner_product_half_any_portable(const VecHalf *a, const VecHalf *b, int n)
+{
+	float		s[PORTABLE_LANES] = {0};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s[i % PORTABLE_LANES] += vec_half_to_float(a[i]) * vec_half_to_float(b[i]);
+	return sum_lanes(s);
+}
+
+static float
+l1_half_any_portable(const VecHalf *a, const VecHalf *b, int n)
+{
+	float		s[PORTABLE_LANES] = {0};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s[i % PORTABLE_LANES] += fabsf(vec_half_to_float(a[i]) - vec_half_to_float(b[i]));
+	return sum_lanes(s);
+}
+
+static void
+cosine_parts_half_any_portable(const VecHalf *a, const VecHalf *b, int n,
+							   float *ab, float *aa, float *bb)
+{
+	float		sab[PORTABLE_LANES] = {0};
+	float		saa[PORTABLE_LANES] = {0};
+	float		sbb[PORTABLE_LANES] = {0};
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		float		x = vec_half_to_float(a[i]);
+		float		y = vec_half_to_float(b[i]);
+
+		sab[i % PORTABLE_LANES] += x * y;
+		saa[i % PORTABLE_LANES] += x * x;
+		sbb[i % PORTABLE_LANES] += y * y;
+	}
+	*ab = sum_lanes(sab);
+	*aa = sum_lanes(saa);
+	*bb = sum_lanes(sbb);
+}
+
 static const VecHalfKernels half_portable = {
 	"portable",
 	l2_squared_half_portable,
 	inner_product_half_portable,
 	l1_half_portable,
 	from_float_portable,
-	0
+	0,
+	l2_squared_half_any_portable,
+	inner_product_half_any_portable,
+	l1_half_any_portable,
+	cosine_parts_half_any_portable
 };
 
 #ifdef VEC_HAVE_X86
@@ -208,6 +279,27 @@ static const VecHalfKernels half_portable = {
 		CONVERT16(src, out + i); \
 	} \
 	return saturate(out, n)
+
+/*
+ * The unpadded kernels run the padded kernels' steps over whole blocks of
+ * 32 halves in place, and over the last partial block (fewer than 32) from
+ * zeroed copies: the same sums as over the padded copies, read no further
+ * than n.
+ */
+#define ANY_BLOCK 32
+
+static inline int
+copy_tail(const VecHalf *a, const VecHalf *b, int from, int n,
+		  VecHalf *ta, VecHalf *tb)
+{
+	if (from >= n)
+		return 0;
+	memset(ta, 0, sizeof(VecHalf) * ANY_BLOCK);
+	memset(tb, 0, sizeof(VecHalf) * ANY_BLOCK);
+	memcpy(ta, a + from, sizeof(VecHalf) * (n - from));
+	memcpy(tb, b + from, sizeof(VecHalf) * (n - from));
+	return 1;
+}
 
 /* ---------------------------------------------------------------------
  * AVX2 + FMA + F16C: 8 lanes, four accumulators (32 halves per step)
@@ -256,6 +348,78 @@ AVX2H_KERNEL(l2_squared_half_avx2, L2_STEP256)
 AVX2H_KERNEL(inner_product_half_avx2, IP_STEP256)
 AVX2H_KERNEL(l1_half_avx2, L1_STEP256)
 
+/* The unpadded form: a and b are the steps' names, moved to the copies */
+#define AVX2H_ANY_KERNEL(NAME, STEP) \
+AVX2H_TARGET static float \
+NAME(const VecHalf *a, const VecHalf *b, int n) \
+{ \
+	__m256		s0 = _mm256_setzero_ps(); \
+	__m256		s1 = _mm256_setzero_ps(); \
+	__m256		s2 = _mm256_setzero_ps(); \
+	__m256		s3 = _mm256_setzero_ps(); \
+	VecHalf		ta[ANY_BLOCK]; \
+	VecHalf		tb[ANY_BLOCK]; \
+	int			i = 0; \
+	for (; i + ANY_BLOCK <= n; i += ANY_BLOCK) \
+	{ \
+		STEP(s0, i); STEP(s1, i + 8); STEP(s2, i + 16); STEP(s3, i + 24); \
+	} \
+	if (copy_tail(a, b, i, n, ta, tb)) \
+	{ \
+		a = ta; \
+		b = tb; \
+		STEP(s0, 0); STEP(s1, 8); STEP(s2, 16); STEP(s3, 24); \
+	} \
+	return hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))); \
+}
+
+AVX2H_ANY_KERNEL(l2_squared_half_any_avx2, L2_STEP256)
+AVX2H_ANY_KERNEL(inner_product_half_any_avx2, IP_STEP256)
+AVX2H_ANY_KERNEL(l1_half_any_avx2, L1_STEP256)
+
+/* Accumulator j of each sum as in inner_product_half_any_avx2 */
+#define COS_STEP256(j, off) \
+	do { \
+		__m256		x_ = LDH256(a + (off)); \
+		__m256		y_ = LDH256(b + (off)); \
+		sab[j] = _mm256_fmadd_ps(x_, y_, sab[j]); \
+		saa[j] = _mm256_fmadd_ps(x_, x_, saa[j]); \
+		sbb[j] = _mm256_fmadd_ps(y_, y_, sbb[j]); \
+	} while (0)
+#define HSUM4_256(s) \
+	hsum256(_mm256_add_ps(_mm256_add_ps((s)[0], (s)[1]), _mm256_add_ps((s)[2], (s)[3])))
+
+AVX2H_TARGET static void
+cosine_parts_half_any_avx2(const VecHalf *a, const VecHalf *b, int n,
+						   float *ab, float *aa, float *bb)
+{
+	__m256		sab[4];
+	__m256		saa[4];
+	__m256		sbb[4];
+	VecHalf		ta[ANY_BLOCK];
+	VecHalf		tb[ANY_BLOCK];
+	int			i = 0;
+	int			j;
+
+	for (j = 0; j < 4; j++)
+		sab[j] = saa[j] = sbb[j] = _mm256_setzero_ps();
+	for (; i + ANY_BLOCK <= n; i += ANY_BLOCK)
+	{
+		COS_STEP256(0, i); COS_STEP256(1, i + 8);
+		COS_STEP256(2, i + 16); COS_STEP256(3, i + 24);
+	}
+	if (copy_tail(a, b, i, n, ta, tb))
+	{
+		a = ta;
+		b = tb;
+		COS_STEP256(0, 0); COS_STEP256(1, 8);
+		COS_STEP256(2, 16); COS_STEP256(3, 24);
+	}
+	*ab = HSUM4_256(sab);
+	*aa = HSUM4_256(saa);
+	*bb = HSUM4_256(sbb);
+}
+
 #define CONVERT16_AVX2(src, dst) \
 	do { \
 		_mm_storeu_si128((__m128i *) (dst), \
@@ -276,7 +440,11 @@ static const VecHalfKernels half_avx2 = {
 	inner_product_half_avx2,
 	l1_half_avx2,
 	from_float_avx2,
-	1
+	1,
+	l2_squared_half_any_avx2,
+	inner_product_half_any_avx2,
+	l1_half_any_avx2,
+	cosine_parts_half_any_avx2
 };
 
 /* ---------------------------------------------------------------------
@@ -319,6 +487,72 @@ AVX512H_KERNEL(l2_squared_half_avx512, L2_STEP512)
 AVX512H_KERNEL(inner_product_half_avx512, IP_STEP512)
 AVX512H_KERNEL(l1_half_avx512, L1_STEP512)
 
+#define AVX512H_ANY_KERNEL(NAME, STEP) \
+AVX512H_TARGET static float \
+NAME(const VecHalf *a, const VecHalf *b, int n) \
+{ \
+	__m512		s0 = _mm512_setzero_ps(); \
+	__m512		s1 = _mm512_setzero_ps(); \
+	VecHalf		ta[ANY_BLOCK]; \
+	VecHalf		tb[ANY_BLOCK]; \
+	int			i = 0; \
+	for (; i + ANY_BLOCK <= n; i += ANY_BLOCK) \
+	{ \
+		STEP(s0, i); STEP(s1, i + 16); \
+	} \
+	if (copy_tail(a, b, i, n, ta, tb)) \
+	{ \
+		a = ta; \
+		b = tb; \
+		STEP(s0, 0); STEP(s1, 16); \
+	} \
+	return hsum512(_mm512_add_ps(s0, s1)); \
+}
+
+AVX512H_ANY_KERNEL(l2_squared_half_any_avx512, L2_STEP512)
+AVX512H_ANY_KERNEL(inner_product_half_any_avx512, IP_STEP512)
+AVX512H_ANY_KERNEL(l1_half_any_avx512, L1_STEP512)
+
+#define COS_STEP512(j, off) \
+	do { \
+		__m512		x_ = LDH512(a + (off)); \
+		__m512		y_ = LDH512(b + (off)); \
+		sab[j] = _mm512_fmadd_ps(x_, y_, sab[j]); \
+		saa[j] = _mm512_fmadd_ps(x_, x_, saa[j]); \
+		sbb[j] = _mm512_fmadd_ps(y_, y_, sbb[j]); \
+	} while (0)
+
+AVX512H_TARGET static void
+cosine_parts_half_any_avx512(const VecHalf *a, const VecHalf *b, int n,
+							 float *ab, float *aa, float *bb)
+{
+	__m512		sab[2];
+	__m512		saa[2];
+	__m512		sbb[2];
+	VecHalf		ta[ANY_BLOCK];
+	VecHalf		tb[ANY_BLOCK];
+	int			i = 0;
+	int			j;
+
+	for (j = 0; j < 2; j++)
+		sab[j] = saa[j] = sbb[j] = _mm512_setzero_ps();
+	for (; i + ANY_BLOCK <= n; i += ANY_BLOCK)
+	{
+		COS_STEP512(0, i);
+		COS_STEP512(1, i + 16);
+	}
+	if (copy_tail(a, b, i, n, ta, tb))
+	{
+		a = ta;
+		b = tb;
+		COS_STEP512(0, 0);
+		COS_STEP512(1, 16);
+	}
+	*ab = hsum512(_mm512_add_ps(sab[0], sab[1]));
+	*aa = hsum512(_mm512_add_ps(saa[0], saa[1]));
+	*bb = hsum512(_mm512_add_ps(sbb[0], sbb[1]));
+}
+
 #define CONVERT16_AVX512(src, dst) \
 	_mm256_storeu_si256((__m256i *) (dst), \
 						_mm512_cvtps_ph(_mm512_loadu_ps(src), _MM_FROUND_TO_NEAREST_INT))
@@ -335,7 +569,11 @@ static const VecHalfKernels half_avx512 = {
 	inner_product_half_avx512,
 	l1_half_avx512,
 	from_float_avx512,
-	1
+	1,
+	l2_squared_half_any_avx512,
+	inner_product_half_any_avx512,
+	l1_half_any_avx512,
+	cosine_parts_half_any_avx512
 };
 
 /* F16C, from CPUID leaf 1 (ECX bit 29); the AVX checks are distance.c's */

@@ -39,4 +39,16 @@ extern void CheckVectorDimCount(int dim);
 /* Euclidean norm, accumulated in double. */
 extern double VectorNorm(const Vector *v);
 
+/*
+ * avg's transition state, a float8[] {count, sum_1, ..., sum_dim}, which
+ * avg(halfvec) shares (vectorfuncs.c).  CheckAggState returns its values
+ * and their count (dim + 1) after checking its shape; WritableAggState
+ * returns the state to add a dim-element vector into (the input itself
+ * inside an aggregate, else a copy; a zeroed one for the initial {0}).
+ */
+struct ArrayType;
+extern float8 *CheckAggState(struct ArrayType *state, int *n);
+extern struct ArrayType *WritableAggState(FunctionCallInfo fcinfo,
+										  struct ArrayType *state, int dim);
+
 #endif							/* VECINDEX_VECTOR_H */

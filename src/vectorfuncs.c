@@ -352,7 +352,7 @@ vector_concat(PG_FUNCTION_ARGS)
  */
 
 /* The state's values after checking it is a 1-D float8[] without NULLs. */
-static float8 *
+float8 *
 CheckAggState(ArrayType *state, int *n)
 {
 	if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) ||
@@ -385,7 +385,7 @@ NewAggState(int dim)
  * transition (it was made by us in the aggregate's context, as float8_accum
  * does), else a copy; a new zeroed state when the input has no dimension.
  */
-static ArrayType *
+ArrayType *
 WritableAggState(FunctionCallInfo fcinfo, ArrayType *state, int dim)
 {
 	int			n;

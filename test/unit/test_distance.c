@@ -402,7 +402,9 @@ check_guarded(const VecKernels *k, const VecKernels *portable,
  * for bit (on edge values and at random) and flags values too large; each
  * kernel, on halves widened exactly, matches a double reference (exactly on
  * small integers), is symmetric and deterministic, and reads nothing past
- * the padded length (copies flush against a guard page).
+ * the padded length (copies flush against a guard page); the unpadded
+ * ("_any") kernels return the padded ones' bits, are symmetric, agree with
+ * the portable ones within rounding and read nothing past n.
  * ---------------------------------------------------------------------
  */
 
@@ -483,6 +485,86 @@ check_half_conversion(const VecHalfKernels *k, const VecHalfKernels *portable,
 	report(1, k->name, "half-random", "from_float", 0, 0, 0, 0);
 }
 
+/*
+ * The unpadded kernels on the first n halves of a and b: the padded
+ * kernels' bits, symmetric, and cosine_parts_any's three sums those of
+ * inner_product_any.
+ */
+static void
+check_half_any(const VecHalfKernels *k, const char *what,
+			   const VecHalf *a, const VecHalf *b, int n)
+{
+	int			np = vec_half_padded(n);
+	float		ip = k->inner_product_any(a, b, n);
+	float		ab,
+				aa,
+				bb;
+	float		ab2,
+				aa2,
+				bb2;
+
+	check_exact(k->name, what, "l2_half_any-padded", n,
+				k->l2_squared_any(a, b, n), k->l2_squared(a, b, np));
+	check_exact(k->name, what, "ip_half_any-padded", n, ip,
+				k->inner_product(a, b, np));
+	check_exact(k->name, what, "l1_half_any-padded", n,
+				k->l1_any(a, b, n), k->l1(a, b, np));
+	check_exact(k->name, what, "l2_half_any-symmetric", n,
+				k->l2_squared_any(b, a, n), k->l2_squared_any(a, b, n));
+	check_exact(k->name, what, "ip_half_any-symmetric", n,
+				k->inner_product_any(b, a, n), ip);
+	check_exact(k->name, what, "l1_half_any-symmetric", n,
+				k->l1_any(b, a, n), k->l1_any(a, b, n));
+	k->cosine_parts_any(a, b, n, &ab, &aa, &bb);
+	k->cosine_parts_any(b, a, n, &ab2, &aa2, &bb2);
+	check_exact(k->name, what, "cos_half_any-ab", n, ab, ip);
+	check_exact(k->name, what, "cos_half_any-aa", n, aa,
+				k->inner_product_any(a, a, n));
+	check_exact(k->name, what, "cos_half_any-bb", n, bb,
+				k->inner_product_any(b, b, n));
+	check_exact(k->name, what, "cos_half_any-symmetric", n,
+				ab2 == ab && aa2 == bb && bb2 == aa, 1);
+}
+
+/*
+ * The unpadded kernels against the portable ones (within rounding: they sum
+ * in another order) on n halves flush against an unreadable page, so that a
+ * kernel reading past n crashes here.
+ */
+static void
+check_half_any_vs_portable(const VecHalfKernels *k,
+						   const VecHalfKernels *portable,
+						   const VecHalf *a, const VecHalf *b, int n,
+						   float *wa, float *wb)
+{
+	Ref			r;
+	float		ab,
+				aa,
+				bb,
+				pab,
+				paa,
+				pbb;
+
+	widen(a, wa, n);
+	widen(b, wb, n);
+	r = reference(wa, wb, n);
+	check_close(k->name, "any", "l2_half_any-portable", n,
+				k->l2_squared_any(a, b, n),
+				portable->l2_squared_any(a, b, n), r.l2_mag);
+	check_close(k->name, "any", "ip_half_any-portable", n,
+				k->inner_product_any(a, b, n),
+				portable->inner_product_any(a, b, n), r.ip_mag);
+	check_close(k->name, "any", "l1_half_any-portable", n,
+				k->l1_any(a, b, n), portable->l1_any(a, b, n), r.l1_mag);
+	k->cosine_parts_any(a, b, n, &ab, &aa, &bb);
+	portable->cosine_parts_any(a, b, n, &pab, &paa, &pbb);
+	check_close(k->name, "any", "cos_half_any-portable-ab", n, ab, pab, r.ab_mag);
+	check_close(k->name, "any", "cos_half_any-portable-aa", n, aa, paa, r.aa);
+	check_close(k->name, "any", "cos_half_any-portable-bb", n, bb, pbb, r.bb);
+	check_close(k->name, "any", "l2_half_any-reference", n,
+				k->l2_squared_any(a, b, n), r.l2, r.l2_mag);
+}
+
 static void
 check_half_kernels(const VecHalfKernels *k, const char *what,
 				   const VecHalf *a, const VecHalf *b, int n, int exact,
@@ -514,6 +596,7 @@ check_half_kernels(const VecHalfKernels *k, const char *what,
 	check_exact(k->name, what, "l1_half-symmetric", n, k->l1(b, a, np), l1);
 	check_exact(k->name, what, "l2_half-deterministic", n, k->l2_squared(a, b, np), l2);
 	check_exact(k->name, what, "l2_half-identical", n, k->l2_squared(a, a, np), 0.0);
+	check_half_any(k, what, a, b, n);
 }
 
 static void
@@ -570,6 +653,18 @@ run_half_tests(const float *ra, const float *rb, const float *ia, const float *i
 
 					k->from_float(ra, end, n);
 					check_half_kernels(k, "end-of-page", end, hb, n, 0, wa, wb);
+					munmap(g.base, g.total);
+				}
+				/* unpadded: exactly n halves before the guard page */
+				if (guarded_alloc(&g, (size_t) np))
+				{
+					VecHalf    *end = (VecHalf *) g.hi_end - n;
+
+					k->from_float(ra, ha, n);
+					memcpy(end, ha, sizeof(VecHalf) * n);
+					k->from_float(rb, hb, n);
+					check_half_any_vs_portable(k, hv[0], end, hb, n, wa, wb);
+					check_half_any_vs_portable(k, hv[0], hb, end, n, wa, wb);
 					munmap(g.base, g.total);
 				}
 			}
