@@ -76,7 +76,7 @@ endif
 override with_llvm = no
 
 FUZZ_TARGETS = test/fuzz/fuzz_vector_text test/fuzz/fuzz_vector_binary \
-	test/fuzz/fuzz_sparsevec_text test/fuzz/fuzz_sparsevec_binary
+	test/fuzz/fuzz_sparsevec_text test/fuzz/fuzz_sparsevec_binary \
 	test/fuzz/fuzz_halfvec_text test/fuzz/fuzz_halfvec_binary
 
 EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch_probe.o test/unit/prefetch_probe.d test/tmp_check $(FUZZ_TARGETS) test/fuzz/work test/unit/test_sparse
@@ -110,10 +110,11 @@ unittest: test/unit/test_distance test/unit/test_distance_bit test/unit/prefetch
 # The header lists written by the last compile (see PG_CPPFLAGS above).
 -include $(OBJS:.o=.d)
 
-# libFuzzer targets over the vector and halfvec parsers (src/vectorparse.c,
-# src/halfvecparse.c), built with clang (libFuzzer, ASan, UBSan) and
-# PostgreSQL's libpgcommon (the Ryu float formatter vector_out uses).  `make fuzz-build` only builds them; `make fuzz`
-# builds and runs each for FUZZ_SECONDS via test/fuzz/run.
+# libFuzzer targets over the vector, halfvec and sparsevec parsers
+# (src/vectorparse.c, src/halfvecparse.c, src/sparsevecparse.c), built with
+# clang (libFuzzer, ASan, UBSan) and PostgreSQL's libpgcommon (the Ryu float
+# formatter the output functions use).  `make fuzz-build` only builds them;
+# `make fuzz` builds and runs each for FUZZ_SECONDS via test/fuzz/run.
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
