@@ -179,7 +179,7 @@ $primary->safe_psql(
 	'postgres', qq{
 	CREATE TABLE wide (id int PRIMARY KEY, embedding vector($dim));
 	INSERT INTO wide SELECT * FROM src;
-	CREATE INDEX ON wide USING hnsw ((embedding::halfvec($dim)) halfvec_l2_ops);
+	CREATE INDEX wide_half_idx ON wide USING hnsw ((embedding::halfvec($dim)) halfvec_l2_ops);
 	ANALYZE wide;
 });
 my $q = $primary->safe_psql('postgres', 'SELECT embedding FROM srcq WHERE id = 1');
@@ -187,7 +187,7 @@ like(
 	$primary->safe_psql(
 		'postgres', qq{EXPLAIN (COSTS OFF) SELECT id FROM wide
 		ORDER BY embedding::halfvec($dim) <-> '$q'::halfvec($dim) LIMIT 5}),
-	qr/Index Scan using wide_expr_idx/,
+	qr/Index Scan using wide_half_idx/,
 	'ORDER BY embedding::halfvec(n) <-> $1::halfvec(n) uses the expression index');
 is( $primary->safe_psql(
 		'postgres', qq{SELECT id FROM wide
