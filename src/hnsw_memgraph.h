@@ -24,12 +24,14 @@
  *	   uint8 pruners[cap] (padded to 4 bytes)
  *	 VecHalf half[hdim] (only when hdim > 0: see below)
  *	 VecSq8 sq8[sqdim] (only when sqdim > 0: see below)
- *	 float vec[dim]
+ *	 vec[vecbytes]: the vector as an index element holds it (hnsw_format.h)
  *	 the same list for each layer l = 1..level
- * The vectors sit at the same offsets in every record, whatever its level,
- * so their addresses are known without reading the header: a search
- * prefetches them, and pruning reads them, without first waiting for the
- * header's line.
+ *	 (sparse vectors only: the vector, of its own size, here instead)
+ * The vectors of fixed size sit at the same offsets in every record,
+ * whatever its level, so their addresses are known without reading the
+ * header: a search prefetches them, and pruning reads them, without first
+ * waiting for the header's line.  A sparse vector's size is its own, so it
+ * follows the record's last list (vec_at_end).
  * half[] is a half-precision copy of vec[] (distance.h: padded with zeros
  * to hdim), which the graph's own distances use while shared->half holds
  * (the "walk" vectors below): half the bytes per distance, so more of a
@@ -108,7 +110,10 @@ typedef struct HnswMemGraph
 	int			m;
 	int			ef_construction;	/* candidates a layer's search keeps */
 	int			dim;
-	Size		vecbytes;		/* of a vector (HnswVectorBytes) */
+	Size		vecbytes;		/* of a vector at the fixed offset
+								 * (HnswVectorBytes); 0 if vec_at_end */
+	bool		vec_at_end;		/* sparse vectors: each after its record's
+								 * last list, of its own size */
 	int			hdim;			/* shared->hdim, read once */
 	HnswDistanceFn distance;	/* over the vectors */
 	HnswDistanceFn half_distance;	/* over half copies */
@@ -233,7 +238,27 @@ mem_pruners(HnswMemGraph *g, HnswMemElement *e, int layer)
 static inline void *
 mem_vector(HnswMemGraph *g, HnswMemElement *e)
 {
+	if (unlikely(g->vec_at_end))
+		return (char *) e + mem_layer_offset(g, e->level + 1);
 	return (char *) e + mem_vector_offset(g);
+}
+
+/* The bytes of a vector to insert (vec: as the index stores it) */
+static inline Size
+mem_vector_bytes(const HnswMemGraph *g, const void *vec)
+{
+	if (g->vec_at_end)
+		return HnswVectorBytes(HNSW_VEC_SPARSE, *(const int32 *) vec);
+	return g->vecbytes;
+}
+
+/* The element count of a record's vector, as an index element's dim */
+static inline int
+mem_vector_count(HnswMemGraph *g, HnswMemElement *e)
+{
+	if (g->vec_at_end)
+		return *(const int32 *) mem_vector(g, e);
+	return g->dim;
 }
 
 static inline VecHalf *
@@ -252,8 +277,11 @@ mem_sq8(HnswMemGraph *g, HnswMemElement *e)
 static inline const void *
 mem_walk_vector(HnswMemGraph *g, HnswMemElement *e)
 {
-	return (char *) e + (g->walk_sq8 ? mem_sq8_offset(g) :
-						 g->walk_half ? mem_half_offset(g) : mem_vector_offset(g));
+	if (g->walk_sq8)
+		return (char *) e + mem_sq8_offset(g);
+	if (g->walk_half)
+		return (char *) e + mem_half_offset(g);
+	return mem_vector(g, e);
 }
 
 /* ... the inserted vector in the same form (query: its float vector), */
@@ -306,11 +334,13 @@ mem_walk_measure(const HnswMemGraph *g, const void *a, const void *b)
 	return g->walk_sq8 ? d * g->sq8_scale2 : d;
 }
 
+/* A record of the given level for a vector of vecbytes (mem_vector_bytes) */
 static inline Size
-mem_record_size(HnswMemGraph *g, int level)
+mem_record_size(HnswMemGraph *g, int level, Size vecbytes)
 {
 	return TYPEALIGN(Max(MEM_RECORD_ALIGN, MAXIMUM_ALIGNOF),
-					 mem_layer_offset(g, level + 1));
+					 mem_layer_offset(g, level + 1) +
+					 (g->vec_at_end ? vecbytes : 0));
 }
 
 /* hnswmemgraph.c */
@@ -323,8 +353,8 @@ extern void hnsw_mem_shared_init(HnswMemShared *sh, int hdim);
 extern void hnsw_mem_init(HnswMemGraph *g, HnswMemShared *shared, int m,
 						  int ef_construction, HnswDistanceFn distance,
 						  HnswDistanceFn half_distance, Size limit);
-extern void hnsw_mem_set_layout(HnswMemGraph *g, int dim, Size vecbytes,
-								int hdim, int sqdim);
+extern void hnsw_mem_set_layout(HnswMemGraph *g, HnswVectorType vectype,
+								int dim, int hdim, int sqdim);
 extern void hnsw_mem_attach(HnswMemGraph *g, HnswMemShared *shared, char *area,
 							Size size, int tranche);
 extern bool hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const void *vec,

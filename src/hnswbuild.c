@@ -64,7 +64,8 @@ static void spill_row(HnswBuildState *bs, const void *vec, ItemPointer tid);
 
 /* Assigns each element its page position, in the given order. */
 static BlockNumber
-mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n)
+mem_assign_tids(HnswMemGraph *g, HnswVectorType vectype, BlockNumber first,
+				const uint32 *order, int64 n)
 {
 	BlockNumber blkno = first;
 	OffsetNumber off = InvalidOffsetNumber;
@@ -74,7 +75,8 @@ mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n
 	for (k = 0; k < n; k++)
 	{
 		HnswMemElement *e = mem_element(g, mem_link_offset(order[k]));
-		Size		need = HnswElementSpace(e->level, g->m, g->vecbytes);
+		Size		need = HnswElementSpace(e->level, g->m,
+											HnswVectorBytes(vectype, mem_vector_count(g, e)));
 
 		if (off == InvalidOffsetNumber || need > room)
 		{
@@ -107,17 +109,19 @@ write_page(Relation index, Page image, BlockNumber expect)
 
 /* Forms the page tuple of a memory element. */
 static HnswElementTuple
-mem_form_tuple(HnswMemGraph *g, HnswMemElement *e, Size *size)
+mem_form_tuple(HnswMemGraph *g, HnswVectorType vectype, HnswMemElement *e,
+			   Size *size)
 {
 	HnswElementTuple tup;
+	Size		vecbytes = HnswVectorBytes(vectype, mem_vector_count(g, e));
 	int			l;
 	int			i;
 
-	*size = HnswElementTupleSize(e->level, g->m, g->vecbytes);
+	*size = HnswElementTupleSize(e->level, g->m, vecbytes);
 	tup = palloc0(*size);
 	tup->type = HNSW_ELEMENT_TUPLE;
 	tup->level = e->level;
-	tup->dim = g->dim;
+	tup->dim = mem_vector_count(g, e);
 	for (i = 0; i < HNSW_HEAPTIDS; i++)
 	{
 		if (i < e->ntids)
@@ -134,7 +138,7 @@ mem_form_tuple(HnswMemGraph *g, HnswMemElement *e, Size *size)
 		for (i = 0; i < n; i++)
 			links[i] = mem_element(g, mem_link_offset(mem_links(g, e, l)[i]))->tid;
 	}
-	memcpy(HnswTupleVector(tup, g->m), mem_vector(g, e), g->vecbytes);
+	memcpy(HnswTupleVector(tup, g->m), mem_vector(g, e), vecbytes);
 	return tup;
 }
 
@@ -233,7 +237,8 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 	elog(DEBUG1, "hnsw build: linked " INT64_FORMAT " elements a search could not reach",
 		 linked);
 	order = hnsw_mem_layout_order(g, &n);
-	nblocks = mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1, order, n);
+	nblocks = mem_assign_tids(g, bs->info.vectype, HNSW_METAPAGE_BLKNO + 1,
+							  order, n);
 	if (lists)
 		hnsw_pinned_reserve(lists, nblocks);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE_PAGES);
@@ -253,7 +258,7 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 			cur = ItemPointerGetBlockNumber(&e->tid);
 			hnsw_init_page(image.data, HNSW_PAGE_ELEMENT);
 		}
-		tup = mem_form_tuple(g, e, &size);
+		tup = mem_form_tuple(g, bs->info.vectype, e, &size);
 		off = PageAddItem(image.data, (Item) tup, size, InvalidOffsetNumber,
 						  false, false);
 		if (off != ItemPointerGetOffsetNumber(&e->tid))
@@ -277,17 +282,14 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 static void
 switch_to_disk(HnswBuildState *bs)
 {
-	/* sparse vectors go to the pages from the first row (build_callback) */
-	if (bs->info.vectype != HNSW_VEC_SPARSE)
-		ereport(NOTICE,
-				(errmsg("hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
-						(double) bs->graph.shared->nelements),
-				 errdetail("The remaining rows are inserted into the index pages, which is slower per row."),
-				 errhint("Increase maintenance_work_mem to speed up builds.")));
+	ereport(NOTICE,
+			(errmsg("hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
+					(double) bs->graph.shared->nelements),
+			 errdetail("The remaining rows are inserted into the index pages, which is slower per row."),
+			 errhint("Increase maintenance_work_mem to speed up builds.")));
 	hnsw_insert_init(&bs->ins, &bs->info, true);
 	mem_write(bs, bs->ins.graph.pinned);
-	/* (a sparse build never allocated one) */
-	if (!bs->graph.parallel && bs->graph.base != NULL)
+	if (!bs->graph.parallel)
 		pfree(bs->graph.base);
 	bs->graph.base = NULL;
 	bs->on_disk = true;
@@ -333,7 +335,7 @@ build_init(HnswBuildState *bs, Relation heap, Relation index)
 				  bs->info.ef_construction, bs->info.distance,
 				  hnsw_distance_fn(bs->info.vectype, bs->info.kind, true),
 				  (Size) maintenance_work_mem * 1024);
-	hnsw_mem_set_layout(&bs->graph, bs->info.dim, bs->info.vecbytes, 0, 0);
+	hnsw_mem_set_layout(&bs->graph, bs->info.vectype, bs->info.dim, 0, 0);
 	bs->search = hnsw_search_create(&hnsw_mem_ops, &bs->graph, bs->info.m);
 	bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -360,7 +362,9 @@ area_rows(HnswBuildState *bs)
 static double
 area_want(HnswBuildState *bs, double rows)
 {
-	return rows * mem_record_size(&bs->graph, 1) * 1.2 + 1024 * 1024;
+	/* (for sparse vectors, as if each were as large as an element allows) */
+	return rows * mem_record_size(&bs->graph, 1, bs->info.vecbytes) * 1.2 +
+		1024 * 1024;
 }
 
 static Size
@@ -396,18 +400,18 @@ choose_copies(HnswBuildState *bs)
 	{
 		rows = area_rows(bs);
 		hdim = vec_half_padded(dim);
-		hnsw_mem_set_layout(g, dim, bs->info.vecbytes, hdim, 0);
+		hnsw_mem_set_layout(g, bs->info.vectype, dim, hdim, 0);
 		if (area_want(bs, rows) > mem)
 			hdim = 0;
 	}
 	if (hdim > 0 && hnsw_build_sq8 && bs->info.kind == HNSW_DIST_L2)
 	{
 		sqdim = vec_sq8_padded(dim);
-		hnsw_mem_set_layout(g, dim, bs->info.vecbytes, hdim, sqdim);
+		hnsw_mem_set_layout(g, bs->info.vectype, dim, hdim, sqdim);
 		if (area_want(bs, rows) > mem)
 			sqdim = 0;
 	}
-	hnsw_mem_set_layout(g, dim, bs->info.vecbytes, hdim, sqdim);
+	hnsw_mem_set_layout(g, bs->info.vectype, dim, hdim, sqdim);
 	/* without the dimensions, the first row decides (build_callback) */
 	if (dim > 0)
 		elog(DEBUG1, "hnsw build: %s half-precision copies, %s 8-bit copies",
@@ -444,19 +448,11 @@ build_callback(Relation index, ItemPointer tid, Datum *values,
 			choose_copies(bs);
 		}
 
-		/*
-		 * The memory graph's records are all of one size, and sparse
-		 * vectors are not: a sparse build inserts into the pages.
-		 */
-		if (!bs->on_disk && bs->info.vectype == HNSW_VEC_SPARSE)
-		{
-			MemoryContextSwitchTo(oldctx);
-			switch_to_disk(bs);
-			MemoryContextSwitchTo(bs->tmpctx);
-		}
 		if (!bs->on_disk &&
 			!hnsw_mem_insert(&bs->graph, bs->search, vec,
-							 hnsw_random_level(&bs->info, bs->info.vecbytes), tid))
+							 hnsw_random_level(&bs->info,
+												hnsw_vector_size(&bs->info, vec)),
+							 tid))
 		{
 			if (bs->graph.parallel)
 				spill_row(bs, vec, tid);
@@ -518,8 +514,7 @@ parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	Size		size;
 	int			nworkers;
 
-	if (bs->info.dim == 0 || !IsNormalProcessingMode() || IsInParallelMode() ||
-		bs->info.vectype == HNSW_VEC_SPARSE)
+	if (bs->info.dim == 0 || !IsNormalProcessingMode() || IsInParallelMode())
 		return false;
 	nworkers = plan_create_index_workers(RelationGetRelid(heap),
 										 RelationGetRelid(index));
@@ -532,7 +527,7 @@ parallel_begin(HnswBuildState *bs, IndexInfo *indexInfo)
 	 */
 	if (bs->graph.sqdim > 0)
 		elog(DEBUG1, "hnsw build: parallel: without 8-bit copies");
-	hnsw_mem_set_layout(&bs->graph, bs->info.dim, bs->info.vecbytes,
+	hnsw_mem_set_layout(&bs->graph, bs->info.vectype, bs->info.dim,
 						bs->graph.hdim, 0);
 	size = area_size(bs);
 	EnterParallelMode();
@@ -676,7 +671,7 @@ spill_row(HnswBuildState *bs, const void *vec, ItemPointer tid)
 		MemoryContextSwitchTo(old);
 	}
 	BufFileWrite(bs->spill, tid, sizeof(ItemPointerData));
-	BufFileWrite(bs->spill, (void *) vec, bs->info.vecbytes);
+	BufFileWrite(bs->spill, (void *) vec, hnsw_vector_size(&bs->info, vec));
 }
 
 /* Inserts the rows every participant set aside into the written index. */
@@ -701,8 +696,16 @@ parallel_replay_spill(HnswBuildState *bs)
 		Assert(bs->on_disk);
 		while (BufFileRead(file, &tid, sizeof(tid)) == sizeof(tid))
 		{
-			if (BufFileRead(file, vec, bs->info.vecbytes) !=
-				bs->info.vecbytes)
+			/* a sparse vector's first field, its count, gives its size */
+			Size		head = bs->info.vectype == HNSW_VEC_SPARSE ?
+				sizeof(int32) : bs->info.vecbytes;
+			Size		rest;
+
+			if (BufFileRead(file, vec, head) != head)
+				elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
+			rest = hnsw_vector_size(&bs->info, vec) - head;
+			if (rest > bs->info.vecbytes - head ||
+				BufFileRead(file, (char *) vec + head, rest) != rest)
 				elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
 			CHECK_FOR_INTERRUPTS();
 			/* what an insert allocates is freed row by row, as in a scan */

@@ -63,20 +63,21 @@ hnsw_mem_init(HnswMemGraph *g, HnswMemShared *shared, int m, int ef_construction
 }
 
 /*
- * Sets the records' layout before the first insert: the dimensions and the
- * bytes of a vector, and the half and 8-bit copies they carry (hdim halves,
- * sqdim codes; 0: none; float vectors only).
+ * Sets the records' layout before the first insert: the vector type and
+ * dimensions, and the half and 8-bit copies they carry (hdim halves, sqdim
+ * codes; 0: none; float vectors only).
  * The build decides the copies (hnswbuild.c); the 8-bit ones start out
  * calibrating.
  */
 void
-hnsw_mem_set_layout(HnswMemGraph *g, int dim, Size vecbytes, int hdim,
-					int sqdim)
+hnsw_mem_set_layout(HnswMemGraph *g, HnswVectorType vectype, int dim,
+					int hdim, int sqdim)
 {
 	Assert(g->shared->nelements == 0);
 	Assert(sqdim == 0 || hdim > 0);
 	g->dim = dim;
-	g->vecbytes = vecbytes;
+	g->vec_at_end = (vectype == HNSW_VEC_SPARSE);
+	g->vecbytes = g->vec_at_end ? 0 : HnswVectorBytes(vectype, dim);
 	g->hdim = hdim;
 	g->sqdim = sqdim;
 	g->sq8_state = sqdim > 0 ? HNSW_SQ8_CALIBRATING : HNSW_SQ8_OFF;
@@ -184,10 +185,10 @@ mem_grow(HnswMemGraph *g, Size need)
 
 /* Appends a zeroed record; returns its offset, or -1 when memory is full. */
 static int64
-mem_alloc(HnswMemGraph *g, int level)
+mem_alloc(HnswMemGraph *g, int level, Size vecbytes)
 {
 	HnswMemShared *sh = g->shared;
-	Size		size = mem_record_size(g, level);
+	Size		size = mem_record_size(g, level, vecbytes);
 	int64		off;
 	HnswMemElement *e;
 
@@ -403,7 +404,8 @@ mem_add_duplicate(HnswMemGraph *g, const HnswNode *nodes, int n,
 		HnswMemElement *e = mem_element(g, nodes[i].key);
 		bool		added = false;
 
-		if (memcmp(mem_vector(g, e), vec, g->vecbytes) != 0)
+		if (mem_vector_count(g, e) != (g->vec_at_end ? *(const int32 *) vec : g->dim) ||
+			memcmp(mem_vector(g, e), vec, mem_vector_bytes(g, vec)) != 0)
 			continue;
 		elem_lock(g, e, LW_EXCLUSIVE);
 		if (e->ntids < HNSW_HEAPTIDS)
@@ -706,13 +708,13 @@ hnsw_mem_insert(HnswMemGraph *g, HnswSearch *search, const void *vec, int level,
 		mem_check_copies(g, vec, &mc);
 	}
 
-	off = mem_alloc(g, level);
+	off = mem_alloc(g, level, mem_vector_bytes(g, vec));
 	if (off < 0)
 		return false;
 	e = mem_element(g, off);
 	e->heaptids[0] = *heaptid;
 	e->ntids = 1;
-	memcpy(mem_vector(g, e), vec, g->vecbytes);
+	memcpy(mem_vector(g, e), vec, mem_vector_bytes(g, vec));
 	if (g->hdim > 0)
 		memcpy(mem_half(g, e), g->qhalf, sizeof(VecHalf) * g->hdim);
 	/* while the codes are in use (a later walk may read this one's) */
