@@ -5,10 +5,10 @@
  *	  turns a vector into a bit string to compare that way.
  *
  * The distances call the popcount kernels of distance_bit.c directly, over
- * the strings' bytes; the hnsw index calls the same kernels, so a distance
- * it computes is the one these functions return.  A bit or varbit value
- * always has its padding bits (those after the last bit in the last byte)
- * clear, which is what the kernels require.
+ * the strings' bytes; an index that calls the same kernels (vec_bit_kernels)
+ * and vec_bit_jaccard() gets the very values these functions return.  A bit
+ * or varbit value always has its padding bits (those after the last bit in
+ * the last byte) clear, which is what the kernels require.
  */
 #include "postgres.h"
 
