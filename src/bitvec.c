@@ -5,10 +5,10 @@
  *	  turns a vector into a bit string to compare that way.
  *
  * The distances call the popcount kernels of distance_bit.c directly, over
- * the strings' bytes; the hnsw index calls the same kernels, so a distance
- * it computes is the one these functions return.  A bit or varbit value
- * always has its padding bits (those after the last bit in the last byte)
- * clear, which is what the kernels require.
+ * the strings' bytes; an index that calls the same kernels (vec_bit_kernels)
+ * and vec_bit_jaccard() gets the very values these functions return.  A bit
+ * or varbit value always has its padding bits (those after the last bit in
+ * the last byte) clear, which is what the kernels require.
  */
 #include "postgres.h"
 
@@ -48,16 +48,42 @@ bit_padding_clear(const VarBit *v)
 #endif
 
 /*
- * The two strings of a distance function, detoasted and checked: same
- * length, padding clear.
+ * The counts of the two strings of a distance function, which must be of
+ * the same length: for hamming, popcount(a XOR b) in *c0; otherwise
+ * popcount(a AND b) in *c0 and popcount(a OR b) in *c1.  Each fits in
+ * uint32, as a string has at most VARBITMAXLEN bits.
  */
 static void
-get_bit_args(FunctionCallInfo fcinfo, VarBit **a, VarBit **b)
+bit_arg_counts(FunctionCallInfo fcinfo, bool hamming, uint32 *c0, uint32 *c1)
 {
-	*a = PG_GETARG_VARBIT_P(0);
-	*b = PG_GETARG_VARBIT_P(1);
-	check_bit_lengths(*a, *b);
-	Assert(bit_padding_clear(*a) && bit_padding_clear(*b));
+	VarBit	   *a = PG_GETARG_VARBIT_P(0);
+	VarBit	   *b = PG_GETARG_VARBIT_P(1);
+	const uint8 *x = VARBITS(a);
+	const uint8 *y = VARBITS(b);
+	int			nbytes = VARBITBYTES(a);
+
+	check_bit_lengths(a, b);
+	Assert(bit_padding_clear(a) && bit_padding_clear(b));
+	*c0 = *c1 = 0;
+	while (nbytes > 0)
+	{
+		int			piece = Min(nbytes, BIT_PIECE_BYTES);
+		uint32		p0;
+		uint32		p1 = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (hamming)
+			p0 = vec_bit_kernels->hamming(x, y, piece);
+		else
+			vec_bit_kernels->jaccard_counts(x, y, piece, &p0, &p1);
+		*c0 += p0;
+		*c1 += p1;
+		x += piece;
+		y += piece;
+		nbytes -= piece;
+	}
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
 }
 
 /*
@@ -67,30 +93,11 @@ PG_FUNCTION_INFO_V1(hamming_distance);
 Datum
 hamming_distance(PG_FUNCTION_ARGS)
 {
-	VarBit	   *a;
-	VarBit	   *b;
-	const uint8 *x;
-	const uint8 *y;
-	int			nbytes;
-	uint64		count = 0;
+	uint32		differ;
+	uint32		unused;
 
-	get_bit_args(fcinfo, &a, &b);
-	x = VARBITS(a);
-	y = VARBITS(b);
-	nbytes = VARBITBYTES(a);
-	while (nbytes > 0)
-	{
-		int			piece = Min(nbytes, BIT_PIECE_BYTES);
-
-		CHECK_FOR_INTERRUPTS();
-		count += vec_bit_kernels->hamming(x, y, piece);
-		x += piece;
-		y += piece;
-		nbytes -= piece;
-	}
-	PG_FREE_IF_COPY(a, 0);
-	PG_FREE_IF_COPY(b, 1);
-	PG_RETURN_FLOAT8((double) count);
+	bit_arg_counts(fcinfo, true, &differ, &unused);
+	PG_RETURN_FLOAT8((double) differ);
 }
 
 /*
@@ -101,36 +108,11 @@ PG_FUNCTION_INFO_V1(jaccard_distance);
 Datum
 jaccard_distance(PG_FUNCTION_ARGS)
 {
-	VarBit	   *a;
-	VarBit	   *b;
-	const uint8 *x;
-	const uint8 *y;
-	int			nbytes;
-	uint64		both = 0;
-	uint64		either = 0;
+	uint32		both;
+	uint32		either;
 
-	get_bit_args(fcinfo, &a, &b);
-	x = VARBITS(a);
-	y = VARBITS(b);
-	nbytes = VARBITBYTES(a);
-	while (nbytes > 0)
-	{
-		int			piece = Min(nbytes, BIT_PIECE_BYTES);
-		uint32		piece_both;
-		uint32		piece_either;
-
-		CHECK_FOR_INTERRUPTS();
-		vec_bit_kernels->jaccard_counts(x, y, piece, &piece_both, &piece_either);
-		both += piece_both;
-		either += piece_either;
-		x += piece;
-		y += piece;
-		nbytes -= piece;
-	}
-	PG_FREE_IF_COPY(a, 0);
-	PG_FREE_IF_COPY(b, 1);
-	/* at most VARBITMAXLEN bits, so the totals fit the kernels' counts */
-	PG_RETURN_FLOAT8(vec_bit_jaccard((uint32) both, (uint32) either));
+	bit_arg_counts(fcinfo, false, &both, &either);
+	PG_RETURN_FLOAT8(vec_bit_jaccard(both, either));
 }
 
 /*

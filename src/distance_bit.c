@@ -7,10 +7,12 @@
  *
  * Every kernel walks the strings in 64-bit words read with memcpy (any
  * alignment), or in vector registers read with unaligned loads, and ends
- * with a partial word of the last nbytes % 8 bytes (AVX2) or a masked load
- * of the last bytes (AVX-512), so nothing past a[nbytes - 1] or
- * b[nbytes - 1] is ever read.  The counts are exact integers, so all
- * variants agree on every input.
+ * with a word holding the last nbytes % 8 bytes and zeros (portable, POPCNT,
+ * AVX2) or a load of the last bytes masked byte by byte (AVX-512), so
+ * nothing past a[nbytes - 1] or b[nbytes - 1] is ever read.  The counts are
+ * exact integers, so all variants agree on every input.  One counting body
+ * per variant serves both kernels (DEFINE_BIT_VARIANT), its choice between
+ * them folded away at compile time.
  *
  * The x86 variants are compiled with function target attributes, so no
  * -march flag is needed and the default build runs on any x86-64.
@@ -89,72 +91,75 @@ popcount64_soft(uint64_t x)
 #define POPCOUNT64(x) popcount64_soft(x)
 #endif
 
-/* popcount(a XOR b) over bytes [from, nbytes), plus count */
-VEC_BIT_INLINE uint32_t
-hamming_words(const uint8_t *a, const uint8_t *b, int from, int nbytes,
-			  uint64_t count)
+/* What a kernel counts: a selector the compiler folds away when inlining. */
+typedef enum
 {
-	int			i = from;
+	COUNT_HAMMING,				/* c[0] = popcount(a XOR b) */
+	COUNT_JACCARD				/* c[0] = popcount(a AND b), c[1] = popcount(a OR b) */
+} CountKind;
 
-	for (; i + WORD_BYTES <= nbytes; i += WORD_BYTES)
-		count += POPCOUNT64(load_word(a + i) ^ load_word(b + i));
-	if (i < nbytes)
-		count += POPCOUNT64(load_tail(a + i, nbytes - i) ^
-							load_tail(b + i, nbytes - i));
-	return (uint32_t) count;
-}
-
-/* popcount(a AND b), popcount(a OR b) over [from, nbytes), plus both, either */
 VEC_BIT_INLINE void
-jaccard_words(const uint8_t *a, const uint8_t *b, int from, int nbytes,
-			  uint64_t both, uint64_t either,
-			  uint32_t *both_out, uint32_t *either_out)
+count_word(uint64_t x, uint64_t y, CountKind kind, uint64_t c[2])
+{
+	if (kind == COUNT_HAMMING)
+		c[0] += POPCOUNT64(x ^ y);
+	else
+	{
+		c[0] += POPCOUNT64(x & y);
+		c[1] += POPCOUNT64(x | y);
+	}
+}
+
+/* Adds the counts of bytes [from, nbytes) to c. */
+VEC_BIT_INLINE void
+count_words(const uint8_t *a, const uint8_t *b, int from, int nbytes,
+			CountKind kind, uint64_t c[2])
 {
 	int			i = from;
 
 	for (; i + WORD_BYTES <= nbytes; i += WORD_BYTES)
-	{
-		uint64_t	x = load_word(a + i);
-		uint64_t	y = load_word(b + i);
-
-		both += POPCOUNT64(x & y);
-		either += POPCOUNT64(x | y);
-	}
+		count_word(load_word(a + i), load_word(b + i), kind, c);
 	if (i < nbytes)
-	{
-		uint64_t	x = load_tail(a + i, nbytes - i);
-		uint64_t	y = load_tail(b + i, nbytes - i);
-
-		both += POPCOUNT64(x & y);
-		either += POPCOUNT64(x | y);
-	}
-	*both_out = (uint32_t) both;
-	*either_out = (uint32_t) either;
+		count_word(load_tail(a + i, nbytes - i), load_tail(b + i, nbytes - i),
+				   kind, c);
 }
+
+/*
+ * The two kernels of a variant, from its counting body
+ * BODY(a, b, nbytes, kind, c), which adds its counts to c.
+ */
+#define DEFINE_BIT_VARIANT(NAME, TARGET, BODY) \
+TARGET static uint32_t \
+hamming_##NAME(const uint8_t *a, const uint8_t *b, int nbytes) \
+{ \
+	uint64_t	c[2] = {0, 0}; \
+\
+	BODY(a, b, nbytes, COUNT_HAMMING, c); \
+	return (uint32_t) c[0]; \
+} \
+TARGET static void \
+jaccard_counts_##NAME(const uint8_t *a, const uint8_t *b, int nbytes, \
+					  uint32_t *both, uint32_t *either) \
+{ \
+	uint64_t	c[2] = {0, 0}; \
+\
+	BODY(a, b, nbytes, COUNT_JACCARD, c); \
+	*both = (uint32_t) c[0]; \
+	*either = (uint32_t) c[1]; \
+} \
+static const VecBitKernels bit_kernels_##NAME = { \
+	#NAME, hamming_##NAME, jaccard_counts_##NAME \
+}
+
+#define COUNT_ALL_WORDS(a, b, nbytes, kind, c) count_words(a, b, 0, nbytes, kind, c)
 
 /* ---------------------------------------------------------------------
  * Portable variant
  * ---------------------------------------------------------------------
  */
 
-static uint32_t
-hamming_portable(const uint8_t *a, const uint8_t *b, int nbytes)
-{
-	return hamming_words(a, b, 0, nbytes, 0);
-}
-
-static void
-jaccard_counts_portable(const uint8_t *a, const uint8_t *b, int nbytes,
-						uint32_t *both, uint32_t *either)
-{
-	jaccard_words(a, b, 0, nbytes, 0, 0, both, either);
-}
-
-static const VecBitKernels bit_kernels_portable = {
-	"portable",
-	hamming_portable,
-	jaccard_counts_portable
-};
+#define NO_TARGET
+DEFINE_BIT_VARIANT(portable, NO_TARGET, COUNT_ALL_WORDS);
 
 #ifdef VEC_BIT_HAVE_X86
 
@@ -165,24 +170,7 @@ static const VecBitKernels bit_kernels_portable = {
 
 #define POPCNT_TARGET __attribute__((target("popcnt")))
 
-POPCNT_TARGET static uint32_t
-hamming_popcnt(const uint8_t *a, const uint8_t *b, int nbytes)
-{
-	return hamming_words(a, b, 0, nbytes, 0);
-}
-
-POPCNT_TARGET static void
-jaccard_counts_popcnt(const uint8_t *a, const uint8_t *b, int nbytes,
-					  uint32_t *both, uint32_t *either)
-{
-	jaccard_words(a, b, 0, nbytes, 0, 0, both, either);
-}
-
-static const VecBitKernels bit_kernels_popcnt = {
-	"popcnt",
-	hamming_popcnt,
-	jaccard_counts_popcnt
-};
+DEFINE_BIT_VARIANT(popcnt, POPCNT_TARGET, COUNT_ALL_WORDS);
 
 /* ---------------------------------------------------------------------
  * AVX2 variant: 32 bytes at a time, each nibble's popcount looked up with
@@ -196,9 +184,9 @@ static const VecBitKernels bit_kernels_popcnt = {
 /* shorter strings are faster with POPCNT alone (see the file header) */
 #define AVX2_MIN_BYTES 64
 
-/* per byte of v, its number of set bits (0..8) */
+/* the popcount of each 64-bit lane of v */
 AVX2_BIT_TARGET static inline __m256i
-popcount_bytes256(__m256i v)
+popcount_lanes256(__m256i v)
 {
 	const __m256i nibble_counts = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3,
 												   1, 2, 2, 3, 2, 3, 3, 4,
@@ -207,9 +195,10 @@ popcount_bytes256(__m256i v)
 	const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
 	__m256i		lo = _mm256_and_si256(v, low_nibbles);
 	__m256i		hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_nibbles);
+	__m256i		bytes = _mm256_add_epi8(_mm256_shuffle_epi8(nibble_counts, lo),
+										_mm256_shuffle_epi8(nibble_counts, hi));
 
-	return _mm256_add_epi8(_mm256_shuffle_epi8(nibble_counts, lo),
-						   _mm256_shuffle_epi8(nibble_counts, hi));
+	return _mm256_sad_epu8(bytes, _mm256_setzero_si256());
 }
 
 /* the sum of the four 64-bit lanes */
@@ -222,56 +211,36 @@ sum_lanes256(__m256i v)
 	return (uint64_t) _mm_cvtsi128_si64(x) + (uint64_t) _mm_extract_epi64(x, 1);
 }
 
-AVX2_BIT_TARGET static uint32_t
-hamming_avx2(const uint8_t *a, const uint8_t *b, int nbytes)
+AVX2_BIT_TARGET VEC_BIT_INLINE void
+count_avx2(const uint8_t *a, const uint8_t *b, int nbytes, CountKind kind,
+		   uint64_t c[2])
 {
-	const __m256i zero = _mm256_setzero_si256();
-	__m256i		acc = zero;
+	__m256i		acc0 = _mm256_setzero_si256();
+	__m256i		acc1 = _mm256_setzero_si256();
 	int			i = 0;
 
-	if (nbytes < AVX2_MIN_BYTES)
-		return hamming_words(a, b, 0, nbytes, 0);
-	for (; i + AVX2_BYTES <= nbytes; i += AVX2_BYTES)
+	if (nbytes >= AVX2_MIN_BYTES)
 	{
-		__m256i		x = _mm256_loadu_si256((const __m256i *) (a + i));
-		__m256i		y = _mm256_loadu_si256((const __m256i *) (b + i));
+		for (; i + AVX2_BYTES <= nbytes; i += AVX2_BYTES)
+		{
+			__m256i		x = _mm256_loadu_si256((const __m256i *) (a + i));
+			__m256i		y = _mm256_loadu_si256((const __m256i *) (b + i));
 
-		acc = _mm256_add_epi64(acc, _mm256_sad_epu8(popcount_bytes256(_mm256_xor_si256(x, y)), zero));
+			if (kind == COUNT_HAMMING)
+				acc0 = _mm256_add_epi64(acc0, popcount_lanes256(_mm256_xor_si256(x, y)));
+			else
+			{
+				acc0 = _mm256_add_epi64(acc0, popcount_lanes256(_mm256_and_si256(x, y)));
+				acc1 = _mm256_add_epi64(acc1, popcount_lanes256(_mm256_or_si256(x, y)));
+			}
+		}
+		c[0] += sum_lanes256(acc0);
+		c[1] += sum_lanes256(acc1);
 	}
-	return hamming_words(a, b, i, nbytes, sum_lanes256(acc));
+	count_words(a, b, i, nbytes, kind, c);
 }
 
-AVX2_BIT_TARGET static void
-jaccard_counts_avx2(const uint8_t *a, const uint8_t *b, int nbytes,
-					uint32_t *both, uint32_t *either)
-{
-	const __m256i zero = _mm256_setzero_si256();
-	__m256i		acc_and = zero;
-	__m256i		acc_or = zero;
-	int			i = 0;
-
-	if (nbytes < AVX2_MIN_BYTES)
-	{
-		jaccard_words(a, b, 0, nbytes, 0, 0, both, either);
-		return;
-	}
-	for (; i + AVX2_BYTES <= nbytes; i += AVX2_BYTES)
-	{
-		__m256i		x = _mm256_loadu_si256((const __m256i *) (a + i));
-		__m256i		y = _mm256_loadu_si256((const __m256i *) (b + i));
-
-		acc_and = _mm256_add_epi64(acc_and, _mm256_sad_epu8(popcount_bytes256(_mm256_and_si256(x, y)), zero));
-		acc_or = _mm256_add_epi64(acc_or, _mm256_sad_epu8(popcount_bytes256(_mm256_or_si256(x, y)), zero));
-	}
-	jaccard_words(a, b, i, nbytes, sum_lanes256(acc_and), sum_lanes256(acc_or),
-				  both, either);
-}
-
-static const VecBitKernels bit_kernels_avx2 = {
-	"avx2",
-	hamming_avx2,
-	jaccard_counts_avx2
-};
+DEFINE_BIT_VARIANT(avx2, AVX2_BIT_TARGET, count_avx2);
 
 /* ---------------------------------------------------------------------
  * AVX-512 variant: VPOPCNTQ on 64 bytes at a time; the last nbytes % 64
@@ -283,71 +252,42 @@ static const VecBitKernels bit_kernels_avx2 = {
 #define AVX512_BIT_TARGET __attribute__((target("avx512f,avx512bw,avx512vpopcntdq")))
 #define AVX512_BYTES 64
 
-/* the mask of the first len (< 64) bytes */
-AVX512_BIT_TARGET static inline __mmask64
-first_bytes_mask(int len)
+AVX512_BIT_TARGET VEC_BIT_INLINE void
+count_chunk512(__m512i x, __m512i y, CountKind kind, __m512i acc[2])
 {
-	return (__mmask64) ((UINT64_C(1) << len) - 1);
+	if (kind == COUNT_HAMMING)
+		acc[0] = _mm512_add_epi64(acc[0], _mm512_popcnt_epi64(_mm512_xor_si512(x, y)));
+	else
+	{
+		acc[0] = _mm512_add_epi64(acc[0], _mm512_popcnt_epi64(_mm512_and_si512(x, y)));
+		acc[1] = _mm512_add_epi64(acc[1], _mm512_popcnt_epi64(_mm512_or_si512(x, y)));
+	}
 }
 
-AVX512_BIT_TARGET static uint32_t
-hamming_avx512(const uint8_t *a, const uint8_t *b, int nbytes)
+AVX512_BIT_TARGET VEC_BIT_INLINE void
+count_avx512(const uint8_t *a, const uint8_t *b, int nbytes, CountKind kind,
+			 uint64_t c[2])
 {
-	__m512i		acc = _mm512_setzero_si512();
+	__m512i		acc[2];
 	int			i = 0;
 
+	acc[0] = acc[1] = _mm512_setzero_si512();
 	for (; i + AVX512_BYTES <= nbytes; i += AVX512_BYTES)
-	{
-		__m512i		x = _mm512_loadu_si512((const void *) (a + i));
-		__m512i		y = _mm512_loadu_si512((const void *) (b + i));
-
-		acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(x, y)));
-	}
+		count_chunk512(_mm512_loadu_si512((const void *) (a + i)),
+					   _mm512_loadu_si512((const void *) (b + i)), kind, acc);
 	if (i < nbytes)
 	{
-		__mmask64	m = first_bytes_mask(nbytes - i);
-		__m512i		x = _mm512_maskz_loadu_epi8(m, (const void *) (a + i));
-		__m512i		y = _mm512_maskz_loadu_epi8(m, (const void *) (b + i));
+		/* the first nbytes - i (< 64) bytes */
+		__mmask64	m = (__mmask64) ((UINT64_C(1) << (nbytes - i)) - 1);
 
-		acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(x, y)));
+		count_chunk512(_mm512_maskz_loadu_epi8(m, (const void *) (a + i)),
+					   _mm512_maskz_loadu_epi8(m, (const void *) (b + i)), kind, acc);
 	}
-	return (uint32_t) _mm512_reduce_add_epi64(acc);
+	c[0] += (uint64_t) _mm512_reduce_add_epi64(acc[0]);
+	c[1] += (uint64_t) _mm512_reduce_add_epi64(acc[1]);
 }
 
-AVX512_BIT_TARGET static void
-jaccard_counts_avx512(const uint8_t *a, const uint8_t *b, int nbytes,
-					  uint32_t *both, uint32_t *either)
-{
-	__m512i		acc_and = _mm512_setzero_si512();
-	__m512i		acc_or = _mm512_setzero_si512();
-	int			i = 0;
-
-	for (; i + AVX512_BYTES <= nbytes; i += AVX512_BYTES)
-	{
-		__m512i		x = _mm512_loadu_si512((const void *) (a + i));
-		__m512i		y = _mm512_loadu_si512((const void *) (b + i));
-
-		acc_and = _mm512_add_epi64(acc_and, _mm512_popcnt_epi64(_mm512_and_si512(x, y)));
-		acc_or = _mm512_add_epi64(acc_or, _mm512_popcnt_epi64(_mm512_or_si512(x, y)));
-	}
-	if (i < nbytes)
-	{
-		__mmask64	m = first_bytes_mask(nbytes - i);
-		__m512i		x = _mm512_maskz_loadu_epi8(m, (const void *) (a + i));
-		__m512i		y = _mm512_maskz_loadu_epi8(m, (const void *) (b + i));
-
-		acc_and = _mm512_add_epi64(acc_and, _mm512_popcnt_epi64(_mm512_and_si512(x, y)));
-		acc_or = _mm512_add_epi64(acc_or, _mm512_popcnt_epi64(_mm512_or_si512(x, y)));
-	}
-	*both = (uint32_t) _mm512_reduce_add_epi64(acc_and);
-	*either = (uint32_t) _mm512_reduce_add_epi64(acc_or);
-}
-
-static const VecBitKernels bit_kernels_avx512 = {
-	"avx512",
-	hamming_avx512,
-	jaccard_counts_avx512
-};
+DEFINE_BIT_VARIANT(avx512, AVX512_BIT_TARGET, count_avx512);
 
 static int
 cpu_has_popcnt(void)

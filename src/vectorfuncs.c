@@ -151,8 +151,9 @@ l1_distance(PG_FUNCTION_ARGS)
  * exact in double, and when b is a by a power of two (or a itself) the
  * kernel's sums make aa * bb the exact square of ab, whose square root is
  * exact.  Vectors pointing the same way then give exactly 0 rather than a
- * rounding error of 1e-16.  The product cannot overflow or underflow: each
- * sum is a nonzero float here, or a double path sum of floats squared.
+ * rounding error of 1e-16.  aa * bb neither overflows nor underflows in
+ * double: each factor, if not 0, lies between the square of the smallest
+ * float (1e-90) and 16000 times the square of the largest (2e81).
  */
 PG_FUNCTION_INFO_V1(cosine_distance);
 Datum
