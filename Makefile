@@ -113,6 +113,7 @@ PGCOMMON_LIB = $(or $(wildcard $(pkglibdir)/libpgcommon.a $(libdir)/libpgcommon.
 # The sparsevec targets run sparsevecparse.c (a more specific pattern, so
 # make prefers it to the one below).
 test/fuzz/fuzz_sparsevec_%: test/fuzz/fuzz_sparsevec_%.c test/fuzz/fuzz_common.h \
+		test/fuzz/fuzz_sparse_common.h \
 		test/fuzz/pg_stubs.c src/sparsevecparse.c src/sparsevecparse.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/src -I$(includedir_server) -o $@ \
 		$< test/fuzz/pg_stubs.c src/sparsevecparse.c $(PGCOMMON_LIB) -lm
