@@ -49,7 +49,7 @@ OBJS = \
 DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts halfvec_input halfvec_functions halfvec_casts halfvec_aggregates
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts halfvec_input halfvec_functions halfvec_casts halfvec_aggregates sparsevec_halfvec
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
@@ -125,6 +125,7 @@ PGCOMMON_LIB = $(or $(wildcard $(pkglibdir)/libpgcommon.a $(libdir)/libpgcommon.
 # The sparsevec targets run sparsevecparse.c (a more specific pattern, so
 # make prefers it to the one below).
 test/fuzz/fuzz_sparsevec_%: test/fuzz/fuzz_sparsevec_%.c test/fuzz/fuzz_common.h \
+		test/fuzz/fuzz_sparse_common.h \
 		test/fuzz/pg_stubs.c src/sparsevecparse.c src/sparsevecparse.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/src -I$(includedir_server) -o $@ \
 		$< test/fuzz/pg_stubs.c src/sparsevecparse.c $(PGCOMMON_LIB) -lm

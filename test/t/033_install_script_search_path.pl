@@ -219,8 +219,8 @@ is( $node->safe_psql(
 	WHERE p.pronamespace = 'ext'::regnamespace
 	  AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
 	  AND t.typnamespace <> 'pg_catalog'::regnamespace}),
-	'ext.vector',
-	"the functions' argument and result types are pg_catalog's, or ext.vector");
+	'ext.halfvec, ext.sparsevec, ext.vector',
+	"the functions' argument and result types are pg_catalog's, or the extension's types");
 
 my ($ret, $out, $err) = $node->psql('postgres', 'CREATE EXTENSION vecindex SCHEMA ext2');
 isnt($ret, 0, 'CREATE EXTENSION fails when the target schema has a type named vector');
