@@ -32,7 +32,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
-#include "utils/lsyscache.h"
 #include "utils/varbit.h"
 #include "vector.h"
 
@@ -45,18 +44,10 @@ StaticAssertDecl(HALFVEC_PARSE_MAX_DIM == HALFVEC_MAX_DIM,
  */
 
 /* ERRORs unless dim is within 1..HALFVEC_MAX_DIM. */
-static void
+static inline void
 CheckHalfvecDimCount(int dim)
 {
-	if (dim < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("halfvec must have at least 1 dimension")));
-	if (dim > HALFVEC_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("halfvec cannot have more than %d dimensions",
-						HALFVEC_MAX_DIM)));
+	CheckDimCountOf(dim, "halfvec", HALFVEC_MAX_DIM);
 }
 
 /* A zero-filled halfvec of the given dimension (palloc). */
@@ -82,30 +73,6 @@ CheckHalfvecDims(const HalfVector *a, const HalfVector *b)
 						a->dim, b->dim)));
 }
 
-/* ERRORs unless the vector fits the column's typmod (-1: any). */
-static void
-CheckTypmod(int dim, int32 typmod)
-{
-	if (typmod != -1 && dim != typmod)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", typmod, dim)));
-}
-
-/* ERRORs for a NaN or an infinity (VECTOR_PARSE_NAN or _INF). */
-static void
-ReportNonFinite(VectorParseStatus st)
-{
-	if (st == VECTOR_PARSE_NAN)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("NaN not allowed in halfvec")));
-	if (st == VECTOR_PARSE_INF)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("infinite value not allowed in halfvec")));
-}
-
 /*
  * A float4 as a halfvec element: finite and, rounded to half, within
  * +-65504; the error names the value as float4 text would.
@@ -115,10 +82,8 @@ FloatToElement(float f)
 {
 	VecHalf		h;
 
-	if (isnan(f))
-		ReportNonFinite(VECTOR_PARSE_NAN);
-	if (isinf(f))
-		ReportNonFinite(VECTOR_PARSE_INF);
+	if (isnan(f) || isinf(f))
+		ReportNonFiniteElement(isnan(f), "halfvec");
 	h = vec_float_to_half(f);
 	if (HalfvecCheckElement(h) != VECTOR_PARSE_OK)
 	{
@@ -151,60 +116,14 @@ ArithResult(float f)
  * ---------------------------------------------------------------------
  */
 
-/*
- * Raises the ERROR for a failed HalfvecParse*; str is the text input (for
- * the syntax message), NULL for binary input.
- */
+/* Raises the ERROR for a failed HalfvecParse* (str NULL: binary input). */
 static void ReportParseError(const VectorParseError *err, const char *str)
 			pg_attribute_noreturn();
 
 static void
 ReportParseError(const VectorParseError *err, const char *str)
 {
-	switch (err->status)
-	{
-		case VECTOR_PARSE_OK:
-			break;
-		case VECTOR_PARSE_SYNTAX:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type halfvec: \"%s\"", str),
-					 err->detail ? errdetail_internal("%s", err->detail) : 0));
-			break;
-		case VECTOR_PARSE_NO_DIMS:
-		case VECTOR_PARSE_TOO_MANY_DIMS:
-			CheckHalfvecDimCount(err->dim);
-			break;
-		case VECTOR_PARSE_OUT_OF_RANGE:
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("\"%.*s\" is out of range for type halfvec",
-							err->token_len, err->token)));
-			break;
-		case VECTOR_PARSE_NAN:
-		case VECTOR_PARSE_INF:
-			ReportNonFinite(err->status);
-			break;
-		case VECTOR_PARSE_BIN_SHORT_HEADER:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid binary halfvec: truncated header")));
-			break;
-		case VECTOR_PARSE_BIN_RESERVED:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("expected unused to be 0, not %d", err->value)));
-			break;
-		case VECTOR_PARSE_BIN_SHORT_DATA:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid binary halfvec: %d dimensions need %d bytes, %d left",
-							err->dim, (int) (err->dim * sizeof(VecHalf)),
-							err->avail)));
-			break;
-	}
-	elog(ERROR, "halfvec parser failed with unexpected status %d",
-		 (int) err->status);
+	ReportVectorParseError(err, str, "halfvec", HALFVEC_MAX_DIM, sizeof(VecHalf));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_in);
@@ -224,7 +143,7 @@ halfvec_in(PG_FUNCTION_ARGS)
 	if (dim < 0)
 		ReportParseError(&err, str);
 
-	CheckTypmod(dim, typmod);
+	CheckVectorTypmod(dim, typmod);
 	v = InitHalfVector(dim);
 	memcpy(v->x, x, sizeof(VecHalf) * dim);
 	pfree(scratch);
@@ -262,25 +181,8 @@ PG_FUNCTION_INFO_V1(halfvec_typmod_in);
 Datum
 halfvec_typmod_in(PG_FUNCTION_ARGS)
 {
-	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
-	int32	   *tl;
-	int			n;
-
-	tl = ArrayGetIntegerTypmods(ta, &n);
-	if (n != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid type modifier")));
-	if (*tl < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type halfvec must be at least 1")));
-	if (*tl > HALFVEC_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type halfvec cannot exceed %d",
-						HALFVEC_MAX_DIM)));
-	PG_RETURN_INT32(*tl);
+	PG_RETURN_INT32(VectorTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "halfvec",
+								   HALFVEC_MAX_DIM));
 }
 
 /* The length-coercion cast halfvec(n) -> halfvec(m), used on assignment too. */
@@ -290,7 +192,7 @@ halfvec(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 
-	CheckTypmod(v->dim, PG_GETARG_INT32(1));
+	CheckVectorTypmod(v->dim, PG_GETARG_INT32(1));
 	PG_RETURN_HALFVEC_P(v);
 }
 
@@ -313,7 +215,7 @@ halfvec_recv(PG_FUNCTION_ARGS)
 	dim = HalfvecParseBinaryHeader(data, buf->len - buf->cursor, &err);
 	if (dim < 0)
 		ReportParseError(&err, NULL);
-	CheckTypmod(dim, typmod);
+	CheckVectorTypmod(dim, typmod);
 
 	v = InitHalfVector(dim);
 	if (!HalfvecParseBinaryElements(data, dim, v->x, &err))
@@ -352,7 +254,7 @@ halfvec_to_vector(PG_FUNCTION_ARGS)
 	Vector	   *r;
 	int			i;
 
-	CheckTypmod(v->dim, PG_GETARG_INT32(1));
+	CheckVectorTypmod(v->dim, PG_GETARG_INT32(1));
 	r = InitVector(v->dim);
 	for (i = 0; i < v->dim; i++)
 		r->x[i] = vec_half_to_float(v->x[i]);
@@ -368,7 +270,7 @@ vector_to_halfvec(PG_FUNCTION_ARGS)
 	HalfVector *r;
 	int			i;
 
-	CheckTypmod(v->dim, PG_GETARG_INT32(1));
+	CheckVectorTypmod(v->dim, PG_GETARG_INT32(1));
 	r = InitHalfVector(v->dim);
 	for (i = 0; i < v->dim; i++)
 		r->x[i] = FloatToElement(v->x[i]);
@@ -408,37 +310,17 @@ Datum
 array_to_halfvec(PG_FUNCTION_ARGS)
 {
 	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
-	int32		typmod = PG_GETARG_INT32(1);
 	Oid			elemtype = ARR_ELEMTYPE(array);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	Datum	   *elems;
-	bool	   *nulls;
 	int			n;
+	Datum	   *elems = VectorArrayElements(array, PG_GETARG_INT32(1),
+											"halfvec", HALFVEC_MAX_DIM, &n);
 	int			i;
 	HalfVector *v;
-
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("array must be 1-D")));
-	if (ARR_HASNULL(array) && array_contains_nulls(array))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("array must not contain nulls")));
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
-					  &elems, &nulls, &n);
-	CheckHalfvecDimCount(n);
-	CheckTypmod(n, typmod);
 
 	v = InitHalfVector(n);
 	for (i = 0; i < n; i++)
 		v->x[i] = FloatToElement(ArrayElementToFloat(elems[i], elemtype));
 	pfree(elems);
-	pfree(nulls);
 	PG_RETURN_HALFVEC_P(v);
 }
 

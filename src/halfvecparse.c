@@ -103,37 +103,7 @@ read_be16(const char *data)
 int
 HalfvecParseBinaryHeader(const char *data, int len, VectorParseError *err)
 {
-	int			dim;
-	int			reserved;
-
-	set_error(err, VECTOR_PARSE_OK);
-	if (len < VECTOR_BINARY_HEADER_SIZE)
-	{
-		set_error(err, VECTOR_PARSE_BIN_SHORT_HEADER);
-		return -1;
-	}
-	dim = (int16_t) read_be16(data);
-	reserved = (int16_t) read_be16(data + 2);
-	if (dim < 1 || dim > HALFVEC_PARSE_MAX_DIM)
-	{
-		set_error(err, dim < 1 ? VECTOR_PARSE_NO_DIMS : VECTOR_PARSE_TOO_MANY_DIMS);
-		err->dim = dim;
-		return -1;
-	}
-	if (reserved != 0)
-	{
-		set_error(err, VECTOR_PARSE_BIN_RESERVED);
-		err->value = reserved;
-		return -1;
-	}
-	if ((size_t) (len - VECTOR_BINARY_HEADER_SIZE) < sizeof(VecHalf) * (size_t) dim)
-	{
-		set_error(err, VECTOR_PARSE_BIN_SHORT_DATA);
-		err->dim = dim;
-		err->avail = len - VECTOR_BINARY_HEADER_SIZE;
-		return -1;
-	}
-	return dim;
+	return VectorParseBinaryHeaderSized(data, len, sizeof(VecHalf), err);
 }
 
 bool

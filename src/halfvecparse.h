@@ -30,8 +30,8 @@ extern int	HalfvecParseText(const char *str, float *scratch, VecHalf *x,
  * halves' bit patterns, all big-endian.
  *
  * HalfvecParseBinaryHeader reads the header from the len bytes at data and
- * returns dim (1..HALFVEC_PARSE_MAX_DIM; checked first, as pgvector does),
- * having checked the reserved field and that len holds dim elements; or -1
+ * returns dim (1..HALFVEC_PARSE_MAX_DIM), having checked the reserved field
+ * and that len holds dim elements, as VectorParseBinaryHeader does; or -1
  * with *err filled in.  HalfvecParseBinaryElements then decodes the
  * elements into x; false (with *err: VECTOR_PARSE_NAN or _INF) if one is
  * not finite.  The vector is the first HALFVEC_BINARY_SIZE(dim) bytes.

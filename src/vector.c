@@ -51,15 +51,21 @@ InitVector(int dim)
 void
 CheckVectorDimCount(int dim)
 {
+	CheckDimCountOf(dim, "vector", VECTOR_MAX_DIM);
+}
+
+void
+CheckDimCountOf(int dim, const char *typname, int max_dim)
+{
 	if (dim < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector must have at least 1 dimension")));
-	if (dim > VECTOR_MAX_DIM)
+				 errmsg("%s must have at least 1 dimension", typname)));
+	if (dim > max_dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("vector cannot have more than %d dimensions",
-						VECTOR_MAX_DIM)));
+				 errmsg("%s cannot have more than %d dimensions",
+						typname, max_dim)));
 }
 
 void
@@ -83,23 +89,28 @@ VectorNorm(const Vector *v)
 	return sqrt(s);
 }
 
+void
+ReportNonFiniteElement(bool is_nan, const char *typname)
+{
+	if (is_nan)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("NaN not allowed in %s", typname)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("infinite value not allowed in %s", typname)));
+}
+
 /* ERRORs unless an element is finite: NaN and infinities have no distance. */
 static inline void
 CheckElement(float value)
 {
-	if (isnan(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("NaN not allowed in vector")));
-	if (isinf(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("infinite value not allowed in vector")));
+	if (isnan(value) || isinf(value))
+		ReportNonFiniteElement(isnan(value), "vector");
 }
 
-/* ERRORs unless the vector fits the column's typmod (-1: any). */
-static void
-CheckTypmod(int dim, int32 typmod)
+void
+CheckVectorTypmod(int dim, int32 typmod)
 {
 	if (typmod != -1 && dim != typmod)
 		ereport(ERROR,
@@ -136,15 +147,9 @@ DoubleToElement(double d)
  * ---------------------------------------------------------------------
  */
 
-/*
- * Raises the ERROR for a failed VectorParseText or VectorParseBinary*; str is
- * the text input (for the syntax message), NULL for binary input.
- */
-static void ReportParseError(const VectorParseError *err, const char *str)
-			pg_attribute_noreturn();
-
-static void
-ReportParseError(const VectorParseError *err, const char *str)
+void
+ReportVectorParseError(const VectorParseError *err, const char *str,
+					   const char *typname, int max_dim, int elem_size)
 {
 	switch (err->status)
 	{
@@ -153,46 +158,52 @@ ReportParseError(const VectorParseError *err, const char *str)
 		case VECTOR_PARSE_SYNTAX:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type vector: \"%s\"", str),
+					 errmsg("invalid input syntax for type %s: \"%s\"", typname, str),
 					 err->detail ? errdetail_internal("%s", err->detail) : 0));
 			break;
 		case VECTOR_PARSE_NO_DIMS:
 		case VECTOR_PARSE_TOO_MANY_DIMS:
-			CheckVectorDimCount(err->dim);
+			CheckDimCountOf(err->dim, typname, max_dim);
 			break;
 		case VECTOR_PARSE_OUT_OF_RANGE:
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("\"%.*s\" is out of range for type vector",
-							err->token_len, err->token)));
+					 errmsg("\"%.*s\" is out of range for type %s",
+							err->token_len, err->token, typname)));
 			break;
 		case VECTOR_PARSE_NAN:
-			CheckElement(get_float4_nan());
-			break;
 		case VECTOR_PARSE_INF:
-			CheckElement(get_float4_infinity());
+			ReportNonFiniteElement(err->status == VECTOR_PARSE_NAN, typname);
 			break;
 		case VECTOR_PARSE_BIN_SHORT_HEADER:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid binary vector: truncated header")));
+					 errmsg("invalid binary %s: truncated header", typname)));
 			break;
 		case VECTOR_PARSE_BIN_RESERVED:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid binary vector: reserved field is %d, not 0",
-							err->value)));
+					 errmsg("invalid binary %s: reserved field is %d, not 0",
+							typname, err->value)));
 			break;
 		case VECTOR_PARSE_BIN_SHORT_DATA:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid binary vector: %d dimensions need %d bytes, %d left",
-							err->dim, (int) (err->dim * sizeof(float)),
-							err->avail)));
+					 errmsg("invalid binary %s: %d dimensions need %d bytes, %d left",
+							typname, err->dim, err->dim * elem_size, err->avail)));
 			break;
 	}
-	elog(ERROR, "vector parser failed with unexpected status %d",
-		 (int) err->status);
+	elog(ERROR, "%s parser failed with unexpected status %d",
+		 typname, (int) err->status);
+}
+
+static void ReportParseError(const VectorParseError *err, const char *str)
+			pg_attribute_noreturn();
+
+static void
+ReportParseError(const VectorParseError *err, const char *str)
+{
+	ReportVectorParseError(err, str, "vector", VECTOR_MAX_DIM, sizeof(float));
 }
 
 PG_FUNCTION_INFO_V1(vector_in);
@@ -210,7 +221,7 @@ vector_in(PG_FUNCTION_ARGS)
 	if (dim < 0)
 		ReportParseError(&err, str);
 
-	CheckTypmod(dim, typmod);
+	CheckVectorTypmod(dim, typmod);
 	v = InitVector(dim);
 	memcpy(v->x, x, sizeof(float) * dim);
 	pfree(x);
@@ -239,11 +250,9 @@ vector_out(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-PG_FUNCTION_INFO_V1(vector_typmod_in);
-Datum
-vector_typmod_in(PG_FUNCTION_ARGS)
+int32
+VectorTypmodIn(ArrayType *ta, const char *typname, int max_dim)
 {
-	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
 	int32	   *tl;
 	int			n;
 
@@ -255,13 +264,21 @@ vector_typmod_in(PG_FUNCTION_ARGS)
 	if (*tl < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type vector must be at least 1")));
-	if (*tl > VECTOR_MAX_DIM)
+				 errmsg("dimensions for type %s must be at least 1", typname)));
+	if (*tl > max_dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type vector cannot exceed %d",
-						VECTOR_MAX_DIM)));
-	PG_RETURN_INT32(*tl);
+				 errmsg("dimensions for type %s cannot exceed %d",
+						typname, max_dim)));
+	return *tl;
+}
+
+PG_FUNCTION_INFO_V1(vector_typmod_in);
+Datum
+vector_typmod_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(VectorTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "vector",
+								   VECTOR_MAX_DIM));
 }
 
 PG_FUNCTION_INFO_V1(vector_typmod_out);
@@ -282,7 +299,7 @@ vector(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
 
-	CheckTypmod(v->dim, PG_GETARG_INT32(1));
+	CheckVectorTypmod(v->dim, PG_GETARG_INT32(1));
 	PG_RETURN_VECTOR_P(v);
 }
 
@@ -305,7 +322,7 @@ vector_recv(PG_FUNCTION_ARGS)
 	dim = VectorParseBinaryHeader(data, buf->len - buf->cursor, &err);
 	if (dim < 0)
 		ReportParseError(&err, NULL);
-	CheckTypmod(dim, typmod);
+	CheckVectorTypmod(dim, typmod);
 
 	v = InitVector(dim);
 	if (!VectorParseBinaryElements(data, dim, v->x, &err))
@@ -362,21 +379,15 @@ ArrayElementToFloat(Datum d, Oid elemtype)
 	return 0.0f;				/* keep compiler quiet */
 }
 
-PG_FUNCTION_INFO_V1(array_to_vector);
-Datum
-array_to_vector(PG_FUNCTION_ARGS)
+Datum *
+VectorArrayElements(ArrayType *array, int32 typmod, const char *typname,
+					int max_dim, int *n)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
-	int32		typmod = PG_GETARG_INT32(1);
 	Oid			elemtype = ARR_ELEMTYPE(array);
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
 	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int			i;
-	Vector	   *v;
 
 	if (ARR_NDIM(array) > 1)
 		ereport(ERROR,
@@ -389,15 +400,28 @@ array_to_vector(PG_FUNCTION_ARGS)
 
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
-					  &elems, &nulls, &n);
-	CheckVectorDimCount(n);
-	CheckTypmod(n, typmod);
+					  &elems, NULL, n);
+	CheckDimCountOf(*n, typname, max_dim);
+	CheckVectorTypmod(*n, typmod);
+	return elems;
+}
+
+PG_FUNCTION_INFO_V1(array_to_vector);
+Datum
+array_to_vector(PG_FUNCTION_ARGS)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	Oid			elemtype = ARR_ELEMTYPE(array);
+	int			n;
+	Datum	   *elems = VectorArrayElements(array, PG_GETARG_INT32(1),
+											"vector", VECTOR_MAX_DIM, &n);
+	int			i;
+	Vector	   *v;
 
 	v = InitVector(n);
 	for (i = 0; i < n; i++)
 		v->x[i] = ArrayElementToFloat(elems[i], elemtype);
 	pfree(elems);
-	pfree(nulls);
 	PG_RETURN_VECTOR_P(v);
 }
 

@@ -36,6 +36,36 @@ extern void CheckVectorDims(const Vector *a, const Vector *b);
 /* ERRORs unless dim is within 1..VECTOR_MAX_DIM. */
 extern void CheckVectorDimCount(int dim);
 
+/* ERRORs unless a vector of dim elements fits typmod (-1: any). */
+extern void CheckVectorTypmod(int dim, int32 typmod);
+
+/*
+ * What the vector types (vector, halfvec) share, with typname the SQL type
+ * named in the messages and max_dim its dimension limit:
+ *   CheckDimCountOf: ERRORs unless dim is within 1..max_dim;
+ *   ReportNonFiniteElement: the ERROR for a NaN (is_nan) or an infinity;
+ *   ReportVectorParseError: the ERROR for a failed parse (vectorparse.h),
+ *     str the text input (NULL for binary input), elem_size the binary
+ *     format's bytes per element;
+ *   VectorTypmodIn: the typmod input function's checks, returning it;
+ *   VectorArrayElements: the elements of a cast's array argument (palloc),
+ *     after checking it is 1-D without NULLs and its length against max_dim
+ *     and typmod.
+ */
+struct ArrayType;
+struct VectorParseError;
+extern void CheckDimCountOf(int dim, const char *typname, int max_dim);
+extern void ReportNonFiniteElement(bool is_nan, const char *typname)
+			pg_attribute_noreturn();
+extern void ReportVectorParseError(const struct VectorParseError *err,
+								   const char *str, const char *typname,
+								   int max_dim, int elem_size)
+			pg_attribute_noreturn();
+extern int32 VectorTypmodIn(struct ArrayType *ta, const char *typname,
+							int max_dim);
+extern Datum *VectorArrayElements(struct ArrayType *array, int32 typmod,
+								  const char *typname, int max_dim, int *n);
+
 /* Euclidean norm, accumulated in double. */
 extern double VectorNorm(const Vector *v);
 
@@ -46,7 +76,6 @@ extern double VectorNorm(const Vector *v);
  * returns the state to add a dim-element vector into (the input itself
  * inside an aggregate, else a copy; a zeroed one for the initial {0}).
  */
-struct ArrayType;
 extern float8 *CheckAggState(struct ArrayType *state, int *n);
 extern struct ArrayType *WritableAggState(FunctionCallInfo fcinfo,
 										  struct ArrayType *state, int dim);

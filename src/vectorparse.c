@@ -194,6 +194,13 @@ read_be16_signed(const char *data)
 int
 VectorParseBinaryHeader(const char *data, int len, VectorParseError *err)
 {
+	return VectorParseBinaryHeaderSized(data, len, sizeof(float), err);
+}
+
+int
+VectorParseBinaryHeaderSized(const char *data, int len, int elem_size,
+							 VectorParseError *err)
+{
 	int			dim;
 	int			reserved;
 
@@ -217,7 +224,7 @@ VectorParseBinaryHeader(const char *data, int len, VectorParseError *err)
 		err->dim = dim;
 		return -1;
 	}
-	if (len - VECTOR_BINARY_HEADER_SIZE < dim * 4)
+	if (len - VECTOR_BINARY_HEADER_SIZE < dim * elem_size)
 	{
 		set_error(err, VECTOR_PARSE_BIN_SHORT_DATA);
 		err->dim = dim;

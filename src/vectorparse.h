@@ -71,6 +71,13 @@ extern int	VectorParseText(const char *str, float *x, VectorParseError *err);
 #define VECTOR_BINARY_SIZE(dim) (VECTOR_BINARY_HEADER_SIZE + 4 * (size_t) (dim))
 extern int	VectorParseBinaryHeader(const char *data, int len,
 									VectorParseError *err);
+
+/*
+ * The same header check for a format of elem_size-byte elements (the
+ * halfvec type's binary input): dim elements must follow the header.
+ */
+extern int	VectorParseBinaryHeaderSized(const char *data, int len,
+										 int elem_size, VectorParseError *err);
 extern bool VectorParseBinaryElements(const char *data, int dim, float *x,
 									  VectorParseError *err);
 

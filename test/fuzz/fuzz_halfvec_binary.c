@@ -7,9 +7,9 @@
  * The input is copied to a buffer of exactly its size.  The expected
  * outcome is computed here from the format (int16 dim, int16 unused = 0,
  * dim big-endian halves) and must match the parser's, error for error:
- *   fewer than 4 bytes -> BIN_SHORT_HEADER; dim < 1 -> NO_DIMS; dim > 16000
- *   -> TOO_MANY_DIMS (the dimension is checked first, as pgvector does);
- *   unused != 0 -> BIN_RESERVED with its value; fewer than 2 * dim bytes
+ *   fewer than 4 bytes -> BIN_SHORT_HEADER; unused != 0 -> BIN_RESERVED
+ *   with its value; dim < 1 -> NO_DIMS; dim > 16000 -> TOO_MANY_DIMS (the
+ *   order of vector's binary input); fewer than 2 * dim bytes
  *   after the header -> BIN_SHORT_DATA; a half with all exponent bits set
  *   -> NAN or INF (the first one decides); else accepted.
  * Accepted vectors re-encode to exactly the bytes read, and survive the
@@ -45,12 +45,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		want_dim = (int16_t) (uint16_t) ((data[0] << 8) | data[1]);
 		unused = (int16_t) (uint16_t) ((data[2] << 8) | data[3]);
-		if (want_dim < 1)
+		if (unused != 0)
+			want = VECTOR_PARSE_BIN_RESERVED;
+		else if (want_dim < 1)
 			want = VECTOR_PARSE_NO_DIMS;
 		else if (want_dim > HALFVEC_PARSE_MAX_DIM)
 			want = VECTOR_PARSE_TOO_MANY_DIMS;
-		else if (unused != 0)
-			want = VECTOR_PARSE_BIN_RESERVED;
 		else if (len - 4 < 2 * want_dim)
 			want = VECTOR_PARSE_BIN_SHORT_DATA;
 		else

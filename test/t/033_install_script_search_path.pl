@@ -218,9 +218,13 @@ is( $node->safe_psql(
 	JOIN pg_type t ON t.oid = a.t0
 	WHERE p.pronamespace = 'ext'::regnamespace
 	  AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
-	  AND t.typnamespace <> 'pg_catalog'::regnamespace}),
-	'ext.halfvec, ext.sparsevec, ext.vector',
-	"the functions' argument and result types are pg_catalog's, or the extension's types");
+	  AND t.typnamespace <> 'pg_catalog'::regnamespace
+	  AND NOT (t.typnamespace = 'ext'::regnamespace AND EXISTS (
+		SELECT FROM pg_depend d
+		WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+		  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vecindex')))}),
+	'',
+	"the functions' argument and result types are pg_catalog's, or the extension's own in ext");
 
 my ($ret, $out, $err) = $node->psql('postgres', 'CREATE EXTENSION vecindex SCHEMA ext2');
 isnt($ret, 0, 'CREATE EXTENSION fails when the target schema has a type named vector');
@@ -254,6 +258,20 @@ $post .= trap_function('evil.array_to_vector', "$_\[], integer, boolean", 'ext.v
 $post .= trap_function('evil.vector_to_float4', 'ext.vector, integer, boolean', 'real[]');
 $post .= trap_function('evil.vector_accum', 'double precision[], ext.vector', 'double precision[]');
 $post .= trap_function('evil.vector_avg', 'double precision[]', 'ext.vector');
+# ... and of halfvec's
+$post .= trap_function("evil.$_", 'ext.halfvec, ext.halfvec', 'ext.halfvec')
+  for qw(halfvec_add halfvec_sub halfvec_mul halfvec_concat);
+$post .= trap_function("evil.$_", 'ext.halfvec, ext.halfvec', 'double precision')
+  for qw(l2_distance cosine_distance halfvec_negative_inner_product);
+$post .= trap_function('evil.halfvec_cmp', 'ext.halfvec, ext.halfvec', 'integer');
+$post .= trap_function('evil.halfvec', 'ext.halfvec, integer, boolean', 'ext.halfvec');
+$post .= trap_function('evil.vector_to_halfvec', 'ext.vector, integer, boolean', 'ext.halfvec');
+$post .= trap_function('evil.halfvec_to_vector', 'ext.halfvec, integer, boolean', 'ext.vector');
+$post .= trap_function('evil.array_to_halfvec', "$_\[], integer, boolean", 'ext.halfvec')
+  for ('integer', 'real', 'double precision', 'numeric');
+$post .= trap_function('evil.halfvec_accum', 'double precision[], ext.halfvec', 'double precision[]');
+$post .= trap_function('evil.halfvec_avg', 'double precision[]', 'ext.halfvec');
+$post .= trap_function('evil.halfvec_combine', 'double precision[], double precision[]', 'double precision[]');
 $post .= trap_function('evil.sqrt', 'double precision', 'double precision');
 $post .= trap_function('evil.array_length', 'anyarray, integer', 'integer');
 $post .= trap_function('evil.float8', 'real', 'double precision');
@@ -340,6 +358,30 @@ my @steps = (
 			   (v OPERATOR(ext.+) v)::text, (v OPERATOR(ext.-) v)::text, (v OPERATOR(ext.*) v)::text,
 			   (v OPERATOR(ext.||) v)::text, v OPERATOR(ext.=) v, v OPERATOR(ext.<>) v
 		FROM items WHERE id = 1;
+		}
+	],
+	[
+		'halfvec: casts from vector and arrays, typmod coercion, aggregates, sorting, operators',
+		q{
+		CREATE TABLE hitems (id int PRIMARY KEY, h ext.halfvec(3));
+		INSERT INTO hitems SELECT id, v FROM items;
+		INSERT INTO hitems SELECT i, ARRAY[i % 7, i % 11, i % 13]::integer[] FROM generate_series(1001, 1010) i;
+		INSERT INTO hitems SELECT i, ARRAY[sin(i), cos(i), 1]::real[] FROM generate_series(1011, 1020) i;
+		INSERT INTO hitems SELECT i, ARRAY[cos(i), sin(i), 2]::double precision[] FROM generate_series(1021, 1030) i;
+		INSERT INTO hitems SELECT i, ARRAY[i % 4, i % 9, 1]::numeric[] FROM generate_series(1031, 1040) i;
+		SELECT '[1,2,3]'::ext.halfvec(3)::text, ('[1,2,3]'::ext.halfvec::ext.vector)::text;
+		SELECT ext.avg(h)::text, ext.sum(h)::text, min(h::text) FROM hitems;
+		SET parallel_setup_cost = 0;
+		SET parallel_tuple_cost = 0;
+		SET min_parallel_table_scan_size = 0;
+		SELECT ext.avg(h)::text FROM hitems;
+		RESET parallel_setup_cost;
+		SELECT h::text FROM hitems ORDER BY h LIMIT 1;
+		SELECT count(DISTINCT h) FROM hitems;
+		CREATE INDEX hitems_bt ON hitems (h);
+		SELECT ext.l2_distance(h, h), ext.cosine_distance(h, h), h OPERATOR(ext.<#>) h,
+			   (h OPERATOR(ext.+) h)::text, (h OPERATOR(ext.||) h)::text, (h::real[])[1]
+		FROM hitems WHERE id = 1;
 		}
 	],
 	[
