@@ -75,17 +75,17 @@ SELECT count(*) FILTER (WHERE hamming_distance(substring(a FROM 2), substring(b 
 FROM pairs WHERE n > 0;
 
 -- binary_quantize: bit i is set when element i is greater than zero
-SELECT binary_quantize('[1,0,-1]');
-SELECT binary_quantize('[-0,0,1e-30,-1e-30]');
-SELECT binary_quantize('[0.5,-2,3,4,-5,6,7,-8,9]');   -- 9 bits: across a byte
-SELECT binary_quantize('[1,1,1,1,1,1,1,1]');
-SELECT pg_typeof(binary_quantize('[1]')), length(binary_quantize(array_fill(1, ARRAY[16000])::vector));
+SELECT binary_quantize('[1,0,-1]'::vector);
+SELECT binary_quantize('[-0,0,1e-30,-1e-30]'::vector);
+SELECT binary_quantize('[0.5,-2,3,4,-5,6,7,-8,9]'::vector);   -- 9 bits: across a byte
+SELECT binary_quantize('[1,1,1,1,1,1,1,1]'::vector);
+SELECT pg_typeof(binary_quantize('[1]'::vector)), length(binary_quantize(array_fill(1, ARRAY[16000])::vector));
 SELECT bit_count(binary_quantize(array_fill(1, ARRAY[16000])::vector)),
 	   bit_count(binary_quantize(array_fill(-1, ARRAY[16000])::vector));
 -- the padding after the last bit stays clear: distances to it are exact
-SELECT hamming_distance(binary_quantize('[1,1,1]'), B'000'),
-	   jaccard_distance(binary_quantize('[1,1,1,1,1,1,1,1,1]'), B'111111111');
-SELECT binary_quantize('[1,-1,1]') <~> binary_quantize('[-1,-1,1]');
+SELECT hamming_distance(binary_quantize('[1,1,1]'::vector), B'000'),
+	   jaccard_distance(binary_quantize('[1,1,1,1,1,1,1,1,1]'::vector), B'111111111');
+SELECT binary_quantize('[1,-1,1]'::vector) <~> binary_quantize('[-1,-1,1]'::vector);
 SELECT binary_quantize(NULL::vector) IS NULL;
 
 -- every new function is IMMUTABLE STRICT PARALLEL SAFE
@@ -98,10 +98,10 @@ ORDER BY 1::text;
 -- cosine_distance is exactly 0 for vectors pointing the same way when the
 -- sums are exact multiples (the vector itself, powers of two), and
 -- exactly 2 for opposite ones
-SELECT cosine_distance('[1,1]', '[2,2]');
-SELECT cosine_distance('[1,1]', '[2,2]') = 0 AS exactly_zero;
+SELECT cosine_distance('[1,1]'::vector, '[2,2]');
+SELECT cosine_distance('[1,1]'::vector, '[2,2]') = 0 AS exactly_zero;
 SELECT '[0.1,0.2,0.3]'::vector <=> '[0.4,0.8,1.2]' = 0 AS exactly_zero;
-SELECT cosine_distance('[0.1,0.2,0.3]', '[-0.1,-0.2,-0.3]') = 2 AS exactly_two;
+SELECT cosine_distance('[0.1,0.2,0.3]'::vector, '[-0.1,-0.2,-0.3]') = 2 AS exactly_two;
 SELECT setseed(0.7);
 CREATE TEMP TABLE vecs AS
 SELECT i, (SELECT array_agg(random() - 0.5) FROM generate_series(1, d))::vector AS v
@@ -116,7 +116,7 @@ SELECT count(*) FILTER (WHERE a.v <=> b.v <> b.v <=> a.v) AS asymmetric,
 	   count(*) FILTER (WHERE a.v <=> b.v < 0 OR a.v <=> b.v > 2) AS out_of_range
 FROM vecs a JOIN vecs b ON vector_dims(a.v) = vector_dims(b.v);
 -- a zero vector has no direction: NaN, as before
-SELECT cosine_distance('[0,0]', '[1,1]'), '[0,0]'::vector <=> '[0,0]';
+SELECT cosine_distance('[0,0]'::vector, '[1,1]'), '[0,0]'::vector <=> '[0,0]';
 -- an hnsw scan under cosine returns the distances the function computes
 CREATE TEMP TABLE cos_items (id int, v vector(3));
 INSERT INTO cos_items SELECT i, ARRAY[i % 7 + 1, i % 5 + 1, i % 3 + 1] FROM generate_series(1, 300) i;
