@@ -582,9 +582,11 @@ def at_recall(points: Sequence[Dict], target: float) -> Tuple[Optional[float], s
 # ---------------------------------------------------------------- steps
 
 def step_load(engines: List[Engine], data: Data,
-              cats: Optional[Dict[str, np.ndarray]] = None) -> None:
+              cats: Optional[Dict[str, np.ndarray]] = None, vtype: str = "vector") -> None:
     """COPY of the base vectors, with the filter columns of `cats` if any
-    (loaded with the rows: filling them in later would update every row)."""
+    (loaded with the rows: filling them in later would update every row);
+    with vtype halfvec, the column then becomes halfvec (queries and inserts
+    pass vectors, cast to halfvec as pgvector's documentation does)."""
     cats = cats or {}
     say(f"\n== Load: {data.title}" + (f"; columns {', '.join(cats)}" if cats else ""))
     for e in engines:
@@ -618,6 +620,12 @@ def step_load(engines: List[Engine], data: Data,
             last = now
     if keep:
         data.base = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    if vtype != "vector":
+        for e in engines:
+            t0 = time.perf_counter()
+            e.x(sql.SQL("ALTER TABLE {} ALTER COLUMN embedding TYPE {}").format(
+                sql.Identifier(TABLE), sql.SQL(f"{vtype}({data.dim})")))
+            e.r["load_seconds"] += time.perf_counter() - t0
     for e in engines:
         t0 = time.perf_counter()
         e.x(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(TABLE)))
@@ -628,7 +636,7 @@ def step_load(engines: List[Engine], data: Data,
             f"{e.r['vacuum_analyze_seconds']:.2f} s, table {e.r['table_bytes'] / 2**20:,.0f} MB")
 
 
-def build_index(e: Engine, opts: str, workers: int) -> Tuple[float, int, int]:
+def build_index(e: Engine, opts: str, workers: int, opclass: str) -> Tuple[float, int, int]:
     e.x(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(INDEX)))
     e.x("CHECKPOINT")
     if workers > 0:
@@ -637,8 +645,8 @@ def build_index(e: Engine, opts: str, workers: int) -> Tuple[float, int, int]:
     else:
         e.x(sql.SQL("ALTER TABLE {} RESET (parallel_workers)").format(sql.Identifier(TABLE)))
     e.x("SELECT set_config('max_parallel_maintenance_workers', %s, false)", (str(workers),))
-    stmt = sql.SQL("CREATE INDEX {} ON {} USING hnsw (embedding vector_l2_ops) WITH (" + opts + ")"
-                   ).format(sql.Identifier(INDEX), sql.Identifier(TABLE))
+    stmt = sql.SQL("CREATE INDEX {} ON {} USING hnsw (embedding " + opclass + ") WITH ("
+                   + opts + ")").format(sql.Identifier(INDEX), sql.Identifier(TABLE))
     n0 = len(e.notices)
     with Monitor(e.dsn, "index", f"{e.label} build") as mon:
         t0 = time.perf_counter()
@@ -651,7 +659,7 @@ def build_index(e: Engine, opts: str, workers: int) -> Tuple[float, int, int]:
 
 
 def step_build(engines: List[Engine], a, opts: str) -> None:
-    say(f"\n== Build: CREATE INDEX ... USING hnsw (embedding vector_l2_ops) WITH ({opts})")
+    say(f"\n== Build: CREATE INDEX ... USING hnsw (embedding {a.type}_l2_ops) WITH ({opts})")
     mwm = engines[0].one("SHOW maintenance_work_mem")
     say(f"  maintenance_work_mem = {mwm}")
     runs = []
@@ -671,7 +679,7 @@ def step_build(engines: List[Engine], a, opts: str) -> None:
                     + " ...")
                 e.x("SELECT set_config('maintenance_work_mem', %s, false)",
                     (a.low_memory_build if kind == "lowmem" else mwm,))
-                dt, size, seen = build_index(e, opts, w)
+                dt, size, seen = build_index(e, opts, w, f"{a.type}_l2_ops")
                 times[e.label].append(dt)
                 e.r[f"index_bytes_{kind}"] = size
                 if w:
@@ -1150,6 +1158,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="fashion-mnist (default) or synthetic:N:DIM, e.g. synthetic:1000000:128")
     p.add_argument("--queries", type=int, default=1000, help="query vectors (default 1000)")
     p.add_argument("--k", type=int, default=10, help="neighbours per query (default 10)")
+    p.add_argument("--type", choices=["vector", "halfvec"], default="vector",
+                   help="the column's type and opclass (<type>_l2_ops); halfvec: loaded as "
+                   "vector, then ALTER COLUMN TYPE halfvec(dim) (default vector)")
     p.add_argument("--m", type=int, default=16)
     p.add_argument("--ef-construction", type=int, default=64)
     p.add_argument("--ef-search", default=DEFAULT_EF,
@@ -1273,7 +1284,7 @@ def main(argv=None) -> int:
         e.r["rows"] = data.n
 
     cats = filter_categories(data, a.filtered_columns) if a.filtered else {}
-    step_load(engines, data, cats)
+    step_load(engines, data, cats, a.type)
     truth_ids, truth_d = ground_truth(data, Path(a.cache_dir))
     recall = Recall(data, truth_ids, truth_d, a.k)
     step_build(engines, a, opts)
@@ -1287,7 +1298,7 @@ def main(argv=None) -> int:
     lines = print_report(engines, a)
 
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    stem = a.name or (f"{stamp}-{data.key}-m{a.m}-efc{a.ef_construction}"
+    stem = a.name or (f"{stamp}-{data.key}" + ("" if a.type == "vector" else f"-{a.type}") + f"-m{a.m}-efc{a.ef_construction}"
                       + (f"-vs-{a.compare}" if a.compare else ""))
     rdir = Path(a.results_dir)
     rdir.mkdir(parents=True, exist_ok=True)
@@ -1297,7 +1308,7 @@ def main(argv=None) -> int:
         "when": stamp, "seconds_total": time.perf_counter() - t_all,
         "dataset": {"spec": a.dataset, "title": data.title, "rows": data.n, "dim": data.dim,
                     "queries": len(data.queries), "k": a.k},
-        "index": {"m": a.m, "ef_construction": a.ef_construction, "opclass": "vector_l2_ops"},
+        "index": {"m": a.m, "ef_construction": a.ef_construction, "opclass": f"{a.type}_l2_ops"},
         "ef_search": a.ef_search, "ef_search_added": getattr(a, "ef_search_added", []),
         "clients": a.clients, "parallel_workers": a.parallel_workers,
         "recall_definition": "hits / k, a hit being a returned row whose exact distance is "
