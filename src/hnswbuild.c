@@ -440,6 +440,7 @@ build_callback(Relation index, ItemPointer tid, Datum *values,
 	vec = hnsw_prepare_vector(&bs->info, values[0], &dim);
 	if (vec != NULL)
 	{
+		hnsw_check_vector(&bs->info, vec);
 		if (bs->info.dim == 0)
 		{
 			/* only a serial build starts without knowing the dimensions */

@@ -327,6 +327,8 @@ check_value_dim(const HnswIndexInfo *info, int dim)
 	if (info->dim != 0 && dim != info->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
+				 info->vectype == HNSW_VEC_BIT ?
+				 errmsg("expected %d bits, not %d", info->dim, dim) :
 				 errmsg("expected %d dimensions, not %d", info->dim, dim)));
 }
 
