@@ -271,9 +271,25 @@ vector_to_halfvec(PG_FUNCTION_ARGS)
 	int			i;
 
 	CheckVectorTypmod(v->dim, PG_GETARG_INT32(1));
-	r = InitHalfVector(v->dim);
-	for (i = 0; i < v->dim; i++)
-		r->x[i] = FloatToElement(v->x[i]);
+	CheckHalfvecDimCount(v->dim);
+
+	/*
+	 * The kernel converts whole blocks (F16C where the CPU has it: this
+	 * cast runs for every row of ORDER BY embedding::halfvec <-> ... and of
+	 * ALTER COLUMN TYPE), so the value gets room for the padding it
+	 * writes; its rounding is vec_float_to_half's.  A vector's elements
+	 * are finite, so the only failure is an element beyond half range,
+	 * which the element-wise conversion then reports.
+	 */
+	r = (HalfVector *) palloc(HALFVEC_SIZE(vec_half_padded(v->dim)));
+	SET_VARSIZE(r, HALFVEC_SIZE(v->dim));
+	r->dim = v->dim;
+	r->unused = 0;
+	if (!vec_half_kernels->from_float(v->x, r->x, v->dim))
+	{
+		for (i = 0; i < v->dim; i++)
+			r->x[i] = FloatToElement(v->x[i]);
+	}
 	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_HALFVEC_P(r);
 }
