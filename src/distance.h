@@ -99,6 +99,12 @@ typedef struct VecHalfKernels
 	float		(*l1_any) (const VecHalf *a, const VecHalf *b, int n);
 	void		(*cosine_parts_any) (const VecHalf *a, const VecHalf *b, int n,
 									 float *ab, float *aa, float *bb);
+
+	/*
+	 * out[0..n-1] = in[0..n-1] widened (exactly, as vec_half_to_float), any
+	 * n >= 0; nothing beyond in[n-1] is read or out[n-1] written.
+	 */
+	void		(*to_float) (const VecHalf *in, float *out, int n);
 } VecHalfKernels;
 
 /* The variant in use; valid after vec_half_kernels_init(). */

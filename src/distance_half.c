@@ -245,6 +245,15 @@ cosine_parts_half_any_portable(const VecHalf *a, const VecHalf *b, int n,
 	*bb = sum_lanes(sbb);
 }
 
+static void
+to_float_portable(const VecHalf *in, float *out, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		out[i] = vec_half_to_float(in[i]);
+}
+
 static const VecHalfKernels half_portable = {
 	"portable",
 	l2_squared_half_portable,
@@ -255,7 +264,8 @@ static const VecHalfKernels half_portable = {
 	l2_squared_half_any_portable,
 	inner_product_half_any_portable,
 	l1_half_any_portable,
-	cosine_parts_half_any_portable
+	cosine_parts_half_any_portable,
+	to_float_portable
 };
 
 #ifdef VEC_HAVE_X86
@@ -434,6 +444,19 @@ from_float_avx2(const float *in, VecHalf *out, int n)
 	FROM_FLOAT_BODY(CONVERT16_AVX2);
 }
 
+/* 8 halves at a time (F16C), the tail one by one */
+AVX2H_TARGET static void
+to_float_avx2(const VecHalf *in, float *out, int n)
+{
+	int			i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(out + i,
+						 _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (in + i))));
+	for (; i < n; i++)
+		out[i] = _cvtsh_ss(in[i]);
+}
+
 static const VecHalfKernels half_avx2 = {
 	"avx2",
 	l2_squared_half_avx2,
@@ -444,7 +467,8 @@ static const VecHalfKernels half_avx2 = {
 	l2_squared_half_any_avx2,
 	inner_product_half_any_avx2,
 	l1_half_any_avx2,
-	cosine_parts_half_any_avx2
+	cosine_parts_half_any_avx2,
+	to_float_avx2
 };
 
 /* ---------------------------------------------------------------------
@@ -563,6 +587,19 @@ from_float_avx512(const float *in, VecHalf *out, int n)
 	FROM_FLOAT_BODY(CONVERT16_AVX512);
 }
 
+/* 16 halves at a time, the tail one by one (F16C) */
+AVX512H_TARGET static void
+to_float_avx512(const VecHalf *in, float *out, int n)
+{
+	int			i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(out + i,
+						 _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (in + i))));
+	for (; i < n; i++)
+		out[i] = _cvtsh_ss(in[i]);
+}
+
 static const VecHalfKernels half_avx512 = {
 	"avx512",
 	l2_squared_half_avx512,
@@ -573,7 +610,8 @@ static const VecHalfKernels half_avx512 = {
 	l2_squared_half_any_avx512,
 	inner_product_half_any_avx512,
 	l1_half_any_avx512,
-	cosine_parts_half_any_avx512
+	cosine_parts_half_any_avx512,
+	to_float_avx512
 };
 
 /* F16C, from CPUID leaf 1 (ECX bit 29); the AVX checks are distance.c's */

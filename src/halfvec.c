@@ -252,12 +252,10 @@ halfvec_to_vector(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	Vector	   *r;
-	int			i;
 
 	CheckVectorTypmod(v->dim, PG_GETARG_INT32(1));
 	r = InitVector(v->dim);
-	for (i = 0; i < v->dim; i++)
-		r->x[i] = vec_half_to_float(v->x[i]);
+	vec_half_kernels->to_float(v->x, r->x, v->dim);
 	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_VECTOR_P(r);
 }

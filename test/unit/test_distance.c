@@ -483,6 +483,45 @@ check_half_conversion(const VecHalfKernels *k, const VecHalfKernels *portable,
 		}
 	}
 	report(1, k->name, "half-random", "from_float", 0, 0, 0, 0);
+
+	/*
+	 * to_float: every one of the 65,536 bit patterns that is not a NaN
+	 * widens as in software (any length, so the vector body and the tail
+	 * both), and nothing past n is written.
+	 */
+	{
+		static VecHalf all[65536];
+		static float wide[65536 + 1];
+		int			bad = -1;
+
+		for (i = 0; i < 65536; i++)
+			all[i] = (VecHalf) i;
+		for (r = 0; r < 65536 && bad < 0; r += 4093)
+		{
+			int			n = 65536 - r < 1 + r % 61 ? 65536 - r : 1 + r % 61;
+
+			wide[n] = 12345.0f;
+			k->to_float(all + r, wide, n);
+			for (i = 0; i < n && bad < 0; i++)
+			{
+				float		ref = vec_half_to_float(all[r + i]);
+
+				if (!isnan(ref) && memcmp(&wide[i], &ref, sizeof(float)) != 0)
+					bad = r + i;
+			}
+			if (wide[n] != 12345.0f)
+				bad = r + n;
+		}
+		k->to_float(all, wide, 65536);
+		for (i = 0; i < 65536 && bad < 0; i++)
+		{
+			float		ref = vec_half_to_float(all[i]);
+
+			if (!isnan(ref) && memcmp(&wide[i], &ref, sizeof(float)) != 0)
+				bad = i;
+		}
+		report(bad < 0, k->name, "half-widen", "to_float", bad, 0, 0, 0);
+	}
 }
 
 /*
