@@ -3,7 +3,9 @@
 # The build (logged with log_newpage_range) and later inserts, duplicates
 # and deletes with VACUUM (generic WAL) replay into the same pages, so the
 # same index scans on primary and standby return the same rows in the same
-# order; the standby also survives its own restart mid-stream.
+# order; the standby also survives its own restart mid-stream.  The primary
+# runs with wal_consistency_checking = 'generic': the standby's replay of
+# every generic record is compared with the primary's page image.
 
 use strict;
 use warnings;
@@ -15,6 +17,7 @@ use VecindexTest;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'\n");
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION vecindex');
 $primary->backup('backup');

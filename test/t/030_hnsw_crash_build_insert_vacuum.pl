@@ -5,6 +5,8 @@
 # Each of the three is interrupted both ways a server can die under it: a
 # backend killed with SIGKILL (the postmaster then resets every backend and
 # runs crash recovery) and an immediate shutdown followed by a restart.
+# With wal_consistency_checking = 'generic', crash recovery compares each
+# replayed generic record's page with the image the record carries.
 #
 # (a) CREATE INDEX, serial: killed while it builds the graph in memory,
 #     stopped while it inserts into pages after outgrowing
@@ -39,6 +41,7 @@ $node->init;
 $node->append_conf(
 	'postgresql.conf', q{
 restart_after_crash = on
+wal_consistency_checking = 'generic'
 autovacuum = off
 jit = off
 max_parallel_maintenance_workers = 0

@@ -1,7 +1,8 @@
 # 031_hnsw_backup_pitr.pl: a base backup plus archived WAL restores hnsw
 # indexes to a named restore point exactly.
 #
-# A primary archives its WAL.  After a base backup (pg_basebackup) it goes
+# A primary archives its WAL (with wal_consistency_checking = 'generic', so
+# the restore compares every replayed generic record with its page image).  After a base backup (pg_basebackup) it goes
 # on changing the table through every path that writes hnsw WAL: inserts,
 # duplicates, deletes and VACUUM (slots freed, links repaired), inserts
 # reusing the freed slots, and a new index built after the backup (logged
@@ -29,7 +30,8 @@ my $DIM = 16;
 
 my $primary = PostgreSQL::Test::Cluster->new('pitr_primary');
 $primary->init(has_archiving => 1, allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "autovacuum = off\njit = off\n");
+$primary->append_conf('postgresql.conf',
+	"autovacuum = off\njit = off\nwal_consistency_checking = 'generic'\n");
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION vecindex');
 
