@@ -299,12 +299,21 @@ mem_walk_dim(const HnswMemGraph *g)
 	return g->walk_sq8 ? g->sqdim : g->walk_half ? g->hdim : g->dim;
 }
 
-/* ... its bytes, */
+/*
+ * A sparse vector's bytes worth prefetching without reading its count: its
+ * first lines (most of a typical learned sparse vector's pairs).
+ */
+#define MEM_SPARSE_PREFETCH_BYTES	512
+
+/* ... its bytes (to prefetch), */
 static inline Size
 mem_walk_bytes(const HnswMemGraph *g)
 {
-	return (Size) mem_walk_dim(g) *
-		(g->walk_sq8 ? sizeof(VecSq8) : g->walk_half ? sizeof(VecHalf) : sizeof(float));
+	if (g->walk_sq8)
+		return g->sqdim;
+	if (g->walk_half)
+		return sizeof(VecHalf) * g->hdim;
+	return g->vec_at_end ? MEM_SPARSE_PREFETCH_BYTES : g->vecbytes;
 }
 
 /* Squared L2 over 8-bit copies, in codes: times sq8_scale2 for the units */
