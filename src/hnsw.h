@@ -116,6 +116,7 @@ extern void hnsw_info_set_dim(HnswIndexInfo *info, int dim);
 extern int	hnsw_max_level_for(const HnswIndexInfo *info, Size vecbytes);
 extern void hnsw_check_dim(const HnswIndexInfo *info, int dim);
 extern void hnsw_check_vector(const HnswIndexInfo *info, const void *vec);
+extern void hnsw_check_value_dim(HnswVectorType vectype, int expected, int dim);
 extern void *hnsw_prepare_vector(const HnswIndexInfo *info, Datum value,
 								 int *dim);
 
@@ -123,7 +124,7 @@ extern void *hnsw_prepare_vector(const HnswIndexInfo *info, Datum value,
 static inline int
 hnsw_vector_count(const HnswIndexInfo *info, const void *vec)
 {
-	return info->vectype == HNSW_VEC_SPARSE ? *(const int32 *) vec : info->dim;
+	return HnswVectorCount(info->vectype, info->dim, vec);
 }
 
 /* The bytes of a prepared vector */
@@ -131,7 +132,8 @@ static inline Size
 hnsw_vector_size(const HnswIndexInfo *info, const void *vec)
 {
 	return info->vectype == HNSW_VEC_SPARSE ?
-		HnswVectorBytes(HNSW_VEC_SPARSE, *(const int32 *) vec) : info->vecbytes;
+		HnswVectorBytes(HNSW_VEC_SPARSE, hnsw_vector_count(info, vec)) :
+		info->vecbytes;
 }
 
 /* ---------------------------------------------------------------------

@@ -105,6 +105,16 @@ HnswVectorBytes(HnswVectorType type, int dim)
 }
 
 /*
+ * The element count of a vector as an element stores it, in an index of
+ * dim dimensions: dim, or a sparse vector's own count (its first field).
+ */
+static inline int
+HnswVectorCount(HnswVectorType type, int dim, const void *vec)
+{
+	return type == HNSW_VEC_SPARSE ? *(const int32 *) vec : dim;
+}
+
+/*
  * The metapage (block 0).  Its contents start right after the page header;
  * pd_lower points past it so full-page images skip the hole.
  */
@@ -130,6 +140,13 @@ typedef struct HnswMetaPageData
 } HnswMetaPageData;
 
 typedef HnswMetaPageData *HnswMetaPage;
+
+/* The vector type (version 1 has none: its indexes are all of vectors) */
+static inline HnswVectorType
+HnswMetaVectorType(const HnswMetaPageData *meta)
+{
+	return meta->vectype == 0 ? HNSW_VEC_FLOAT : (HnswVectorType) meta->vectype;
+}
 
 /* The vectors' dimension count (0: no vector yet) */
 static inline int

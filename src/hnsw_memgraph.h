@@ -31,7 +31,7 @@
  * whatever its level, so their addresses are known without reading the
  * header: a search prefetches them, and pruning reads them, without first
  * waiting for the header's line.  A sparse vector's size is its own, so it
- * follows the record's last list (vec_at_end).
+ * follows the record's last list (mem_vector).
  * half[] is a half-precision copy of vec[] (distance.h: padded with zeros
  * to hdim), which the graph's own distances use while shared->half holds
  * (the "walk" vectors below): half the bytes per distance, so more of a
@@ -110,10 +110,10 @@ typedef struct HnswMemGraph
 	int			m;
 	int			ef_construction;	/* candidates a layer's search keeps */
 	int			dim;
+	HnswVectorType vectype;
 	Size		vecbytes;		/* of a vector at the fixed offset
-								 * (HnswVectorBytes); 0 if vec_at_end */
-	bool		vec_at_end;		/* sparse vectors: each after its record's
-								 * last list, of its own size */
+								 * (HnswVectorBytes); 0 for sparse vectors,
+								 * each after its record's last list */
 	int			hdim;			/* shared->hdim, read once */
 	HnswDistanceFn distance;	/* over the vectors */
 	HnswDistanceFn half_distance;	/* over half copies */
@@ -238,7 +238,7 @@ mem_pruners(HnswMemGraph *g, HnswMemElement *e, int layer)
 static inline void *
 mem_vector(HnswMemGraph *g, HnswMemElement *e)
 {
-	if (unlikely(g->vec_at_end))
+	if (unlikely(g->vectype == HNSW_VEC_SPARSE))
 		return (char *) e + mem_layer_offset(g, e->level + 1);
 	return (char *) e + mem_vector_offset(g);
 }
@@ -247,8 +247,9 @@ mem_vector(HnswMemGraph *g, HnswMemElement *e)
 static inline Size
 mem_vector_bytes(const HnswMemGraph *g, const void *vec)
 {
-	if (g->vec_at_end)
-		return HnswVectorBytes(HNSW_VEC_SPARSE, *(const int32 *) vec);
+	if (g->vectype == HNSW_VEC_SPARSE)
+		return HnswVectorBytes(HNSW_VEC_SPARSE,
+							   HnswVectorCount(g->vectype, g->dim, vec));
 	return g->vecbytes;
 }
 
@@ -256,9 +257,7 @@ mem_vector_bytes(const HnswMemGraph *g, const void *vec)
 static inline int
 mem_vector_count(HnswMemGraph *g, HnswMemElement *e)
 {
-	if (g->vec_at_end)
-		return *(const int32 *) mem_vector(g, e);
-	return g->dim;
+	return HnswVectorCount(g->vectype, g->dim, mem_vector(g, e));
 }
 
 static inline VecHalf *
@@ -313,7 +312,7 @@ mem_walk_bytes(const HnswMemGraph *g)
 		return g->sqdim;
 	if (g->walk_half)
 		return sizeof(VecHalf) * g->hdim;
-	return g->vec_at_end ? MEM_SPARSE_PREFETCH_BYTES : g->vecbytes;
+	return g->vectype == HNSW_VEC_SPARSE ? MEM_SPARSE_PREFETCH_BYTES : g->vecbytes;
 }
 
 /* Squared L2 over 8-bit copies, in codes: times sq8_scale2 for the units */
@@ -349,7 +348,7 @@ mem_record_size(HnswMemGraph *g, int level, Size vecbytes)
 {
 	return TYPEALIGN(Max(MEM_RECORD_ALIGN, MAXIMUM_ALIGNOF),
 					 mem_layer_offset(g, level + 1) +
-					 (g->vec_at_end ? vecbytes : 0));
+					 (g->vectype == HNSW_VEC_SPARSE ? vecbytes : 0));
 }
 
 /* hnswmemgraph.c */

@@ -64,8 +64,7 @@ static void spill_row(HnswBuildState *bs, const void *vec, ItemPointer tid);
 
 /* Assigns each element its page position, in the given order. */
 static BlockNumber
-mem_assign_tids(HnswMemGraph *g, HnswVectorType vectype, BlockNumber first,
-				const uint32 *order, int64 n)
+mem_assign_tids(HnswMemGraph *g, BlockNumber first, const uint32 *order, int64 n)
 {
 	BlockNumber blkno = first;
 	OffsetNumber off = InvalidOffsetNumber;
@@ -76,7 +75,7 @@ mem_assign_tids(HnswMemGraph *g, HnswVectorType vectype, BlockNumber first,
 	{
 		HnswMemElement *e = mem_element(g, mem_link_offset(order[k]));
 		Size		need = HnswElementSpace(e->level, g->m,
-											HnswVectorBytes(vectype, mem_vector_count(g, e)));
+											HnswVectorBytes(g->vectype, mem_vector_count(g, e)));
 
 		if (off == InvalidOffsetNumber || need > room)
 		{
@@ -109,11 +108,10 @@ write_page(Relation index, Page image, BlockNumber expect)
 
 /* Forms the page tuple of a memory element. */
 static HnswElementTuple
-mem_form_tuple(HnswMemGraph *g, HnswVectorType vectype, HnswMemElement *e,
-			   Size *size)
+mem_form_tuple(HnswMemGraph *g, HnswMemElement *e, Size *size)
 {
 	HnswElementTuple tup;
-	Size		vecbytes = HnswVectorBytes(vectype, mem_vector_count(g, e));
+	Size		vecbytes = HnswVectorBytes(g->vectype, mem_vector_count(g, e));
 	int			l;
 	int			i;
 
@@ -237,8 +235,7 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 	elog(DEBUG1, "hnsw build: linked " INT64_FORMAT " elements a search could not reach",
 		 linked);
 	order = hnsw_mem_layout_order(g, &n);
-	nblocks = mem_assign_tids(g, bs->info.vectype, HNSW_METAPAGE_BLKNO + 1,
-							  order, n);
+	nblocks = mem_assign_tids(g, HNSW_METAPAGE_BLKNO + 1, order, n);
 	if (lists)
 		hnsw_pinned_reserve(lists, nblocks);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE_PAGES);
@@ -258,7 +255,7 @@ mem_write(HnswBuildState *bs, HnswPinnedPages *lists)
 			cur = ItemPointerGetBlockNumber(&e->tid);
 			hnsw_init_page(image.data, HNSW_PAGE_ELEMENT);
 		}
-		tup = mem_form_tuple(g, bs->info.vectype, e, &size);
+		tup = mem_form_tuple(g, e, &size);
 		off = PageAddItem(image.data, (Item) tup, size, InvalidOffsetNumber,
 						  false, false);
 		if (off != ItemPointerGetOffsetNumber(&e->tid))

@@ -99,7 +99,7 @@ check_meta(HnswCheck *st)
 		corrupt(st, HNSW_METAPAGE_BLKNO, 0,
 				"distance kind is %u, but the operator class says %d",
 				meta->kind, (int) kind);
-	if ((meta->vectype == 0 ? HNSW_VEC_FLOAT : meta->vectype) != vectype)
+	if (HnswMetaVectorType(meta) != vectype)
 		corrupt(st, HNSW_METAPAGE_BLKNO, 0,
 				"vector type is %u, but the operator class says %d",
 				meta->vectype, (int) vectype);

@@ -747,12 +747,7 @@ hnsw_insert_vector(HnswInsertState *st, const void *vec, int dim,
 	int			tries;
 
 	hnsw_read_meta(info->index, &meta);
-	if (HnswMetaDimensions(&meta) != 0 && HnswMetaDimensions(&meta) != dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d %s, not %d", HnswMetaDimensions(&meta),
-						info->vectype == HNSW_VEC_BIT ? "bits" : "dimensions",
-						dim)));
+	hnsw_check_value_dim(info->vectype, HnswMetaDimensions(&meta), dim);
 	hnsw_info_set_dim(info, dim);
 	hnsw_check_dim(info, dim);
 	hnsw_check_vector(info, vec);

@@ -76,8 +76,8 @@ hnsw_mem_set_layout(HnswMemGraph *g, HnswVectorType vectype, int dim,
 	Assert(g->shared->nelements == 0);
 	Assert(sqdim == 0 || hdim > 0);
 	g->dim = dim;
-	g->vec_at_end = (vectype == HNSW_VEC_SPARSE);
-	g->vecbytes = g->vec_at_end ? 0 : HnswVectorBytes(vectype, dim);
+	g->vectype = vectype;
+	g->vecbytes = vectype == HNSW_VEC_SPARSE ? 0 : HnswVectorBytes(vectype, dim);
 	g->hdim = hdim;
 	g->sqdim = sqdim;
 	g->sq8_state = sqdim > 0 ? HNSW_SQ8_CALIBRATING : HNSW_SQ8_OFF;
@@ -404,7 +404,7 @@ mem_add_duplicate(HnswMemGraph *g, const HnswNode *nodes, int n,
 		HnswMemElement *e = mem_element(g, nodes[i].key);
 		bool		added = false;
 
-		if (mem_vector_count(g, e) != (g->vec_at_end ? *(const int32 *) vec : g->dim) ||
+		if (mem_vector_count(g, e) != HnswVectorCount(g->vectype, g->dim, vec) ||
 			memcmp(mem_vector(g, e), vec, mem_vector_bytes(g, vec)) != 0)
 			continue;
 		elem_lock(g, e, LW_EXCLUSIVE);

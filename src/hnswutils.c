@@ -29,8 +29,7 @@ hnsw_index_info(Relation index, HnswIndexInfo *info, HnswMetaPageData *metap)
 		*metap = meta;
 	info->index = index;
 	info->kind = (HnswDistanceKind) meta.kind;
-	info->vectype = meta.vectype == 0 ? HNSW_VEC_FLOAT :
-		(HnswVectorType) meta.vectype;
+	info->vectype = HnswMetaVectorType(&meta);
 	info->distance = hnsw_distance_fn(info->vectype, info->kind, false);
 	info->m = meta.m;
 	info->ef_construction = meta.ef_construction;
@@ -205,7 +204,7 @@ hnsw_meta_fault(Page page, char *fault)
 		(meta->vectype < HNSW_VEC_FLOAT || meta->vectype > HNSW_VEC_MAX))
 		return fault_text(fault, "vector type is %u in format version %u",
 						  meta->vectype, meta->version);
-	vectype = meta->vectype == 0 ? HNSW_VEC_FLOAT : (HnswVectorType) meta->vectype;
+	vectype = HnswMetaVectorType(meta);
 	if (meta->kind < HNSW_DIST_L2 || meta->kind > HNSW_DIST_MAX ||
 		(vectype == HNSW_VEC_BIT) != (meta->kind >= HNSW_DIST_HAMMING))
 		return fault_text(fault, "distance kind is %u for vector type %u",

@@ -321,15 +321,16 @@ hnsw_check_vector(const HnswIndexInfo *info, const void *vec)
  * ---------------------------------------------------------------------
  */
 
-static void
-check_value_dim(const HnswIndexInfo *info, int dim)
+/* ERRORs unless a value of dim dimensions fits an index of expected (0: any) */
+void
+hnsw_check_value_dim(HnswVectorType vectype, int expected, int dim)
 {
-	if (info->dim != 0 && dim != info->dim)
+	if (expected != 0 && dim != expected)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 info->vectype == HNSW_VEC_BIT ?
-				 errmsg("expected %d bits, not %d", info->dim, dim) :
-				 errmsg("expected %d dimensions, not %d", info->dim, dim)));
+				 vectype == HNSW_VEC_BIT ?
+				 errmsg("expected %d bits, not %d", expected, dim) :
+				 errmsg("expected %d dimensions, not %d", expected, dim)));
 }
 
 /*
@@ -339,12 +340,9 @@ check_value_dim(const HnswIndexInfo *info, int dim)
 static bool
 normalize_floats(float *x, int n)
 {
-	double		norm = 0.0;
+	double		norm = FloatArrayNorm(x, n);
 	int			i;
 
-	for (i = 0; i < n; i++)
-		norm += (double) x[i] * x[i];
-	norm = sqrt(norm);
 	if (norm == 0.0)
 		return false;
 	for (i = 0; i < n; i++)
@@ -358,7 +356,7 @@ prepare_float(const HnswIndexInfo *info, Datum value, int *dim)
 	Vector	   *v = DatumGetVector(value);
 	float	   *out;
 
-	check_value_dim(info, v->dim);
+	hnsw_check_value_dim(info->vectype, info->dim, v->dim);
 	out = palloc(sizeof(float) * v->dim);
 	memcpy(out, v->x, sizeof(float) * v->dim);
 	*dim = v->dim;
@@ -375,24 +373,22 @@ prepare_half(const HnswIndexInfo *info, Datum value, int *dim)
 	HalfVector *v = DatumGetHalfVector(value);
 	VecHalf    *out;
 
-	check_value_dim(info, v->dim);
+	hnsw_check_value_dim(info->vectype, info->dim, v->dim);
 	*dim = v->dim;
 	out = palloc0(HnswVectorBytes(HNSW_VEC_HALF, v->dim));
 	if (info->kind == HNSW_DIST_COSINE)
 	{
 		/*
-		 * Unit length in float, then rounded to half precision: the
-		 * elements of a unit vector are at most 1, so none overflows.
+		 * Unit length in float, then rounded to half precision (padding
+		 * included): the elements of a unit vector are at most 1, so none
+		 * overflows.
 		 */
 		float	   *x = palloc(sizeof(float) * v->dim);
-		int			i;
 
-		for (i = 0; i < v->dim; i++)
-			x[i] = vec_half_to_float(v->x[i]);
+		vec_half_kernels->to_float(v->x, x, v->dim);
 		if (!normalize_floats(x, v->dim))
 			return NULL;
-		for (i = 0; i < v->dim; i++)
-			out[i] = vec_float_to_half(x[i]);
+		(void) vec_half_kernels->from_float(x, out, v->dim);
 		pfree(x);
 	}
 	else
@@ -408,7 +404,7 @@ prepare_bit(const HnswIndexInfo *info, Datum value, int *dim)
 	VarBit	   *v = DatumGetVarBitP(value);
 	uint8	   *out;
 
-	check_value_dim(info, VARBITLEN(v));
+	hnsw_check_value_dim(info->vectype, info->dim, VARBITLEN(v));
 	*dim = VARBITLEN(v);
 	/* the bits after the last are 0 in a bit string, as the padding */
 	out = palloc0(HnswVectorBytes(HNSW_VEC_BIT, *dim));
@@ -429,7 +425,7 @@ prepare_sparse(const HnswIndexInfo *info, Datum value, int *dim)
 	int32	   *out;
 	float	   *values;
 
-	check_value_dim(info, v->dim);
+	hnsw_check_value_dim(info->vectype, info->dim, v->dim);
 	*dim = v->dim;
 	out = palloc(HnswVectorBytes(HNSW_VEC_SPARSE, v->nnz));
 	out[0] = v->nnz;

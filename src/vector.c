@@ -79,14 +79,20 @@ CheckVectorDims(const Vector *a, const Vector *b)
 }
 
 double
-VectorNorm(const Vector *v)
+FloatArrayNorm(const float *x, int n)
 {
 	double		s = 0.0;
 	int			i;
 
-	for (i = 0; i < v->dim; i++)
-		s += (double) v->x[i] * (double) v->x[i];
+	for (i = 0; i < n; i++)
+		s += (double) x[i] * (double) x[i];
 	return sqrt(s);
+}
+
+double
+VectorNorm(const Vector *v)
+{
+	return FloatArrayNorm(v->x, v->dim);
 }
 
 void

@@ -69,6 +69,9 @@ extern Datum *VectorArrayElements(struct ArrayType *array, int32 typmod,
 /* Euclidean norm, accumulated in double. */
 extern double VectorNorm(const Vector *v);
 
+/* The same over n floats (the elements of other types, widened) */
+extern double FloatArrayNorm(const float *x, int n);
+
 /*
  * avg's transition state, a float8[] {count, sum_1, ..., sum_dim}, which
  * avg(halfvec) shares (vectorfuncs.c).  CheckAggState returns its values
