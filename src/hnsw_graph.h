@@ -117,6 +117,8 @@ typedef struct HnswSearch
 								 * elements not handed out yet */
 	uint64	   *linkbuf;		/* scratch for ops->links */
 	int64		ndistances;		/* statistics: distances computed */
+	bool		live_results;	/* only elements with rows are results;
+								 * the others are expanded all the same */
 	bool		fixed_ties;		/* results at equal distances come in one
 								 * fixed order (scans: the same query gets
 								 * the same answer); else in a fresh random

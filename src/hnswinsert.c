@@ -534,7 +534,7 @@ build_list_add(HnswInsertState *st, HnswList *list, uint64 newkey,
  * locking others could deadlock); the result is written only if the list
  * is still what it was, else the work is redone.
  */
-static void
+void
 hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer, uint64 newkey,
 				  const void *newvec, float newdist)
 {

@@ -31,4 +31,12 @@ extern void hnsw_insert_vector(HnswInsertState *st, const void *vec, int dim,
 							   ItemPointer heaptid);
 extern void hnsw_insert_end(HnswInsertState *st);
 
+/*
+ * Gives element nkey a link to element newkey (whose vector is newvec, at
+ * distance newdist) on a layer, pruning nkey's list if it is full; also
+ * VACUUM's way to give a repaired element in-links.
+ */
+extern void hnsw_add_backlink(HnswInsertState *st, uint64 nkey, int layer,
+							  uint64 newkey, const void *newvec, float newdist);
+
 #endif							/* VECINDEX_HNSWINSERT_H */

@@ -9,10 +9,11 @@
  *	  changed page), and collect the elements left with none ("empty").
  * 2. Repair: every live element that links to an empty one gets that link
  *	  replaced from the empty element's own neighbours (its neighbours'
- *	  neighbours), choosing with the usual heuristic.  Only elements that
- *	  pointed at an empty one are touched, so the work follows what was
- *	  deleted, not the index size (the pass reads every page, but only
- *	  reads it).  If the entry point is empty, the highest live element
+ *	  neighbours) and the live elements a search from it finds, choosing
+ *	  with the usual heuristic; the elements it links to anew link back to
+ *	  it, as after an insert.  Only elements that pointed at an empty one
+ *	  are touched, so the work follows what was deleted, not the index size
+ *	  (the pass reads every page, but only reads it).  If the entry point is empty, the highest live element
  *	  becomes the entry point first.
  * 3. Mark the empty elements deleted (version bumped) and tell the free
  *	  space map: inserts overwrite a deleted element of the same size
@@ -54,6 +55,8 @@ typedef struct HnswVacuumState
 	int			capempty;		/* allocated */
 	int			maxempty;		/* bounded by maintenance_work_mem: the rest
 								 * wait for the next VACUUM */
+	uint64	   *emptyset;		/* the same keys, hashed (is_empty) */
+	uint32		emptymask;		/* the set's size - 1 (a power of two) */
 	uint64		best_live;		/* a live element of the highest level */
 	int			best_level;
 	int64		needed;			/* live elements linking to empty ones */
@@ -63,26 +66,52 @@ typedef struct HnswVacuumState
 	HnswVectorCache vcache;		/* vectors read by the repair pass: nearby
 								 * elements are repaired from largely the
 								 * same candidates */
+	HnswInsertState ins;		/* the repair's searches around an element
+								 * (returning live elements only) and its
+								 * back-links */
 } HnswVacuumState;
 
+/*
+ * Whether an element is empty: a lookup in an open-addressing set of the
+ * empty elements' keys (no key is 0), built once pass 1 is done.  The
+ * repair asks this for every link it reads, so a binary search of
+ * vs->empty would be its largest cost.
+ */
 static bool
 is_empty(HnswVacuumState *vs, uint64 key)
 {
-	int			lo = 0;
-	int			hi = vs->nempty - 1;
+	uint32		h = hnsw_key_hash(key);
 
-	while (lo <= hi)
+	for (;; h++)
 	{
-		int			mid = (lo + hi) / 2;
+		uint64		k = vs->emptyset[h & vs->emptymask];
 
-		if (vs->empty[mid] == key)
+		if (k == key)
 			return true;
-		if (vs->empty[mid] < key)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
+		if (k == 0)
+			return false;
 	}
-	return false;
+}
+
+static void
+build_empty_set(HnswVacuumState *vs)
+{
+	uint32		size = 1;
+	int			i;
+
+	while (size < 2 * (uint32) vs->nempty)
+		size <<= 1;
+	vs->emptyset = palloc_extended(sizeof(uint64) * (Size) size,
+								   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vs->emptymask = size - 1;
+	for (i = 0; i < vs->nempty; i++)
+	{
+		uint32		h = hnsw_key_hash(vs->empty[i]);
+
+		while (vs->emptyset[h & vs->emptymask] != 0)
+			h++;
+		vs->emptyset[h & vs->emptymask] = vs->empty[i];
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -237,15 +266,47 @@ add_neighbours(HnswVacuumState *vs, uint64 xkey, uint64 k, int layer,
  * the live neighbours of the empty ones, chosen by the heuristic.  Returns
  * the number of links written to out.
  */
+/*
+ * How many live elements the repair's search around an element finds on a
+ * layer: ef_construction, as an insert's search, but at least twice the
+ * list's capacity, so that an index built with a small ef_construction
+ * still offers the heuristic a choice.
+ */
+static int
+repair_ef(HnswVacuumState *vs, int layer)
+{
+	return Max(vs->info.ef_construction, 2 * HnswLayerCapacity(vs->info.m, layer));
+}
+
+/*
+ * Adds key to the set (of `size` slots, a power of two) with its position
+ * pos; false if it was there already.
+ */
+static bool
+set_add(uint64 *set, int *setpos, int size, uint64 key, int pos)
+{
+	uint32		h = hnsw_key_hash(key);
+
+	while (set[h & (size - 1)] != 0)
+	{
+		if (set[h & (size - 1)] == key)
+			return false;
+		h++;
+	}
+	set[h & (size - 1)] = key;
+	setpos[h & (size - 1)] = pos;
+	return true;
+}
+
 static int
 repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
-			 ItemPointerData *out)
+			 ItemPointerData *out, float *outdist)
 {
 	int			m = vs->info.m;
 	int			cap = HnswLayerCapacity(m, layer);
 	ItemPointerData *links = HnswTupleLinks(x, m, layer);
 	int			count = HnswTupleCounts(x)[layer];	/* checked: <= cap */
-	int			maxcand = cap * (cap + 1) * 2;
+	int			maxcand = cap * (cap + 1) * 2 + repair_ef(vs, layer);
 	HnswNode   *cand = palloc(sizeof(HnswNode) * maxcand);
 	const void **cvecs = palloc(sizeof(void *) * maxcand);
 	const void **vecs = palloc(sizeof(void *) * maxcand);
@@ -277,27 +338,40 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	 * Drop duplicates, with an open-addressing set of keys (no key is 0)
 	 * that remembers where each kept key stands in cand[] (and its vector in
 	 * cvecs[]), to find the vectors again once cand[] is sorted.  The set has
-	 * a power-of-two size of at least 2n slots.
+	 * a power-of-two size of at least 2 * maxcand slots.
 	 */
 	size = 1;
-	while (size < 2 * n)
+	while (size < 2 * maxcand)
 		size <<= 1;
 	set = palloc0(sizeof(uint64) * size);
 	setpos = palloc(sizeof(int) * size);
 	for (i = 0, j = 0; i < n; i++)
-	{
-		uint32		h = hnsw_key_hash(cand[i].key);
-
-		while (set[h & (size - 1)] != 0 && set[h & (size - 1)] != cand[i].key)
-			h++;
-		if (set[h & (size - 1)] == 0)
-		{
-			set[h & (size - 1)] = cand[i].key;
-			setpos[h & (size - 1)] = j;
+		if (set_add(set, setpos, size, cand[i].key, j))
 			cand[j++] = cand[i];
-		}
-	}
 	n = j;
+
+	/*
+	 * The nearest live elements a search from x finds on this layer, all
+	 * empty ones still in place to pass through: they make up for a
+	 * neighbourhood that lost most of its elements, where the neighbours'
+	 * neighbours are few or far.
+	 */
+	hnsw_search_begin(vs->ins.search, HnswTupleVector(x, m));
+	if (hnsw_search_seed(vs->ins.search, xkey))
+	{
+		HnswNode   *nodes;
+		int			ns;
+
+		hnsw_search_layer(vs->ins.search, repair_ef(vs, layer), layer);
+		ns = hnsw_search_sorted(vs->ins.search, &nodes);
+		for (i = 0; i < ns && n < maxcand; i++)
+			if (nodes[i].key != xkey && !nodes[i].deleted &&
+				nodes[i].ntids > 0 && !is_empty(vs, nodes[i].key) &&
+				set_add(set, setpos, size, nodes[i].key, n))
+				cand[n++].key = nodes[i].key;
+	}
+	hnsw_disk_graph_release(&vs->ins.graph.disk);
+
 	hnsw_vcache_begin(&vs->vcache);
 	for (i = 0; i < n; i++)
 	{
@@ -320,9 +394,39 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 					 sel, NULL);
 	n = hnsw_select_neighbors(&hs);
 	for (i = 0; i < n; i++)
+	{
 		ItemPointerSet(&out[i], hnsw_key_block(cand[sel[i]].key),
 					   hnsw_key_offset(cand[sel[i]].key));
+		outdist[i] = cand[sel[i]].dist;
+	}
 	return n;
+}
+
+/*
+ * Gives element x an in-link from each element its repaired list on a
+ * layer links to anew (the insert's back-link, pruning a full list).  The
+ * elements that lost in-links are the deleted ones' neighbours, near x: a
+ * repair that only rewrote x's own list would leave them ever harder to
+ * reach.
+ */
+static void
+link_back(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
+		  ItemPointerData *newlinks, float *newdists, int newcount)
+{
+	ItemPointerData *old = HnswTupleLinks(x, vs->info.m, layer);
+	int			nold = HnswTupleCounts(x)[layer];
+	int			i;
+	int			j;
+
+	for (i = 0; i < newcount; i++)
+	{
+		for (j = 0; j < nold; j++)
+			if (ItemPointerEquals(&old[j], &newlinks[i]))
+				break;
+		if (j == nold)
+			hnsw_add_backlink(&vs->ins, hnsw_link_key(&newlinks[i]), layer,
+							  xkey, HnswTupleVector(x, vs->info.m), newdists[i]);
+	}
 }
 
 /*
@@ -341,6 +445,7 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 	{
 		HnswElementTuple x = hnsw_copy_element(&vs->info, xkey, vs->vinfo->strategy);
 		ItemPointerData newlinks[HNSW_MAX_LEVEL + 1][2 * HNSW_MAX_M];
+		float		newdists[HNSW_MAX_LEVEL + 1][2 * HNSW_MAX_M];
 		int			newcount[HNSW_MAX_LEVEL + 1];
 		bool		changed[HNSW_MAX_LEVEL + 1];
 		Size		size = HnswElementTupleSize(x->level, m,
@@ -360,7 +465,7 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 			for (i = 0; i < HnswTupleCounts(x)[l] && !changed[l]; i++)
 				changed[l] = is_empty(vs, hnsw_link_key(&links[i]));
 			if (changed[l])
-				newcount[l] = repair_layer(vs, xkey, x, l, newlinks[l]);
+				newcount[l] = repair_layer(vs, xkey, x, l, newlinks[l], newdists[l]);
 		}
 
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, hnsw_key_block(xkey),
@@ -386,6 +491,9 @@ repair_element(HnswVacuumState *vs, uint64 xkey)
 			hnsw_edit_finish(&edit);
 			UnlockReleaseBuffer(buf);
 			vs->repaired++;
+			for (l = 0; l <= x->level; l++)
+				if (changed[l])
+					link_back(vs, xkey, x, l, newlinks[l], newdists[l], newcount[l]);
 			return;
 		}
 		UnlockReleaseBuffer(buf);
@@ -570,9 +678,13 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	memset(&vs, 0, sizeof(vs));
 	vs.vinfo = info;
 	hnsw_index_info(info->index, &vs.info, &vs.meta);
-	/* half of maintenance_work_mem; the other half caches vectors */
-	vs.maxempty = (int) Min((Size) maintenance_work_mem * 1024 / 2 / sizeof(uint64),
-							(Size) INT_MAX);
+	/*
+	 * Half of maintenance_work_mem for the empty elements' keys, in an array
+	 * and a set of at most four times their number; the other half caches
+	 * vectors.
+	 */
+	vs.maxempty = (int) Min((Size) maintenance_work_mem * 1024 / 2 / (5 * sizeof(uint64)),
+							(Size) INT_MAX / 4);
 	vs.capempty = Min(vs.maxempty, VACUUM_INITIAL_EMPTY);
 	vs.empty = palloc(sizeof(uint64) * vs.capempty);
 	vs.best_level = -1;
@@ -587,7 +699,11 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 						 (Size) maintenance_work_mem * 1024 / 2,
 						 (Size) RelationGetNumberOfBlocks(info->index) *
 						 Max(1, BLCKSZ / vs.info.vecbytes) + 1);
+		build_empty_set(&vs);
+		hnsw_insert_init(&vs.ins, &vs.info, false);
+		vs.ins.search->live_results = true;
 		pass_repair(&vs);
+		hnsw_insert_end(&vs.ins);
 		move_entry_point(&vs);
 		pass_delete(&vs, stats);
 	}
