@@ -62,86 +62,165 @@ hnsw_insert_end(HnswInsertState *st)
 #define HNSW_DUPLICATE_TRIES 4
 
 /*
- * A deleted element of exactly `size` bytes (so of the same level) on the
- * page, if any; *largest gets the largest deleted element's size.  Only
- * the same level may take a slot: a stale link to the old element on some
- * layer must still find an element that has that layer.
+ * A deleted element's slot on the page that a new element of `level`, with
+ * a vector of vecbytes, can take, if any; *slotlevel gets its level and
+ * *largest the largest deleted element's size (for the free space map).
+ *
+ * The slot's level must be at least the new element's: a stale link to the
+ * old element on some layer must still find an element that has that
+ * layer (hnsw_index_check holds links to that).  A new element placed in a
+ * slot of a higher level takes that level, with empty lists on the layers
+ * above its own, which no search uses (none links to it there).  Its tuple
+ * at the slot's level must be exactly the slot's size, so that no item on
+ * the page ever moves: always so for the fixed-size vector types, where
+ * the size follows the level; a sparsevec element's size also depends on
+ * its vector, so its level is read, never inferred from the size.  Of the
+ * slots that qualify, the lowest level is taken.
  */
 static OffsetNumber
-find_deleted_slot(Relation index, Page page, BlockNumber blkno, Size size,
-				  Size *largest)
+find_deleted_slot(Relation index, Page page, BlockNumber blkno, int level,
+				  int m, Size vecbytes, int *slotlevel, Size *largest)
 {
 	OffsetNumber off;
 	OffsetNumber found = InvalidOffsetNumber;
 
 	*largest = 0;
+	*slotlevel = -1;
 	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
 	{
 		ItemId		iid = PageGetItemId(page, off);
 		Size		len = ItemIdGetLength(iid);
+		HnswElementTuple tup;
 
-		if (!ItemIdIsNormal(iid) || !hnsw_get_element(index, page, blkno, off)->deleted)
+		if (!ItemIdIsNormal(iid))
+			continue;
+		tup = hnsw_get_element(index, page, blkno, off);
+		if (!tup->deleted)
 			continue;
 		*largest = Max(*largest, len);
-		if (len == size && found == InvalidOffsetNumber)
+		if (tup->level < level ||
+			HnswElementTupleSize(tup->level, m, vecbytes) != len)
+			continue;
+		if (found == InvalidOffsetNumber || tup->level < *slotlevel)
+		{
 			found = off;
+			*slotlevel = tup->level;
+		}
 	}
 	return found;
 }
 
 /*
- * A page with a slot VACUUM freed (a deleted element of the same size,
- * which is then overwritten: *reuse) or with room, from the free space
- * map.  Returns it exclusively locked, or InvalidBuffer.
+ * Reads and exclusively locks a page the free space map offered; if it is
+ * an element page with a slot for the new element (see find_deleted_slot)
+ * or room, returns it with *reuse and *slotlevel set (*reuse invalid for
+ * room), else unlocks it and returns InvalidBuffer.  Either way *left is
+ * what the map should record for the page.
  */
 static Buffer
-hnsw_reuse_buffer(Relation index, Size size, OffsetNumber *reuse)
+probe_page(const HnswIndexInfo *info, BlockNumber blkno, int level,
+		   Size vecbytes, Size size, OffsetNumber *reuse, int *slotlevel,
+		   Size *left)
 {
+	Relation	index = info->index;
+	Buffer		buf = ReadBuffer(index, blkno);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	*left = 0;
+	*reuse = InvalidOffsetNumber;
+	if (!PageIsNew(page))
+	{
+		hnsw_check_page(index, page, blkno, 0);
+		if (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT)
+		{
+			Size		largest;
+
+			*reuse = find_deleted_slot(index, page, blkno, level, info->m,
+									   vecbytes, slotlevel, &largest);
+
+			/*
+			 * What the page offers, recorded as VACUUM does: one step above
+			 * its largest slot (see HNSW_FSM_CAT_STEP).
+			 */
+			*left = PageGetFreeSpace(page);
+			if (largest > 0)
+				*left = Max(*left, largest + HNSW_FSM_CAT_STEP);
+			if (*reuse != InvalidOffsetNumber ||
+				PageGetFreeSpace(page) >= MAXALIGN(size))
+				return buf;
+		}
+	}
+	UnlockReleaseBuffer(buf);
+	return InvalidBuffer;
+}
+
+/*
+ * A page with a slot VACUUM freed (a deleted element the new element of
+ * `level` and `size` bytes can take, which is then overwritten: *reuse, of
+ * level *slotlevel) or with room, from the free space map.  A slot of the
+ * element's own level or room is taken at once; a slot of a higher level
+ * only once the map has nothing better within HNSW_FSM_PROBES pages, so
+ * that such slots stay for elements of their own level as long as there
+ * are others.  Returns the page exclusively locked, or InvalidBuffer.
+ */
+static Buffer
+hnsw_reuse_buffer(const HnswIndexInfo *info, int level, Size vecbytes,
+				  Size size, OffsetNumber *reuse, int *slotlevel)
+{
+	Relation	index = info->index;
 	BlockNumber blkno = GetPageWithFreeSpace(index, size);
 	BlockNumber probed[HNSW_FSM_PROBES];
+	BlockNumber higher = InvalidBlockNumber;	/* a page with a slot of a
+												 * higher level */
+	Size		higher_left = 0;
+	Buffer		buf = InvalidBuffer;
 	int			nprobed = 0;
 
 	while (blkno != InvalidBlockNumber && nprobed < HNSW_FSM_PROBES)
 	{
-		Buffer		buf;
-		Page		page;
-		Size		left = 0;
+		Size		left;
 		int			i;
 
 		for (i = 0; i < nprobed; i++)
 			if (probed[i] == blkno)
-				return InvalidBuffer;	/* the map keeps sending us back */
+				break;
+		if (i < nprobed)
+			break;				/* the map keeps sending us back */
 		probed[nprobed++] = blkno;
 
-		buf = ReadBuffer(index, blkno);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
-		if (!PageIsNew(page))
+		buf = probe_page(info, blkno, level, vecbytes, size, reuse, slotlevel,
+						 &left);
+		if (BufferIsValid(buf))
 		{
-			hnsw_check_page(index, page, blkno, 0);
-			if (HnswPageGetOpaque(page)->flags & HNSW_PAGE_ELEMENT)
+			if (*reuse == InvalidOffsetNumber || *slotlevel == level)
+				break;
+			/* a slot of a higher level: look further, with the page hidden */
+			UnlockReleaseBuffer(buf);
+			buf = InvalidBuffer;
+			if (higher == InvalidBlockNumber)
 			{
-				Size		largest;
-
-				*reuse = find_deleted_slot(index, page, blkno, size, &largest);
-				if (*reuse != InvalidOffsetNumber ||
-					PageGetFreeSpace(page) >= MAXALIGN(size))
-					return buf;
-
-				/*
-				 * Nothing for this element, but a slot of another level
-				 * may serve another insert: record what is left as VACUUM
-				 * does (one step above the slot, see HNSW_FSM_CAT_STEP).
-				 */
-				left = PageGetFreeSpace(page);
-				if (largest > 0)
-					left = Max(left, largest + HNSW_FSM_CAT_STEP);
+				higher = blkno;
+				higher_left = left;
+				left = 0;
 			}
 		}
-		UnlockReleaseBuffer(buf);
 		blkno = RecordAndGetPageWithFreeSpace(index, blkno, left, size);
 	}
-	return InvalidBuffer;
+	if (higher != InvalidBlockNumber)
+	{
+		if (!BufferIsValid(buf))
+		{
+			Size		left;
+
+			buf = probe_page(info, higher, level, vecbytes, size, reuse,
+							 slotlevel, &left);
+			higher_left = left;
+		}
+		RecordPageWithFreeSpace(index, higher, higher_left);
+	}
+	return buf;
 }
 
 /*
@@ -163,20 +242,24 @@ usable_page(Relation index, Buffer buf, BlockNumber blkno, Size size,
 }
 
 /*
- * A buffer for a new element: a page with a freed slot or room (free space
- * map), else the last page if it has room, else a new one.  Returns it
+ * A buffer for a new element of `level` and `size` bytes (its vector
+ * vecbytes of them): a page with a freed slot or room (free space map),
+ * else the last page if it has room, else a new one.  Returns it
  * exclusively locked; *fresh says it must be initialised, *reuse names a
- * deleted element to overwrite (else InvalidOffsetNumber).
+ * deleted element to overwrite, of level *slotlevel (else
+ * InvalidOffsetNumber).
  */
 static Buffer
-hnsw_insert_buffer(Relation index, Size size, bool *fresh, OffsetNumber *reuse)
+hnsw_insert_buffer(const HnswIndexInfo *info, int level, Size vecbytes,
+				   Size size, bool *fresh, OffsetNumber *reuse, int *slotlevel)
 {
+	Relation	index = info->index;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	Buffer		buf;
 
 	*reuse = InvalidOffsetNumber;
 	*fresh = false;
-	buf = hnsw_reuse_buffer(index, size, reuse);
+	buf = hnsw_reuse_buffer(info, level, vecbytes, size, reuse, slotlevel);
 	if (BufferIsValid(buf))
 		return buf;
 
@@ -213,18 +296,49 @@ hnsw_insert_buffer(Relation index, Size size, bool *fresh, OffsetNumber *reuse)
 }
 
 /*
- * Adds the element tuple to a page and returns its TID.  With a valid
- * metabuf (locked exclusively by the caller), the same WAL record also makes
- * the element the entry point.
+ * The element tuple *tup at a higher level: the same lists, and empty ones
+ * on the layers above its own.  Returns its size.
+ */
+static Size
+hnsw_raise_tuple(const HnswIndexInfo *info, HnswElementTuple *tup, int level)
+{
+	HnswElementTuple old = *tup;
+	Size		vecbytes = HnswVectorBytes(info->vectype, old->dim);
+	Size		size = HnswElementTupleSize(level, info->m, vecbytes);
+	HnswElementTuple new = palloc0(size);
+	int			l;
+
+	memcpy(new, old, HNSW_ELEMENT_HEADER_SIZE);
+	new->level = level;
+	for (l = 0; l <= old->level; l++)
+	{
+		HnswTupleCounts(new)[l] = HnswTupleCounts(old)[l];
+		memcpy(HnswTupleLinks(new, info->m, l), HnswTupleLinks(old, info->m, l),
+			   sizeof(ItemPointerData) * HnswTupleCounts(old)[l]);
+	}
+	memcpy(HnswTupleVector(new, info->m), HnswTupleVector(old, info->m), vecbytes);
+	*tup = new;
+	return size;
+}
+
+/*
+ * Adds the element tuple *tup (of *size bytes) to a page and returns its
+ * TID.  A freed slot of a higher level raises the element to that level:
+ * *tup and *size are then the tuple as placed.  With a valid metabuf
+ * (locked exclusively by the caller), the same WAL record also makes the
+ * element the entry point.
  */
 static ItemPointerData
-hnsw_place_element(HnswInsertState *st, HnswElementTuple tup, Size size,
+hnsw_place_element(HnswInsertState *st, HnswElementTuple *tup, Size *size,
 				   Buffer metabuf)
 {
 	HnswPageEdit edit;
 	bool		fresh;
 	OffsetNumber reuse;
-	Buffer		buf = hnsw_insert_buffer(st->info->index, size, &fresh, &reuse);
+	int			slotlevel;
+	Buffer		buf = hnsw_insert_buffer(st->info, (*tup)->level,
+										 HnswVectorBytes(st->info->vectype, (*tup)->dim),
+										 *size, &fresh, &reuse, &slotlevel);
 	Page		page;
 	OffsetNumber off;
 	ItemPointerData tid;
@@ -236,20 +350,22 @@ hnsw_place_element(HnswInsertState *st, HnswElementTuple tup, Size size,
 	if (reuse != InvalidOffsetNumber)
 	{
 		/*
-		 * Overwrite the deleted element (the page closes up if the new one
-		 * is shorter).  Stale links to it now lead here, which a search
+		 * Overwrite the deleted element, of the same size: nothing on the
+		 * page moves.  Stale links to it now lead here, which a search
 		 * visits like any element; the version tells the incarnations
 		 * apart.
 		 */
-		tup->version = hnsw_get_element(st->info->index, page,
-										BufferGetBlockNumber(buf), reuse)->version + 1;
-		if (!PageIndexTupleOverwrite(page, reuse, (Item) tup, size))
+		if (slotlevel > (*tup)->level)
+			*size = hnsw_raise_tuple(st->info, tup, slotlevel);
+		(*tup)->version = hnsw_get_element(st->info->index, page,
+										   BufferGetBlockNumber(buf), reuse)->version + 1;
+		if (!PageIndexTupleOverwrite(page, reuse, (Item) *tup, *size))
 			elog(ERROR, "failed to reuse a slot of hnsw index \"%s\"",
 				 RelationGetRelationName(st->info->index));
 		off = reuse;
 	}
 	else
-		off = PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
+		off = PageAddItem(page, (Item) *tup, *size, InvalidOffsetNumber, false, false);
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "failed to add element to hnsw index \"%s\"",
 			 RelationGetRelationName(st->info->index));
@@ -261,7 +377,7 @@ hnsw_place_element(HnswInsertState *st, HnswElementTuple tup, Size size,
 
 		meta->entry_blkno = BufferGetBlockNumber(buf);
 		meta->entry_offno = off;
-		meta->entry_level = tup->level;
+		meta->entry_level = (*tup)->level;
 		HnswMetaSetDimensions(meta, st->info->dim);
 	}
 	hnsw_edit_finish(&edit);
@@ -698,7 +814,7 @@ hnsw_insert_first(HnswInsertState *st, const void *vec, ItemPointer heaptid)
 		HnswElementTuple tup = hnsw_form_element(st->info, level, vec, heaptid,
 												 NULL, NULL, &size);
 
-		(void) hnsw_place_element(st, tup, size, metabuf);
+		(void) hnsw_place_element(st, &tup, &size, metabuf);
 	}
 	UnlockReleaseBuffer(metabuf);
 	return empty;
@@ -803,7 +919,7 @@ hnsw_insert_vector(HnswInsertState *st, const void *vec, int dim,
 		nlinks[l] = l <= top ? choice[l].n : 0;
 	}
 	tup = hnsw_form_element(info, level, vec, heaptid, linkkeys, nlinks, &size);
-	tid = hnsw_place_element(st, tup, size, InvalidBuffer);
+	tid = hnsw_place_element(st, &tup, &size, InvalidBuffer);
 	if (st->graph.pinned)
 		record_new_list(st, &tid, &choice[0]);
 
@@ -814,8 +930,9 @@ hnsw_insert_vector(HnswInsertState *st, const void *vec, int dim,
 										   ItemPointerGetOffsetNumber(&tid)),
 							  vec, choice[l].dists[i]);
 
+	/* at the level it was placed at, which a reused slot may have raised */
 	if (level > meta.entry_level)
-		hnsw_raise_entry(st, &tid, level);
+		hnsw_raise_entry(st, &tid, tup->level);
 }
 
 /*
