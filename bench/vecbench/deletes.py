@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
 import time
 from pathlib import Path
@@ -235,8 +234,8 @@ def report(results: List[Dict], engines: List[Engine], efs: List[int]) -> List[s
     ours = engines[0].label
     other = engines[1].label if len(engines) > 1 else None
     out("")
-    out(f"== Deletes and VACUUM: recall@k after VACUUM ('vac') and after a fresh build "
-        f"of the survivors ('fresh')")
+    out("== Deletes and VACUUM: recall@k after VACUUM ('vac') and after a fresh build "
+        "of the survivors ('fresh')")
     out(f"   vac-fr = vac - fresh; vs {other or 'other'} = vac - {other or 'other'}'s vac; "
         f"VACUUM ratio = {ours} / {other or 'other'}")
     h = f"{'data set':<22}{'opclass':<14}{'del':>4} {'engine':<9}{'VACUUM s':>9}{'ratio':>7}" \
@@ -343,16 +342,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     a = parse_args(argv)
     t_all = time.perf_counter()
-    ours = Engine("vecindex", "vecindex", a.dsn)
-    ours.connect(1)
-    engines = [ours]
-    if a.compare:
-        other = Engine(a.compare, a.compare,
-                       a.compare_dsn or suite.compare_dsn(a.dsn, ours.conn, a.compare))
-        other.connect(1)
-        engines.append(other)
-    say(f"PostgreSQL {ours.one('SHOW server_version')}; " + ", ".join(
-        f"{e.label} {e.version} (database {e.conn.info.dbname})" for e in engines))
+    engines = suite.open_engines(a.dsn, a.compare, a.compare_dsn, 1)
+    ours = engines[0]
     for e in engines:
         e.x("SET max_parallel_maintenance_workers = 0")
     results = []
@@ -368,8 +359,6 @@ def main(argv=None) -> int:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     stem = a.name or (f"{stamp}-deletes" + ("-quick" if a.quick else "")
                       + (f"-vs-{a.compare}" if a.compare else ""))
-    rdir = Path(a.results_dir)
-    rdir.mkdir(parents=True, exist_ok=True)
     result = {
         "when": stamp, "seconds_total": time.perf_counter() - t_all,
         "datasets": a.datasets, "queries": a.queries, "k": a.k, "ef_search": a.ef_search,
@@ -385,13 +374,7 @@ def main(argv=None) -> int:
                               "database": e.conn.info.dbname} for e in engines},
         "results": results, "report": lines,
     }
-    jpath = rdir / f"{stem}.json"
-    with open(jpath, "w") as f:
-        json.dump(result, f, indent=2)
-    say(f"\nResults: {jpath}")
-    say(f"Total {time.perf_counter() - t_all:.0f} s")
-    for e in engines:
-        e.close()
+    suite.finish(engines, result, Path(a.results_dir) / f"{stem}.json", t_all)
     return 0
 
 

@@ -1305,20 +1305,42 @@ def machine_facts() -> Dict:
             "psycopg": psycopg.__version__}
 
 
+def open_engines(dsn: str, compare: Optional[str], other_dsn: Optional[str],
+                 clients: int) -> List[Engine]:
+    """vecindex on dsn, and with compare the extension of that name on
+    other_dsn (default compare_dsn's), each with `clients` clients."""
+    ours = Engine("vecindex", "vecindex", dsn)
+    ours.connect(clients)
+    engines = [ours]
+    if compare:
+        other = Engine(compare, compare, other_dsn or compare_dsn(dsn, ours.conn, compare))
+        other.connect(clients)
+        engines.append(other)
+    say(f"PostgreSQL {ours.one('SHOW server_version')}; " + ", ".join(
+        f"{e.label} {e.version} (database {e.conn.info.dbname})" for e in engines))
+    return engines
+
+
+def finish(engines: List[Engine], result: Dict, path: Path, t_all: float,
+           more: str = "") -> None:
+    """Writes result as JSON to path (its directory created), says where
+    (and `more`) and the run's total time, and closes the engines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+    say(f"\nResults: {path}" + more)
+    say(f"Total {time.perf_counter() - t_all:.0f} s")
+    for e in engines:
+        e.close()
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
     t_all = time.perf_counter()
     opts = f"m = {a.m}, ef_construction = {a.ef_construction}"
 
-    ours = Engine("vecindex", "vecindex", a.dsn)
-    ours.connect(max(a.clients))
-    engines = [ours]
-    if a.compare:
-        other = Engine(a.compare, a.compare, a.compare_dsn or compare_dsn(a.dsn, ours.conn, a.compare))
-        other.connect(max(a.clients))
-        engines.append(other)
-    say(f"PostgreSQL {ours.one('SHOW server_version')}; " + ", ".join(
-        f"{e.label} {e.version} (database {e.conn.info.dbname})" for e in engines))
+    engines = open_engines(a.dsn, a.compare, a.compare_dsn, max(a.clients))
+    ours = engines[0]
 
     data = parse_dataset(a.dataset, a.queries, a.inserts, a.chunk)
     for e in engines:
@@ -1379,13 +1401,8 @@ def main(argv=None) -> int:
                               "database": e.conn.info.dbname, **e.r} for e in engines},
         "report": lines, "plot": str(png) if have_plot else None,
     }
-    jpath = rdir / f"{stem}.json"
-    with open(jpath, "w") as f:
-        json.dump(result, f, indent=2)
-    say(f"\nResults: {jpath}" + (f"\nPlot:    {png}" if have_plot else ""))
-    say(f"Total {time.perf_counter() - t_all:.0f} s")
-    for e in engines:
-        e.close()
+    finish(engines, result, rdir / f"{stem}.json", t_all,
+           f"\nPlot:    {png}" if have_plot else "")
     return 0
 
 
