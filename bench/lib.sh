@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the VB_ variables are read by the commands that source this
 #
 # bench/lib.sh - what the benchmark commands (bench/run, bench/deletes) share:
 # their common options, installing the packages, building and installing
