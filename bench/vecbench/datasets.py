@@ -5,6 +5,8 @@
   synthetic_clustered(n, dim)    Gaussian clusters, reproducible from a seed
   synthetic_clustered_chunks()   the same, generated piece by piece
   synthetic_clustered_labels()   the cluster of each of those points
+  gaussian(n, dim)               i.i.d. standard normal, reproducible from a seed
+  gaussian_chunks()              the same, generated piece by piece
   load(name, rows, queries)      a Dataset: base vectors + query vectors
 
 Every array returned is C-contiguous float32 of shape (n, dim).
@@ -148,6 +150,32 @@ def synthetic_clustered_labels(n: int, clusters: int = 32, seed: int = 42,
         raise ValueError("need n >= 0, clusters >= 1")
     return np.random.Generator(np.random.PCG64([seed, stream, 0])).integers(
         0, clusters, size=n)
+
+
+def gaussian(n: int, dim: int, seed: int = 42, stream: int = 0) -> np.ndarray:
+    """n points in dim dimensions, every coordinate i.i.d. N(0, 1): data
+    without structure, where every point has many near-equidistant
+    neighbours (harder for a graph than clustered data of the same size).
+    Stream 0 can be the base set and stream 1 queries from the same
+    distribution; the same arguments always give the same array, and the
+    first k points do not depend on n."""
+    if n < 0 or dim < 1:
+        raise ValueError("need n >= 0, dim >= 1")
+    g = np.random.Generator(np.random.PCG64([seed, stream, 2]))
+    return np.ascontiguousarray(g.standard_normal(size=(n, dim), dtype=np.float32))
+
+
+def gaussian_chunks(n: int, dim: int, chunk: int = 100000, seed: int = 42, stream: int = 0):
+    """gaussian(n, dim, seed, stream) in pieces: yields (start, array) with
+    array rows start .. start+len-1; the concatenation equals gaussian(...)
+    exactly (one generator, drawn in sequence)."""
+    if n < 0 or dim < 1 or chunk < 1:
+        raise ValueError("need n >= 0, dim >= 1, chunk >= 1")
+    g = np.random.Generator(np.random.PCG64([seed, stream, 2]))
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        yield start, np.ascontiguousarray(
+            g.standard_normal(size=(stop - start, dim), dtype=np.float32))
 
 
 @dataclasses.dataclass

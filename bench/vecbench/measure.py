@@ -69,8 +69,10 @@ def settings(conn: psycopg.Connection, values: Dict[str, str]) -> Iterator[None]
 
 
 def run_queries(conn: psycopg.Connection, query: pgsql.Composable,
-                vectors: np.ndarray, warmup: int = 0):
-    """Runs query once per vector (a prepared statement).
+                vectors: np.ndarray, warmup: int = 0, prepare: bool = True):
+    """Runs query once per vector (a prepared statement, unless prepare is
+    false: then each execution is planned afresh, as a statement must be
+    when the settings or the index it runs on change between calls).
 
     Returns (ids, seconds): ids[i] is the list of ids returned for vectors[i],
     seconds[i] the client-side wall time of execute + fetch.  The first
@@ -80,11 +82,11 @@ def run_queries(conn: psycopg.Connection, query: pgsql.Composable,
     seconds = np.empty(len(vectors), dtype=np.float64)
     with conn.cursor() as cur:
         for v in vectors[:warmup]:
-            cur.execute(query, (v,), prepare=True)
+            cur.execute(query, (v,), prepare=prepare)
             cur.fetchall()
         for i, v in enumerate(vectors):
             t0 = time.perf_counter()
-            cur.execute(query, (v,), prepare=True)
+            cur.execute(query, (v,), prepare=prepare)
             rows = cur.fetchall()
             seconds[i] = time.perf_counter() - t0
             ids.append([r[0] for r in rows])

@@ -110,8 +110,22 @@ class Data:
     labels: Optional[np.ndarray] = None   # class / cluster of each base row
 
 
+def _n_dim(spec: str, default_n: int, default_dim: int) -> Tuple[int, int]:
+    """N and DIM of a spec KIND[:N[:DIM]]."""
+    kind = spec.split(":")[0]
+    parts = spec.split(":")
+    try:
+        n = int(parts[1]) if len(parts) > 1 else default_n
+        dim = int(parts[2]) if len(parts) > 2 else default_dim
+    except ValueError:
+        raise SystemExit(f"bad data set {spec!r}: expected {kind}:N:DIM")
+    if len(parts) > 3 or n < 1 or dim < 1:
+        raise SystemExit(f"bad data set {spec!r}: expected {kind}:N:DIM")
+    return n, dim
+
+
 def parse_dataset(spec: str, nq: int, n_insert: int, chunk: int) -> Data:
-    """fashion-mnist | synthetic:N:DIM"""
+    """fashion-mnist | synthetic:N:DIM | gaussian:N:DIM"""
     if spec == "fashion-mnist":
         if not datasets.fashion_mnist_available():
             raise SystemExit("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
@@ -120,27 +134,28 @@ def parse_dataset(spec: str, nq: int, n_insert: int, chunk: int) -> Data:
             raise SystemExit("fashion-mnist: --queries + --inserts must be at most 10000 "
                              "(the t10k images)")
         test, _ = datasets.fashion_mnist("t10k", nq + n_insert)
-        return Data("fashion-mnist", "Fashion-MNIST (60,000 x 784, L2)", len(base), base.shape[1],
+        return Data("fashion-mnist", "Fashion-MNIST (60,000 x 784)", len(base), base.shape[1],
                     test[:nq], test[nq:], base,
                     lambda: ((s, base[s:s + chunk]) for s in range(0, len(base), chunk)),
                     labels)
-    if spec.startswith("synthetic"):
-        parts = spec.split(":")
-        try:
-            n = int(parts[1]) if len(parts) > 1 else 100000
-            dim = int(parts[2]) if len(parts) > 2 else 128
-        except ValueError:
-            raise SystemExit(f"bad data set {spec!r}: expected synthetic:N:DIM")
-        if len(parts) > 3 or n < 1 or dim < 1:
-            raise SystemExit(f"bad data set {spec!r}: expected synthetic:N:DIM")
+    if spec.split(":")[0] == "synthetic":
+        n, dim = _n_dim(spec, 100000, 128)
         q = datasets.synthetic_clustered(nq, dim, stream=1)
         extra = datasets.synthetic_clustered(n_insert, dim, stream=2)
         return Data(f"synthetic-{n}x{dim}",
-                    f"synthetic clustered ({n:,} x {dim}, 32 clusters, seed 42, L2)",
+                    f"synthetic clustered ({n:,} x {dim}, 32 clusters, seed 42)",
                     n, dim, q, extra, None,
                     lambda: datasets.synthetic_clustered_chunks(n, dim, chunk=chunk, stream=0),
                     datasets.synthetic_clustered_labels(n, stream=0))
-    raise SystemExit(f"unknown data set {spec!r} (fashion-mnist, synthetic:N:DIM)")
+    if spec.split(":")[0] == "gaussian":
+        n, dim = _n_dim(spec, 100000, 128)
+        return Data(f"gaussian-{n}x{dim}",
+                    f"i.i.d. Gaussian ({n:,} x {dim}, N(0, 1), seed 42)",
+                    n, dim, datasets.gaussian(nq, dim, stream=1),
+                    datasets.gaussian(n_insert, dim, stream=2), None,
+                    lambda: datasets.gaussian_chunks(n, dim, chunk=chunk, stream=0))
+    raise SystemExit(f"unknown data set {spec!r} (fashion-mnist, synthetic:N:DIM, "
+                     "gaussian:N:DIM)")
 
 
 # ---------------------------------------------------------------- ground truth
@@ -150,17 +165,33 @@ def _sqnorm(a: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a64, a64)
 
 
+# Distances the ground truth ranks by, smallest first, for each metric:
+# "l2" the squared Euclidean distance (ordered as <->), "ip" the negative
+# inner product (<#>: the largest inner product first).
+METRICS = ("l2", "ip")
+
+
 def exact_sqdist(q: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Squared L2 distances of one query to rows x, in float64."""
     d = x.astype(np.float64) - q.astype(np.float64)
     return np.einsum("ij,ij->i", d, d)
 
 
+def exact_dist(q: np.ndarray, x: np.ndarray, metric: str = "l2") -> np.ndarray:
+    """The metric's distances (see METRICS) of one query to rows x, in float64."""
+    if metric == "ip":
+        return -(x.astype(np.float64) @ q.astype(np.float64))
+    return exact_sqdist(q, x)
+
+
 def brute_force(base: np.ndarray, queries: np.ndarray, depth: int,
-                chunk: int = 20000) -> Tuple[np.ndarray, np.ndarray]:
-    """Exact top-`depth` neighbours of each query: (ids 1-based, squared
-    distances float64), ascending.  Candidates come from a float32 matrix
-    product (fast), then are re-ranked with float64 distances (exact)."""
+                chunk: int = 20000, metric: str = "l2") -> Tuple[np.ndarray, np.ndarray]:
+    """Exact top-`depth` neighbours of each query: (ids 1-based, distances
+    float64 as exact_dist gives them), ascending.  Candidates come from a
+    float32 matrix product (fast), then are re-ranked with float64
+    distances (exact)."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
     nq = len(queries)
     cand = min(len(base), 2 * depth + 50)
     best_ids = np.zeros((nq, 0), dtype=np.int64)
@@ -170,7 +201,10 @@ def brute_force(base: np.ndarray, queries: np.ndarray, depth: int,
     last = t0
     for start in range(0, len(base), chunk):
         x = base[start:start + chunk]
-        d = qn[:, None] - 2.0 * (queries @ x.T) + _sqnorm(x).astype(np.float32)[None, :]
+        if metric == "ip":
+            d = -(queries @ x.T)
+        else:
+            d = qn[:, None] - 2.0 * (queries @ x.T) + _sqnorm(x).astype(np.float32)[None, :]
         ids = np.arange(start, start + len(x), dtype=np.int64)
         all_d = np.concatenate([best_d, d], axis=1)
         all_i = np.concatenate([best_ids, np.broadcast_to(ids, (nq, len(x)))], axis=1)
@@ -186,7 +220,7 @@ def brute_force(base: np.ndarray, queries: np.ndarray, depth: int,
     out_i = np.zeros((nq, min(depth, len(base))), dtype=np.int64)
     out_d = np.zeros(out_i.shape, dtype=np.float64)
     for i in range(nq):
-        ex = exact_sqdist(queries[i], base[best_ids[i]])
+        ex = exact_dist(queries[i], base[best_ids[i]], metric)
         order = np.lexsort((best_ids[i], ex))[:out_i.shape[1]]
         out_i[i] = best_ids[i][order] + 1
         out_d[i] = ex[order]
@@ -194,15 +228,17 @@ def brute_force(base: np.ndarray, queries: np.ndarray, depth: int,
 
 
 def ground_truth(data: Data, cache_dir: Path, depth: int = TRUTH_DEPTH,
-                 rows: Optional[np.ndarray] = None, tag: str = ""):
+                 rows: Optional[np.ndarray] = None, tag: str = "", metric: str = "l2"):
     """Exact neighbours of the queries among all base rows, or only among
-    `rows` (ascending 0-based indices, e.g. those a filter keeps; `tag` then
-    names them in the cache file).  Ids are the table's (1-based)."""
+    `rows` (ascending 0-based indices, e.g. those a filter keeps, or the
+    rows a delete leaves; `tag` then names them in the cache file), by
+    `metric` (METRICS).  Ids are the table's (1-based)."""
     hs = hashlib.sha1(data.queries.tobytes())
     if rows is not None:
         hs.update(np.asarray(rows, dtype=np.int64).tobytes())
     h = hs.hexdigest()[:12]
-    path = cache_dir / f"truth-{data.key}-q{len(data.queries)}-{h}{'-' + tag if tag else ''}-d{depth}.npz"
+    path = cache_dir / (f"truth-{data.key}-q{len(data.queries)}-{h}{'-' + tag if tag else ''}"
+                        f"{'' if metric == 'l2' else '-' + metric}-d{depth}.npz")
     what = "ground truth" + (f" ({tag})" if tag else "")
     if path.exists():
         z = np.load(path)
@@ -213,9 +249,9 @@ def ground_truth(data: Data, cache_dir: Path, depth: int = TRUTH_DEPTH,
         f"{n:,} vectors ...")
     t0 = time.perf_counter()
     if rows is None:
-        ids, dist = brute_force(data.base, data.queries, depth)
+        ids, dist = brute_force(data.base, data.queries, depth, metric=metric)
     else:
-        ids, dist = brute_force(data.base[rows], data.queries, depth)
+        ids, dist = brute_force(data.base[rows], data.queries, depth, metric=metric)
         ids = np.asarray(rows, dtype=np.int64)[ids - 1] + 1
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
@@ -249,10 +285,12 @@ def filter_categories(data: Data, columns: Sequence[str]) -> Dict[str, np.ndarra
 
 class Recall:
     """recall@k with ties counted as hits (as ann-benchmarks does): a returned
-    row is correct if its distance is at most the k-th true distance."""
+    row is correct if its distance is at most the k-th true distance, by
+    `metric` (METRICS; the truth's distances must be that metric's)."""
 
-    def __init__(self, data: Data, truth_ids: np.ndarray, truth_d: np.ndarray, k: int):
-        self.data, self.k = data, k
+    def __init__(self, data: Data, truth_ids: np.ndarray, truth_d: np.ndarray, k: int,
+                 metric: str = "l2"):
+        self.data, self.k, self.metric = data, k, metric
         self.truth_ids, self.truth_d = truth_ids, truth_d
         self.threshold = truth_d[:, k - 1]
         self.extra_rows = 0                      # rows of data.extra in the table
@@ -273,8 +311,10 @@ class Recall:
             f = list(f)[:self.k]
             if not f:
                 continue
-            d = exact_sqdist(self.data.queries[i], self.vectors(f))
-            hits += int(np.count_nonzero(d <= threshold[i] * (1 + 1e-9) + 1e-9))
+            d = exact_dist(self.data.queries[i], self.vectors(f), self.metric)
+            # a relative tolerance for float rounding (the inner product's
+            # distances are negative, hence abs)
+            hits += int(np.count_nonzero(d <= threshold[i] + abs(threshold[i]) * 1e-9 + 1e-9))
         return hits / (self.k * len(found))
 
     def after_delete(self, deleted) -> np.ndarray:
@@ -289,7 +329,7 @@ class Recall:
             if len(d) < self.k:
                 raise RuntimeError("ground truth too shallow for the deletes")
             if len(keep_extra):
-                d = np.concatenate([d, exact_sqdist(q, self.vectors(keep_extra))])
+                d = np.concatenate([d, exact_dist(q, self.vectors(keep_extra), self.metric)])
             thr[i] = np.sort(d)[self.k - 1]
         return thr
 
@@ -1138,7 +1178,7 @@ def plot(engines: List[Engine], a, data: Data, path: Path) -> bool:
     ax.set_xlim(max(0.0, lo - 0.02), 1.002)
     ax.set_xlabel(f"recall@{a.k}")
     ax.set_ylabel("queries per second (log scale)")
-    ax.set_title(f"{data.title}\nhnsw m={a.m}, ef_construction={a.ef_construction}; "
+    ax.set_title(f"{data.title}\nhnsw ({a.type}_l2_ops) m={a.m}, ef_construction={a.ef_construction}; "
                  f"labels: ef_search; {len(data.queries):,} queries", fontsize=10)
     ax.grid(True, which="both", lw=0.3, alpha=0.6)
     ax.legend(fontsize=8, loc="lower left")
@@ -1155,7 +1195,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dsn", default="", help="libpq connection string (our database)")
     p.add_argument("--dataset", default="fashion-mnist",
-                   help="fashion-mnist (default) or synthetic:N:DIM, e.g. synthetic:1000000:128")
+                   help="fashion-mnist (default), synthetic:N:DIM (clustered) or gaussian:N:DIM "
+                   "(i.i.d. N(0, 1)), e.g. synthetic:1000000:128")
     p.add_argument("--queries", type=int, default=1000, help="query vectors (default 1000)")
     p.add_argument("--k", type=int, default=10, help="neighbours per query (default 10)")
     p.add_argument("--type", choices=["vector", "halfvec"], default="vector",
@@ -1264,20 +1305,42 @@ def machine_facts() -> Dict:
             "psycopg": psycopg.__version__}
 
 
+def open_engines(dsn: str, compare: Optional[str], other_dsn: Optional[str],
+                 clients: int) -> List[Engine]:
+    """vecindex on dsn, and with compare the extension of that name on
+    other_dsn (default compare_dsn's), each with `clients` clients."""
+    ours = Engine("vecindex", "vecindex", dsn)
+    ours.connect(clients)
+    engines = [ours]
+    if compare:
+        other = Engine(compare, compare, other_dsn or compare_dsn(dsn, ours.conn, compare))
+        other.connect(clients)
+        engines.append(other)
+    say(f"PostgreSQL {ours.one('SHOW server_version')}; " + ", ".join(
+        f"{e.label} {e.version} (database {e.conn.info.dbname})" for e in engines))
+    return engines
+
+
+def finish(engines: List[Engine], result: Dict, path: Path, t_all: float,
+           more: str = "") -> None:
+    """Writes result as JSON to path (its directory created), says where
+    (and `more`) and the run's total time, and closes the engines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+    say(f"\nResults: {path}" + more)
+    say(f"Total {time.perf_counter() - t_all:.0f} s")
+    for e in engines:
+        e.close()
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
     t_all = time.perf_counter()
     opts = f"m = {a.m}, ef_construction = {a.ef_construction}"
 
-    ours = Engine("vecindex", "vecindex", a.dsn)
-    ours.connect(max(a.clients))
-    engines = [ours]
-    if a.compare:
-        other = Engine(a.compare, a.compare, a.compare_dsn or compare_dsn(a.dsn, ours.conn, a.compare))
-        other.connect(max(a.clients))
-        engines.append(other)
-    say(f"PostgreSQL {ours.one('SHOW server_version')}; " + ", ".join(
-        f"{e.label} {e.version} (database {e.conn.info.dbname})" for e in engines))
+    engines = open_engines(a.dsn, a.compare, a.compare_dsn, max(a.clients))
+    ours = engines[0]
 
     data = parse_dataset(a.dataset, a.queries, a.inserts, a.chunk)
     for e in engines:
@@ -1338,13 +1401,8 @@ def main(argv=None) -> int:
                               "database": e.conn.info.dbname, **e.r} for e in engines},
         "report": lines, "plot": str(png) if have_plot else None,
     }
-    jpath = rdir / f"{stem}.json"
-    with open(jpath, "w") as f:
-        json.dump(result, f, indent=2)
-    say(f"\nResults: {jpath}" + (f"\nPlot:    {png}" if have_plot else ""))
-    say(f"Total {time.perf_counter() - t_all:.0f} s")
-    for e in engines:
-        e.close()
+    finish(engines, result, rdir / f"{stem}.json", t_all,
+           f"\nPlot:    {png}" if have_plot else "")
     return 0
 
 
