@@ -9,9 +9,10 @@
  *	  changed page), and collect the elements left with none ("empty").
  * 2. Repair: every live element that links to an empty one gets that link
  *	  replaced from the empty element's own neighbours (its neighbours'
- *	  neighbours) and the live elements a search from it finds, choosing
- *	  with the usual heuristic; the elements it links to anew link back to
- *	  it, as after an insert.  Only elements that pointed at an empty one
+ *	  neighbours) and the live elements a search from it finds (or, with
+ *	  fewer rows deleted, a search around the empty element, done once for
+ *	  all that linked to it), choosing with the usual heuristic; the
+ *	  elements it links to anew link back to it, as after an insert.  Only elements that pointed at an empty one
  *	  are touched, so the work follows what was deleted, not the index size
  *	  (the pass reads every page, but only reads it).  If the entry point is empty, the highest live element
  *	  becomes the entry point first.
@@ -29,6 +30,8 @@
  * while slots are reused is in README.hnsw.
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "hnswinsert.h"
 #include "hnswvacuum.h"
@@ -66,6 +69,15 @@ typedef struct HnswVacuumState
 	HnswVectorCache vcache;		/* vectors read by the repair pass: nearby
 								 * elements are repaired from largely the
 								 * same candidates */
+	int64		nlive;			/* elements left with rows */
+	bool		per_empty;		/* layer 0: search around each empty
+								 * element once, not around each repaired
+								 * one (see repair_layer) */
+	struct HnswAround *around;	/* per_empty: what those searches found */
+	uint32		aroundmask;		/* around's size - 1 (a power of two) */
+	uint64	   *aroundkeys;		/* ... the keys they found, back to back */
+	Size		naroundkeys;
+	Size		maxaroundkeys;	/* bounded by maintenance_work_mem */
 	HnswInsertState ins;		/* the repair's searches around an element
 								 * (returning live elements only) and its
 								 * back-links */
@@ -169,6 +181,7 @@ vacuum_page(HnswVacuumState *vs, Page page, BlockNumber blkno,
 				ItemPointerSetInvalid(&tup->heaptids[i]);
 		}
 		*live += nkeep;
+		vs->nlive += (nkeep > 0);
 		if (nkeep == 0)
 			add_empty(vs, hnsw_tid_key(blkno, off));
 	}
@@ -279,6 +292,130 @@ repair_ef(HnswVacuumState *vs, int layer)
 }
 
 /*
+ * How many a search around an empty element finds (per_empty): twice as
+ * many, since they serve every element that linked to it, each from its
+ * own side.  Measured on 16,000 Gaussian vectors of 32 dimensions with
+ * 10% deleted, twice as many gave recall 0.860 against 0.852 for 1.4 times
+ * the repair's time.
+ */
+#define HNSW_AROUND_EF_FACTOR	2
+
+static int
+around_ef(HnswVacuumState *vs)
+{
+	return HNSW_AROUND_EF_FACTOR * repair_ef(vs, 0);
+}
+
+/* An empty element's nearest live elements on layer 0 (see around_empty) */
+typedef struct HnswAround
+{
+	uint64		key;			/* the empty element; 0 = free entry */
+	Size		start;			/* its first in aroundkeys */
+	int			count;
+} HnswAround;
+
+/*
+ * Whether to search around each empty element once (around_empty) rather
+ * than around each element that links to one: when the first are fewer,
+ * counting their searches' HNSW_AROUND_EF_FACTOR times the work.  An
+ * element links to one of the empty elements (a share f of all) with
+ * probability 1 - (1 - f)^(2m), about 0.92 at 10% deleted for m = 12 and
+ * 0.21 at 1%; so the choice falls on the empty elements up to about a
+ * third of the rows deleted.
+ */
+static bool
+search_per_empty(HnswVacuumState *vs)
+{
+	double		f = (double) vs->nempty / Max(vs->nempty + vs->nlive, 1);
+	double		linking = vs->nlive *
+		(1.0 - pow(1.0 - f, HnswLayerCapacity(vs->info.m, 0)));
+
+	return (double) HNSW_AROUND_EF_FACTOR * vs->nempty < linking;
+}
+
+/*
+ * Sets up the searches around empty elements: a table of at most twice
+ * their number, and keys in a quarter of maintenance_work_mem.
+ */
+static void
+around_init(HnswVacuumState *vs)
+{
+	uint32		size = 1;
+
+	while (size < 2 * (uint32) vs->nempty)
+		size <<= 1;
+	vs->around = palloc_extended(sizeof(HnswAround) * (Size) size,
+								 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	vs->aroundmask = size - 1;
+	vs->maxaroundkeys = (Size) maintenance_work_mem * 1024 / 4 / sizeof(uint64);
+	vs->aroundkeys = palloc_extended(sizeof(uint64) * vs->maxaroundkeys,
+									 MCXT_ALLOC_HUGE);
+}
+
+/*
+ * The live elements nearest empty element d on layer 0 (around_ef of
+ * them), found by a search from d that passes through empty elements;
+ * stored in *out (palloc'd or in vs->aroundkeys) and counted.  Every
+ * element that linked to d is repaired from them, so each empty element is
+ * searched around once, as long as maintenance_work_mem holds the results.
+ */
+static int
+around_empty(HnswVacuumState *vs, uint64 d, const uint64 **out)
+{
+	uint32		h = hnsw_key_hash(d);
+	HnswAround *a;
+	HnswElementTuple e;
+	HnswSearch *s = vs->ins.search;
+	uint64	   *keys;
+	int			n = 0;
+
+	for (;; h++)
+	{
+		a = &vs->around[h & vs->aroundmask];
+		if (a->key == d)
+		{
+			*out = vs->aroundkeys + a->start;
+			return a->count;
+		}
+		if (a->key == 0)
+			break;
+	}
+
+	e = hnsw_copy_element(&vs->info, d, vs->vinfo->strategy);
+	keys = palloc(sizeof(uint64) * around_ef(vs));
+	hnsw_search_begin(s, HnswTupleVector(e, vs->info.m));
+	if (hnsw_search_seed(s, d))
+	{
+		HnswNode   *nodes;
+		int			ns;
+		int			i;
+
+		hnsw_search_layer(s, around_ef(vs), 0);
+		ns = hnsw_search_sorted(s, &nodes);
+		for (i = 0; i < ns; i++)
+			if (!nodes[i].deleted && nodes[i].ntids > 0 &&
+				!is_empty(vs, nodes[i].key))
+				keys[n++] = nodes[i].key;
+	}
+	hnsw_disk_graph_release(&vs->ins.graph.disk);
+	pfree(e);
+
+	if (vs->naroundkeys + n > vs->maxaroundkeys)
+	{
+		*out = keys;			/* no room to keep them: used once */
+		return n;
+	}
+	a->key = d;
+	a->start = vs->naroundkeys;
+	a->count = n;
+	memcpy(vs->aroundkeys + vs->naroundkeys, keys, sizeof(uint64) * n);
+	vs->naroundkeys += n;
+	pfree(keys);
+	*out = vs->aroundkeys + a->start;
+	return n;
+}
+
+/*
  * Adds key to the set (of `size` slots, a power of two) with its position
  * pos; false if it was there already.
  */
@@ -306,7 +443,9 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	int			cap = HnswLayerCapacity(m, layer);
 	ItemPointerData *links = HnswTupleLinks(x, m, layer);
 	int			count = HnswTupleCounts(x)[layer];	/* checked: <= cap */
-	int			maxcand = cap * (cap + 1) * 2 + repair_ef(vs, layer);
+	int			maxcand = vs->per_empty && layer == 0 ?
+		count * (around_ef(vs) + 1) :
+		cap * (cap + 1) * 2 + repair_ef(vs, layer);
 	HnswNode   *cand = palloc(sizeof(HnswNode) * maxcand);
 	const void **cvecs = palloc(sizeof(void *) * maxcand);
 	const void **vecs = palloc(sizeof(void *) * maxcand);
@@ -329,6 +468,15 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 		{
 			if (n < maxcand)
 				cand[n++].key = k;
+		}
+		else if (vs->per_empty && layer == 0)
+		{
+			const uint64 *near;
+			int			nn = around_empty(vs, k, &near);
+
+			for (j = 0; j < nn && n < maxcand; j++)
+				if (near[j] != xkey)
+					cand[n++].key = near[j];
 		}
 		else
 			n = add_neighbours(vs, xkey, k, layer, cand, n, maxcand, true);
@@ -356,21 +504,24 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	 * neighbourhood that lost most of its elements, where the neighbours'
 	 * neighbours are few or far.
 	 */
-	hnsw_search_begin(vs->ins.search, HnswTupleVector(x, m));
-	if (hnsw_search_seed(vs->ins.search, xkey))
+	if (!(vs->per_empty && layer == 0))
 	{
-		HnswNode   *nodes;
-		int			ns;
+		hnsw_search_begin(vs->ins.search, HnswTupleVector(x, m));
+		if (hnsw_search_seed(vs->ins.search, xkey))
+		{
+			HnswNode   *nodes;
+			int			ns;
 
-		hnsw_search_layer(vs->ins.search, repair_ef(vs, layer), layer);
-		ns = hnsw_search_sorted(vs->ins.search, &nodes);
-		for (i = 0; i < ns && n < maxcand; i++)
-			if (nodes[i].key != xkey && !nodes[i].deleted &&
-				nodes[i].ntids > 0 && !is_empty(vs, nodes[i].key) &&
-				set_add(set, setpos, size, nodes[i].key, n))
-				cand[n++].key = nodes[i].key;
+			hnsw_search_layer(vs->ins.search, repair_ef(vs, layer), layer);
+			ns = hnsw_search_sorted(vs->ins.search, &nodes);
+			for (i = 0; i < ns && n < maxcand; i++)
+				if (nodes[i].key != xkey && !nodes[i].deleted &&
+					nodes[i].ntids > 0 && !is_empty(vs, nodes[i].key) &&
+					set_add(set, setpos, size, nodes[i].key, n))
+					cand[n++].key = nodes[i].key;
+		}
+		hnsw_disk_graph_release(&vs->ins.graph.disk);
 	}
-	hnsw_disk_graph_release(&vs->ins.graph.disk);
 
 	hnsw_vcache_begin(&vs->vcache);
 	for (i = 0; i < n; i++)
@@ -694,26 +845,43 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	pass_remove(&vs, stats, callback, callback_state);
 	if (vs.nempty > 0 && vs.info.dim > 0)
 	{
-		/* half of maintenance_work_mem; the other half holds vs.empty */
+		vs.per_empty = search_per_empty(&vs);
+
+		/*
+		 * Half of maintenance_work_mem holds vs.empty; the vector cache
+		 * takes the other half, or a quarter with the searches' results.
+		 */
 		hnsw_vcache_init(&vs.vcache, &vs.info,
-						 (Size) maintenance_work_mem * 1024 / 2,
+						 (Size) maintenance_work_mem * 1024 / (vs.per_empty ? 4 : 2),
 						 (Size) RelationGetNumberOfBlocks(info->index) *
 						 Max(1, BLCKSZ / vs.info.vecbytes) + 1);
 		build_empty_set(&vs);
 		hnsw_insert_init(&vs.ins, &vs.info, false);
 		vs.ins.search->live_results = true;
+		if (vs.per_empty)
+			around_init(&vs);
 		pass_repair(&vs);
 		hnsw_insert_end(&vs.ins);
 		move_entry_point(&vs);
 		pass_delete(&vs, stats);
 	}
-	elog(DEBUG1, "hnsw vacuum of \"%s\": %d elements emptied, %lld of %lld linking to them repaired; vector cache %u slots, %lld hits, %lld misses",
+	elog(DEBUG1, "hnsw vacuum of \"%s\": %d elements emptied, %lld of %lld linking to them repaired%s; vector cache %u slots, %lld hits, %lld misses",
 		 RelationGetRelationName(info->index), vs.nempty, (long long) vs.repaired,
-		 (long long) vs.needed, vs.vcache.nslots, (long long) vs.vcache.hits,
+		 (long long) vs.needed,
+		 vs.per_empty ? " from searches around the emptied ones" : "",
+		 vs.vcache.nslots, (long long) vs.vcache.hits,
 		 (long long) vs.vcache.misses);
 	MemoryContextDelete(vs.tmpctx);
 	if (vs.vcache.keys)
 		hnsw_vcache_free(&vs.vcache);
+	if (vs.around)
+	{
+		pfree(vs.around);
+		pfree(vs.aroundkeys);
+	}
+	if (vs.emptyset)
+		pfree(vs.emptyset);
+	pfree(vs.empty);
 	return stats;
 }
 
