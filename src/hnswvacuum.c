@@ -275,11 +275,6 @@ add_neighbours(HnswVacuumState *vs, uint64 xkey, uint64 k, int layer,
 }
 
 /*
- * The repaired list of x's links on one layer: the live links kept, plus
- * the live neighbours of the empty ones, chosen by the heuristic.  Returns
- * the number of links written to out.
- */
-/*
  * How many live elements the repair's search around an element finds on a
  * layer: ef_construction, as an insert's search, but at least twice the
  * list's capacity, so that an index built with a small ef_construction
@@ -435,6 +430,14 @@ set_add(uint64 *set, int *setpos, int size, uint64 key, int pos)
 	return true;
 }
 
+/*
+ * The repaired list of x's links on one layer, chosen by the heuristic
+ * from: the live links kept; for each empty one, the live elements a
+ * search around it found (per_empty, layer 0) or else its live neighbours
+ * (and their empty ones' live neighbours); and, unless per_empty on layer
+ * 0, the live elements a search around x finds.  Returns the number of
+ * links written to out, their distances to x in outdist.
+ */
 static int
 repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 			 ItemPointerData *out, float *outdist)
@@ -459,7 +462,7 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	int		   *setpos;
 	HnswSelect	hs;
 
-	/* candidate keys: live links, and the live links of the empty ones */
+	/* candidate keys: live links, and what stands in for the empty ones */
 	for (i = 0; i < count; i++)
 	{
 		uint64		k = hnsw_link_key(&links[i]);
