@@ -37,6 +37,13 @@ typedef struct HnswNode
 	ItemPointerData heaptids[HNSW_HEAPTIDS];
 } HnswNode;
 
+/* Whether a found element still has rows (one without is deleted or soon) */
+static inline bool
+hnsw_node_has_rows(const HnswNode *node)
+{
+	return !node->deleted && node->ntids > 0;
+}
+
 /*
  * How the search reads a graph.  The memory graph of a build and the page
  * graph of inserts and scans implement this; the search loop is shared.

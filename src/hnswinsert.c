@@ -478,7 +478,7 @@ live_candidates(HnswNode *nodes, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		if (nodes[i].deleted || nodes[i].ntids == 0)
+		if (!hnsw_node_has_rows(&nodes[i]))
 			continue;
 		if (live != i)
 		{

@@ -352,7 +352,7 @@ hnsw_search_layer(HnswSearch *s, int ef, int layer)
 			if (res->count < ef || node->dist < res->items[0].dist)
 			{
 				heap_push(cand, node->dist, n, false);
-				if (s->live_results && (node->deleted || node->ntids == 0))
+				if (s->live_results && !hnsw_node_has_rows(node))
 					continue;	/* a way through, not a result */
 				heap_push(res, node->dist, n, true);
 				if (res->count > ef)

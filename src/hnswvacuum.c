@@ -329,6 +329,36 @@ search_per_empty(HnswVacuumState *vs)
 }
 
 /*
+ * The live elements a search on `layer` around vector vec, from element
+ * `from`, finds (at most ef, nearest first, `from` left out): the search
+ * passes through empty elements, which are still linked, without returning
+ * them (HnswSearch.live_results).  Returns their number.
+ */
+static int
+search_live(HnswVacuumState *vs, const void *vec, uint64 from, int layer,
+			int ef, uint64 *out)
+{
+	HnswSearch *s = vs->ins.search;
+	int			n = 0;
+
+	hnsw_search_begin(s, vec);
+	if (hnsw_search_seed(s, from))
+	{
+		HnswNode   *nodes;
+		int			ns;
+		int			i;
+
+		hnsw_search_layer(s, ef, layer);
+		ns = hnsw_search_sorted(s, &nodes);
+		for (i = 0; i < ns; i++)
+			if (nodes[i].key != from && hnsw_node_has_rows(&nodes[i]))
+				out[n++] = nodes[i].key;
+	}
+	hnsw_disk_graph_release(&vs->ins.graph.disk);
+	return n;
+}
+
+/*
  * Sets up the searches around empty elements: a table of at most twice
  * their number, and keys in a quarter of maintenance_work_mem.
  */
@@ -360,9 +390,8 @@ around_empty(HnswVacuumState *vs, uint64 d, const uint64 **out)
 	uint32		h = hnsw_key_hash(d);
 	HnswAround *a;
 	HnswElementTuple e;
-	HnswSearch *s = vs->ins.search;
 	uint64	   *keys;
-	int			n = 0;
+	int			n;
 
 	for (;; h++)
 	{
@@ -378,21 +407,7 @@ around_empty(HnswVacuumState *vs, uint64 d, const uint64 **out)
 
 	e = hnsw_copy_element(&vs->info, d, vs->vinfo->strategy);
 	keys = palloc(sizeof(uint64) * around_ef(vs));
-	hnsw_search_begin(s, HnswTupleVector(e, vs->info.m));
-	if (hnsw_search_seed(s, d))
-	{
-		HnswNode   *nodes;
-		int			ns;
-		int			i;
-
-		hnsw_search_layer(s, around_ef(vs), 0);
-		ns = hnsw_search_sorted(s, &nodes);
-		for (i = 0; i < ns; i++)
-			if (!nodes[i].deleted && nodes[i].ntids > 0 &&
-				!is_empty(vs, nodes[i].key))
-				keys[n++] = nodes[i].key;
-	}
-	hnsw_disk_graph_release(&vs->ins.graph.disk);
+	n = search_live(vs, HnswTupleVector(e, vs->info.m), d, 0, around_ef(vs), keys);
 	pfree(e);
 
 	if (vs->naroundkeys + n > vs->maxaroundkeys)
@@ -509,21 +524,13 @@ repair_layer(HnswVacuumState *vs, uint64 xkey, HnswElementTuple x, int layer,
 	 */
 	if (!(vs->per_empty && layer == 0))
 	{
-		hnsw_search_begin(vs->ins.search, HnswTupleVector(x, m));
-		if (hnsw_search_seed(vs->ins.search, xkey))
-		{
-			HnswNode   *nodes;
-			int			ns;
+		uint64	   *near = palloc(sizeof(uint64) * repair_ef(vs, layer));
+		int			nn = search_live(vs, HnswTupleVector(x, m), xkey, layer,
+									 repair_ef(vs, layer), near);
 
-			hnsw_search_layer(vs->ins.search, repair_ef(vs, layer), layer);
-			ns = hnsw_search_sorted(vs->ins.search, &nodes);
-			for (i = 0; i < ns && n < maxcand; i++)
-				if (nodes[i].key != xkey && !nodes[i].deleted &&
-					nodes[i].ntids > 0 && !is_empty(vs, nodes[i].key) &&
-					set_add(set, setpos, size, nodes[i].key, n))
-					cand[n++].key = nodes[i].key;
-		}
-		hnsw_disk_graph_release(&vs->ins.graph.disk);
+		for (i = 0; i < nn && n < maxcand; i++)
+			if (set_add(set, setpos, size, near[i], n))
+				cand[n++].key = near[i];
 	}
 
 	hnsw_vcache_begin(&vs->vcache);
