@@ -9,7 +9,7 @@
 #   test/run              the whole suite on a throwaway cluster (see README.md)
 
 EXTENSION = vecindex
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = vecindex
 OBJS = \
@@ -34,6 +34,7 @@ OBJS = \
 	src/hnswreachgraph.o \
 	src/hnswinsert.o \
 	src/hnswscan.o \
+	src/hnswscanstats.o \
 	src/hnswsearch.o \
 	src/hnswstats.o \
 	src/hnswpinned.o \
@@ -46,10 +47,11 @@ OBJS = \
 # CREATE EXTENSION runs the first version's script and then the upgrade
 # scripts in turn (as contrib's modules do), so each object is defined once
 # and a fresh install and an upgraded one cannot differ.
-DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
+DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql \
+	sql/$(EXTENSION)--0.2.0--0.3.0.sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts halfvec_input halfvec_functions halfvec_casts halfvec_aggregates sparsevec_halfvec
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_scan_stats hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts halfvec_input halfvec_functions halfvec_casts halfvec_aggregates sparsevec_halfvec
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

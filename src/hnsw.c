@@ -9,6 +9,7 @@
 #include "hnsw.h"
 #include "hnswrecent.h"
 #include "hnswreuse.h"
+#include "hnswscan.h"
 
 #include <math.h>
 
@@ -59,6 +60,7 @@ _PG_init(void)
 	vec_bit_kernels_init();
 	hnsw_reuse_init();
 	hnsw_recent_init();
+	hnsw_scanstats_init();
 
 	hnsw_relopt_kind = add_reloption_kind();
 	add_int_reloption(hnsw_relopt_kind, "m",
@@ -75,7 +77,7 @@ _PG_init(void)
 							"more slowly, and bound how many rows a scan returns.",
 							&hnsw_ef_search, HNSW_DEFAULT_EF_SEARCH,
 							HNSW_MIN_EF_SEARCH, HNSW_MAX_EF_SEARCH,
-							PGC_USERSET, 0, NULL, NULL, NULL);
+							PGC_USERSET, GUC_EXPLAIN, NULL, NULL, NULL);
 	DefineCustomEnumVariable("hnsw.iterative_scan",
 							 "Lets an hnsw scan go on past its first ef_search results.",
 							 "With a WHERE clause that rejects most of the nearest rows, "
@@ -85,17 +87,17 @@ _PG_init(void)
 							 "returns a row nearer than one already returned.",
 							 &hnsw_iterative_scan, HNSW_ITERATIVE_OFF,
 							 hnsw_iterative_scan_options,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
+							 PGC_USERSET, GUC_EXPLAIN, NULL, NULL, NULL);
 	DefineCustomIntVariable("hnsw.max_scan_tuples",
 							"Sets the most rows an iterative hnsw scan returns.",
 							NULL,
 							&hnsw_max_scan_tuples, 20000, 1, INT_MAX,
-							PGC_USERSET, 0, NULL, NULL, NULL);
+							PGC_USERSET, GUC_EXPLAIN, NULL, NULL, NULL);
 	DefineCustomRealVariable("hnsw.scan_mem_multiplier",
 							 "Sets the memory an iterative hnsw scan may use, as a multiple of work_mem.",
 							 NULL,
 							 &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
+							 PGC_USERSET, GUC_EXPLAIN, NULL, NULL, NULL);
 	DefineCustomBoolVariable("hnsw.build_half_precision",
 							 "Lets an hnsw build choose links with half-precision copies of the vectors.",
 							 "Only the build's own graph distances use them (the index "

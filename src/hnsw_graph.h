@@ -124,6 +124,8 @@ typedef struct HnswSearch
 								 * elements not handed out yet */
 	uint64	   *linkbuf;		/* scratch for ops->links */
 	int64		ndistances;		/* statistics: distances computed */
+	int64		nexpanded;		/* statistics: elements whose links were
+								 * read */
 	bool		live_results;	/* only elements with rows are results;
 								 * the others are expanded all the same */
 	bool		fixed_ties;		/* results at equal distances come in one

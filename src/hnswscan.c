@@ -21,12 +21,15 @@
 
 #include "hnsw_pagegraph.h"
 #include "hnswreuse.h"
+#include "hnswscan.h"
 
 #include <math.h>
 
 #include "access/relscan.h"
+#include "executor/instrument.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "portability/instr_time.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -46,6 +49,7 @@ typedef struct HnswScanOpaqueData
 	bool		exhausted;		/* no further batch to search */
 	int64		returned;		/* heap TIDs returned */
 	float		last_dist;		/* distance of the last result returned */
+	HnswScanCounters counters;	/* over every rescan (hnswscan.h) */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -90,6 +94,65 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 }
 
 /*
+ * What a search step is measured against: the search's running counts,
+ * the backend's buffer usage and the clock, read before the step and
+ * added to the scan's counters after it (counting_end).
+ */
+typedef struct HnswScanMark
+{
+	int64		expanded;
+	int64		distances;
+	int64		hits;
+	int64		reads;
+	instr_time	start;
+} HnswScanMark;
+
+static inline int64
+buffers_hit(void)
+{
+	return pgBufferUsage.shared_blks_hit + pgBufferUsage.local_blks_hit;
+}
+
+static inline int64
+buffers_read(void)
+{
+	return pgBufferUsage.shared_blks_read + pgBufferUsage.local_blks_read;
+}
+
+static void
+counting_begin(HnswScanOpaque so, HnswScanMark *mark)
+{
+	mark->expanded = so->search->nexpanded;
+	mark->distances = so->search->ndistances;
+	mark->hits = buffers_hit();
+	mark->reads = buffers_read();
+	INSTR_TIME_SET_CURRENT(mark->start);
+}
+
+static void
+counting_end(HnswScanOpaque so, const HnswScanMark *mark)
+{
+	instr_time	elapsed;
+
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, mark->start);
+	so->counters.search_ms += INSTR_TIME_GET_MILLISEC(elapsed);
+	so->counters.visited += so->search->nexpanded - mark->expanded;
+	so->counters.distances += so->search->ndistances - mark->distances;
+	so->counters.pages_hit += buffers_hit() - mark->hits;
+	so->counters.pages_read += buffers_read() - mark->reads;
+}
+
+const HnswScanCounters *
+hnsw_scan_counters(IndexScanDesc scan)
+{
+	if (scan->indexRelation->rd_indam->amgettuple != hnswgettuple ||
+		scan->opaque == NULL)
+		return NULL;
+	return &((HnswScanOpaque) scan->opaque)->counters;
+}
+
+/*
  * The query vector of the scan, in the form the index stores vectors.
  * A NULL query (possible only through a parameter) orders every row at a
  * NULL distance, so any order is right: a zero vector serves.
@@ -130,11 +193,17 @@ scan_search(IndexScanDesc scan, HnswScanOpaque so)
 	HnswMetaPageData meta;
 	void	   *query;
 	int			l;
+	HnswScanMark mark;
 
+	counting_begin(so, &mark);
+	so->counters.searches++;
 	/* the entry point (and, once, the dimension count) may have changed */
 	hnsw_index_info(scan->indexRelation, &so->info, &meta);
 	if (meta.entry_level < 0)
+	{
+		counting_end(so, &mark);
 		return;					/* empty index */
+	}
 
 	query = scan_query(scan, so);
 	so->query = query;
@@ -155,8 +224,10 @@ scan_search(IndexScanDesc scan, HnswScanOpaque so)
 			so->nresults = hnsw_search_iter_next(so->search, hnsw_ef_search,
 												 &so->results);
 		}
+		so->counters.batches++;
 	}
 	hnsw_disk_graph_release(&so->graph);
+	counting_end(so, &mark);
 }
 
 /*
@@ -169,12 +240,15 @@ scan_next_batch(HnswScanOpaque so)
 {
 	MemoryContext oldctx;
 	double		mem_limit = hnsw_scan_mem_multiplier * work_mem * 1024.0;
+	HnswScanMark mark;
 
 	if (so->iterative == HNSW_ITERATIVE_OFF || so->exhausted ||
 		so->returned >= hnsw_max_scan_tuples ||
 		(double) hnsw_search_mem(so->search) >= mem_limit)
 		return false;
 
+	counting_begin(so, &mark);
+	so->counters.batches++;
 	oldctx = MemoryContextSwitchTo(so->ctx);
 	if (so->results)
 		pfree(so->results);
@@ -183,6 +257,7 @@ scan_next_batch(HnswScanOpaque so)
 	so->pos = so->tidpos = 0;
 	hnsw_disk_graph_release(&so->graph);
 	MemoryContextSwitchTo(oldctx);
+	counting_end(so, &mark);
 	if (so->nresults == 0)
 		so->exhausted = true;
 	return so->nresults > 0;
@@ -235,6 +310,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 				scan->xs_recheckorderby = false;
 				so->last_dist = Max(so->last_dist, node->dist);
 				so->returned++;
+				so->counters.tuples++;
 				/* only `vector`'s distance functions take the note */
 				if (so->info.vectype == HNSW_VEC_FLOAT)
 					hnsw_reuse_returned(scan, so->info.kind, so->query,

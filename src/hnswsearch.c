@@ -273,6 +273,8 @@ unvisited_links(HnswSearch *s, uint64 key, int layer)
 	int			n = 0;
 	int			i;
 
+	s->nexpanded++;
+
 	for (i = 0; i < nlinks; i++)
 	{
 		if (visited_add(&s->visited, s->linkbuf[i]))

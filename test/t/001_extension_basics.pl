@@ -23,8 +23,8 @@ $node->safe_psql('postgres', 'CREATE EXTENSION vecindex');
 is( $node->safe_psql(
 		'postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'vecindex'"),
-	'0.2.0',
-	'CREATE EXTENSION vecindex installs version 0.2.0');
+	'0.3.0',
+	'CREATE EXTENSION vecindex installs version 0.3.0');
 
 # --- vectors in a table, ordered by <-> ------------------------------------
 

@@ -2,7 +2,7 @@
 #
 # With maintenance_work_mem far below the graph's size the build says so,
 # shows the rest of the rows being inserted into pages as its own phase in
-# pg_stat_progress_create_index, finishes, and gives an index as good as one built in memory; the index
+# pg_stat_progress_create_index (REINDEX too), finishes, and gives an index as good as one built in memory; the index
 # is WAL-logged like any other (it survives a crash right after the build).
 # The rows inserted into pages read pages the build keeps pinned, up to a
 # quarter of the buffer pool (of the local buffers for a temporary table): the pools
@@ -71,6 +71,22 @@ $node->stop('immediate');
 $node->start;
 my $after = recall_at_10($node, 'items', '<->', 'queries', 100);
 is($after, $small, 'the index built on disk survives a crash unchanged');
+
+# REINDEX rebuilds through the same phases, and shows them as CREATE INDEX
+$build = IPC::Run::start(
+	[
+		'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'),
+		'-c', "SET maintenance_work_mem = '1MB'; REINDEX INDEX small_idx"
+	],
+	'>', \$out, '2>', \$err);
+ok( $node->poll_query_until(
+		'postgres', q{
+		SELECT count(*) > 0 FROM pg_stat_progress_create_index
+		WHERE command = 'REINDEX' AND phase = 'building index: inserting into pages'
+		  AND tuples_done > 0}),
+	'pg_stat_progress_create_index shows REINDEX in the same phase');
+$build->finish;
+is($build->result(0), 0, 'the REINDEX within 1MB succeeds');
 $node->safe_psql('postgres', 'DROP INDEX small_idx');
 
 ($ret, $out, $err) = $node->psql('postgres',
