@@ -61,10 +61,10 @@ CREATE VIEW hnsw_stat_indexes AS
 		   c.pages_hit, c.pages_read, c.tuples, c.rows, c.rows_filtered,
 		   c.search_time
 	FROM hnsw_stat_index_counters() c
-		 JOIN pg_catalog.pg_index i ON i.indexrelid = c.indexrelid
-		 JOIN pg_catalog.pg_class r ON r.oid = c.indexrelid
-		 JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
-		 JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+		 JOIN pg_catalog.pg_index i ON i.indexrelid OPERATOR(pg_catalog.=) c.indexrelid
+		 JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) c.indexrelid
+		 JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) i.indrelid
+		 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
 	WHERE c.dbid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
 			WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
 
