@@ -31,10 +31,11 @@ typedef struct HnswNode
 	uint64		key;			/* element identity (graph specific) */
 	float		dist;			/* distance to the query */
 	int16		level;			/* element's top layer */
-	uint8		ntids;			/* live heap TIDs (disk graph only; copied
-								 * into heaptids when the graph wants them) */
+	uint8		ntids;			/* live heap TIDs (disk graph only) */
 	uint8		deleted;		/* element has no live rows */
-	ItemPointerData heaptids[HNSW_HEAPTIDS];
+	uint32		tids;			/* where the graph keeps them, when it keeps
+								 * them (a scan's page graph:
+								 * hnsw_disk_node_tid) */
 } HnswNode;
 
 /* Whether a found element still has rows (one without is deleted or soon) */

@@ -133,12 +133,21 @@ extern void hnsw_prefetch_block(Relation index, BlockNumber blkno, OffsetNumber 
 /* How many announced elements' pages a disk graph pins ahead of visits */
 #define HNSW_PREFETCH_DEPTH 6
 
+/* Heap TIDs a want_tids graph first makes room for */
+#define HNSW_DISK_FIRST_TIDS 1024
+
 typedef struct HnswDiskGraph
 {
 	HnswIndexInfo *info;
 	Buffer		buf;			/* last pinned buffer, kept to skip re-pins */
 	bool		locked;			/* the last read share-locked buf */
 	bool		want_tids;		/* scans need heap TIDs of visited nodes */
+	/* with want_tids: the heap TIDs of every element visited, HnswNode.tids
+	 * the index of an element's first; allocated in the context current
+	 * at the first visit, forgotten by hnsw_disk_graph_forget_tids */
+	ItemPointerData *tids;
+	uint32		ntids;			/* used */
+	uint32		maxtids;		/* allocated */
 	/* elements announced by hnsw_disk_ops.prefetch, visited in order */
 	const uint64 *pf_keys;
 	int			pf_n;			/* how many were announced */
@@ -151,6 +160,23 @@ extern const HnswGraphOps hnsw_disk_ops;
 extern void hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info,
 								 bool want_tids);
 extern void hnsw_disk_graph_release(HnswDiskGraph *g);
+extern void hnsw_disk_graph_tid_room(HnswDiskGraph *g);
+extern void hnsw_disk_graph_forget_tids(HnswDiskGraph *g);
+
+/* Heap TID i (< node->ntids) of an element a want_tids graph visited */
+static inline ItemPointerData
+hnsw_disk_node_tid(const HnswDiskGraph *g, const HnswNode *node, int i)
+{
+	Assert(g->want_tids && i < node->ntids);
+	return g->tids[node->tids + i];
+}
+
+/* The bytes the graph holds for the heap TIDs of visited elements */
+static inline Size
+hnsw_disk_graph_mem(const HnswDiskGraph *g)
+{
+	return sizeof(ItemPointerData) * (Size) g->maxtids;
+}
 
 /*
  * What a visit or a links read takes from an element tuple checked by
@@ -175,22 +201,35 @@ hnsw_tuple_link_keys(HnswElementTuple tup, int m, int layer, uint64 *out)
 }
 
 static inline void
-hnsw_tuple_visit(const HnswIndexInfo *info, HnswElementTuple tup,
-				 const void *query, bool want_tids, HnswNode *node)
+hnsw_tuple_visit(HnswDiskGraph *g, HnswElementTuple tup, const void *query,
+				 HnswNode *node)
 {
+	const HnswIndexInfo *info = g->info;
+	ItemPointerData *out = NULL;
+
 	node->dist = info->distance(query, HnswTupleVector(tup, info->m), info->dim);
 	node->level = tup->level;
 	node->deleted = tup->deleted;
 	node->ntids = 0;
+	node->tids = 0;
+	/* inserts only need the count, to find a free slot for a duplicate */
+	if (g->want_tids)
+	{
+		if (g->ntids + HNSW_HEAPTIDS > g->maxtids)
+			hnsw_disk_graph_tid_room(g);
+		node->tids = g->ntids;
+		out = &g->tids[g->ntids];
+	}
 	for (int i = 0; i < HNSW_HEAPTIDS; i++)
 	{
 		if (!ItemPointerIsValid(&tup->heaptids[i]))
 			continue;
-		/* inserts only need the count, to find a free slot for a duplicate */
-		if (want_tids)
-			node->heaptids[node->ntids] = tup->heaptids[i];
+		if (out)
+			out[node->ntids] = tup->heaptids[i];
 		node->ntids++;
 	}
+	if (out)
+		g->ntids += node->ntids;
 }
 
 /*

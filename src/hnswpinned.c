@@ -369,8 +369,7 @@ pinned_visit(void *ctx, uint64 key, const void *query, HnswNode *node)
 {
 	HnswPinnedGraph *g = ctx;
 
-	hnsw_tuple_visit(g->disk.info, pinned_element(g, key), query,
-					 g->disk.want_tids, node);
+	hnsw_tuple_visit(&g->disk, pinned_element(g, key), query, node);
 	return true;
 }
 

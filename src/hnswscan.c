@@ -90,6 +90,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->returned = 0;
 	so->last_dist = -INFINITY;
 	MemoryContextReset(so->ctx);	/* also forgets the scan's note */
+	hnsw_disk_graph_forget_tids(&so->graph);	/* they were in so->ctx */
 	hnsw_reuse_watch(scan, so->ctx);
 }
 
@@ -244,7 +245,8 @@ scan_next_batch(HnswScanOpaque so)
 
 	if (so->iterative == HNSW_ITERATIVE_OFF || so->exhausted ||
 		so->returned >= hnsw_max_scan_tuples ||
-		(double) hnsw_search_mem(so->search) >= mem_limit)
+		(double) (hnsw_search_mem(so->search) +
+				  hnsw_disk_graph_mem(&so->graph)) >= mem_limit)
 		return false;
 
 	counting_begin(so, &mark);
@@ -305,7 +307,8 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			}
 			if (so->tidpos < node->ntids)
 			{
-				scan->xs_heaptid = node->heaptids[so->tidpos++];
+				scan->xs_heaptid = hnsw_disk_node_tid(&so->graph, node,
+													  so->tidpos++);
 				scan->xs_recheck = false;
 				scan->xs_recheckorderby = false;
 				so->last_dist = Max(so->last_dist, node->dist);

@@ -13,6 +13,7 @@
 #include "common/pg_prng.h"
 #include "distance.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 /*
@@ -567,8 +568,37 @@ hnsw_disk_graph_init(HnswDiskGraph *g, HnswIndexInfo *info, bool want_tids)
 	g->buf = InvalidBuffer;
 	g->locked = false;
 	g->want_tids = want_tids;
+	g->tids = NULL;
+	g->ntids = g->maxtids = 0;
 	g->pf_keys = NULL;
 	g->pf_n = g->pf_pos = g->pf_next = 0;
+}
+
+/* Room for one more element's heap TIDs (HNSW_HEAPTIDS) */
+void
+hnsw_disk_graph_tid_room(HnswDiskGraph *g)
+{
+	uint32		want = Max(g->maxtids * 2, HNSW_DISK_FIRST_TIDS);
+
+	if ((Size) want * sizeof(ItemPointerData) > MaxAllocHugeSize ||
+		want < g->maxtids)
+		elog(ERROR, "too many heap TIDs in one hnsw search");
+	if (g->tids == NULL)
+		g->tids = palloc(sizeof(ItemPointerData) * want);
+	else
+		g->tids = repalloc_huge(g->tids, sizeof(ItemPointerData) * want);
+	g->maxtids = want;
+}
+
+/*
+ * Forgets the heap TIDs of the elements visited so far, and their memory,
+ * which the caller freed (a scan resets the context they were made in).
+ */
+void
+hnsw_disk_graph_forget_tids(HnswDiskGraph *g)
+{
+	g->tids = NULL;
+	g->ntids = g->maxtids = 0;
 }
 
 /*
@@ -732,7 +762,7 @@ disk_visit(void *ctx, uint64 key, const void *query, HnswNode *node)
 	HnswDiskGraph *g = ctx;
 	HnswElementTuple tup = disk_lock_element(g, key);
 
-	hnsw_tuple_visit(g->info, tup, query, g->want_tids, node);
+	hnsw_tuple_visit(g, tup, query, node);
 	disk_unlock_element(g);
 	return true;
 }

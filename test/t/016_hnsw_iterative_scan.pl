@@ -5,7 +5,7 @@
 # filter leaves fewer than 10 rows; relaxed_order and strict_order fill the
 # LIMIT with rows that are mostly the true nearest matches; strict_order
 # returns them in non-decreasing distance; hnsw.max_scan_tuples bounds the
-# work.
+# work, and a scan of the whole graph fits in about 70 bytes an element.
 
 use strict;
 use warnings;
@@ -112,5 +112,27 @@ is( $node->safe_psql(
 	SELECT count(*) >= 19900 FROM (SELECT id FROM items
 	  ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 1)) s}),
 	't', 'an unbounded iterative scan returns (nearly) every row');
+
+# the memory a scan holds per element it found: 30,000 3-d rows, ten of
+# which pass the filter, scattered; finding all ten means searching the
+# whole graph, which must fit in 2MB (about 70 bytes an element, capacity
+# growth included; pgvector's own test allows 80)
+$node->safe_psql(
+	'postgres', q{
+	SELECT setseed(0.25);
+	CREATE TABLE t3 (i int PRIMARY KEY, v vector(3));
+	INSERT INTO t3 SELECT i, ARRAY[random(), random(), random()] FROM generate_series(1, 30000) i;
+	CREATE INDEX ON t3 USING hnsw (v vector_l2_ops);
+});
+is( $node->safe_psql(
+		'postgres', q{
+	SET enable_seqscan = off;
+	SET hnsw.iterative_scan = relaxed_order;
+	SET hnsw.max_scan_tuples = 30000;
+	SET work_mem = '2MB';
+	SELECT count(*) FROM (SELECT i FROM t3 WHERE i % 3000 = 0
+	  ORDER BY v <-> (SELECT v FROM t3 WHERE i = 1) LIMIT 11) s;
+	SELECT elements_visited >= 30000 FROM hnsw_last_scan();}),
+	"10\nt", 'a scan through all 30,000 elements fits in 2MB and finds all ten');
 
 done_testing();
