@@ -139,6 +139,7 @@ extern HnswSearch *hnsw_search_create(const HnswGraphOps *ops, void *ctx, int m)
 extern void hnsw_search_begin(HnswSearch *s, const void *query);
 extern bool hnsw_search_seed(HnswSearch *s, uint64 key);
 extern void hnsw_search_layer(HnswSearch *s, int ef, int layer);
+extern void hnsw_search_add_entry(HnswSearch *s);
 extern int	hnsw_search_sorted(HnswSearch *s, HnswNode **out);
 extern void hnsw_search_free(HnswSearch *s);
 extern void hnsw_search_iter_start(HnswSearch *s);

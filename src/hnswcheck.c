@@ -398,8 +398,14 @@ check_links(HnswCheck *st)
 }
 
 /*
- * Marks every element reachable from the entry point over the links of any
- * layer (a breadth-first walk reading each element's page afresh).
+ * Marks every element reachable from the entry point over layer-0 links (a
+ * breadth-first walk reading each element's page afresh): what a scan's
+ * layer-0 search, started where the descent through the upper layers
+ * ends, can find -- the descent ends at an element of the entry point's
+ * layer-0 component but for elements cut off from it -- and what VACUUM's
+ * last pass links in (hnswreach.c).  An element reached only through an
+ * upper layer's links is not reachable: a search passes it on its way down
+ * but never returns it unless the descent happens to stop there.
  */
 static void
 walk_graph(HnswCheck *st)
@@ -429,7 +435,8 @@ walk_graph(HnswCheck *st)
 		BlockNumber blkno = hnsw_key_block(st->keys[queue[head]]);
 		OffsetNumber off = hnsw_key_offset(st->keys[queue[head++]]);
 		HnswElementTuple tup;
-		int			l;
+		ItemPointerData *links;
+		int			i;
 
 		if (blkno != copied)
 		{
@@ -438,22 +445,17 @@ walk_graph(HnswCheck *st)
 			copied = blkno;
 		}
 		tup = check_element(st, st->page, blkno, off);
-		for (l = 0; l <= tup->level; l++)
+		links = HnswTupleLinks(tup, st->meta.m, 0);
+		for (i = 0; i < HnswTupleCounts(tup)[0]; i++)
 		{
-			ItemPointerData *links = HnswTupleLinks(tup, st->meta.m, l);
-			int			i;
+			int64		elem = known_element(st,
+											 ItemPointerGetBlockNumberNoCheck(&links[i]),
+											 ItemPointerGetOffsetNumberNoCheck(&links[i]));
 
-			for (i = 0; i < HnswTupleCounts(tup)[l]; i++)
+			if (elem >= 0 && !st->reached[elem])
 			{
-				int64		elem = known_element(st,
-												 ItemPointerGetBlockNumberNoCheck(&links[i]),
-												 ItemPointerGetOffsetNumberNoCheck(&links[i]));
-
-				if (elem >= 0 && !st->reached[elem])
-				{
-					st->reached[elem] = true;
-					queue[tail++] = (uint32) elem;
-				}
+				st->reached[elem] = true;
+				queue[tail++] = (uint32) elem;
 			}
 		}
 	}

@@ -214,6 +214,7 @@ scan_search(IndexScanDesc scan, HnswScanOpaque so)
 	{
 		for (l = meta.entry_level; l > 0; l--)
 			hnsw_search_layer(so->search, 1, l);
+		hnsw_search_add_entry(so->search);
 		if (so->iterative == HNSW_ITERATIVE_OFF)
 		{
 			hnsw_search_layer(so->search, hnsw_ef_search, 0);

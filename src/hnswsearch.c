@@ -254,6 +254,30 @@ hnsw_search_seed(HnswSearch *s, uint64 key)
 }
 
 /*
+ * Adds the search's first element -- the entry point it was seeded with --
+ * to the results again, unless it is among them, so that the next layer's
+ * search starts from it as well as from where the search stands.  A scan
+ * does this before layer 0: an exhaustive iterative scan then finds every
+ * element reachable over layer-0 links from the entry point (what
+ * hnsw_index_check counts as reachable and VACUUM links in), whichever
+ * element the descent through the upper layers ended at.  The entry point
+ * is far from most queries, so it costs no distance (it was measured at
+ * the top) and an ordinary search never expands it.
+ */
+void
+hnsw_search_add_entry(HnswSearch *s)
+{
+	int			i;
+
+	if (s->nnodes == 0)
+		return;
+	for (i = 0; i < s->results.count; i++)
+		if (s->results.items[i].node == 0)
+			return;
+	heap_push(&s->results, s->nodes[0].dist, 0, true);
+}
+
+/*
  * Searches one layer (the paper's SEARCH-LAYER), starting from the current
  * results, and leaves the `ef` nearest elements found in s->results.
  *

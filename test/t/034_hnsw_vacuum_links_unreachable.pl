@@ -9,8 +9,9 @@
 # write-out; inserts into the built index cut off more (their back-links
 # prune the same way); a VACUUM with no dead rows still runs
 # amvacuumcleanup, whose last pass links each of them from its nearest
-# reachable neighbour.  hnsw_index_check counts unreachable rows; the
-# links are WAL-logged and survive a crash.
+# reachable neighbour.  hnsw_index_check counts unreachable rows, exactly
+# the rows an exhaustive scan cannot return; the links are WAL-logged and
+# survive a crash.
 
 use strict;
 use warnings;
@@ -53,6 +54,22 @@ $node->safe_psql(
 my $before = unreachable();
 cmp_ok($before, '>', 100,
 	'inserts under inner product cut rows off (what VACUUM repairs)');
+
+# the checker's unreachable rows are exactly those no search can return:
+# an exhaustive iterative scan misses just these, whatever the query
+for my $q (1, 4321)
+{
+	is( $node->safe_psql(
+			'postgres', qq{
+		SET enable_seqscan = off;
+		SET hnsw.iterative_scan = relaxed_order;
+		SET hnsw.max_scan_tuples = 1000000;
+		SET hnsw.scan_mem_multiplier = 1000;
+		SELECT (SELECT count(*) FROM items) - count(*) FROM (SELECT id FROM items
+		  ORDER BY embedding <#> (SELECT embedding FROM items WHERE id = $q)) s}),
+		$before,
+		"an exhaustive scan for row $q's vector misses exactly the $before rows the checker counts");
+}
 
 my ($rc, $out, $err) = $node->psql('postgres',
 	'SET client_min_messages = debug1; VACUUM items');
