@@ -148,7 +148,10 @@ count_pass(HnswReach *r)
  * Where orphan `okey` goes in neighbour n's layer-0 list: a free slot, or
  * else the farthest-back slot in the second half of the list whose element
  * keeps another in-link (with a walk: one from a reached element), so that
- * giving it up cuts nothing off.  A list starts with the heuristic's
+ * giving it up cuts nothing off.  A count that reached PG_UINT8_MAX stands
+ * for that many in-links or more and is not lowered: one sweep would have
+ * to take all but one of them to cut the element off, and each sweep
+ * counts afresh.  A list starts with the heuristic's
  * choices, nearest first, and inserts append back-links behind them, so the
  * back is mostly fillers.  -1 if there is no such slot; `already` if n
  * links to okey now.
@@ -176,9 +179,10 @@ choose_slot(HnswReach *r, HnswElementTuple n, uint64 okey, bool free_only,
 	{
 		int64		f = slot_of(r, hnsw_link_key(&links[j]));
 
-		if (f >= 0 && r->indeg[f] > 1 && r->indeg[f] < PG_UINT8_MAX)
+		if (f >= 0 && r->indeg[f] > 1)
 		{
-			r->indeg[f]--;
+			if (r->indeg[f] < PG_UINT8_MAX)
+				r->indeg[f]--;
 			return j;
 		}
 	}

@@ -34,7 +34,7 @@
 #include "utils/memutils.h"
 
 /* Sweeps of hnsw_reach_link; the last one uses free slots only */
-#define HNSW_REACH_SWEEPS	3
+#define HNSW_REACH_SWEEPS	6
 
 static inline void
 reach_mark(HnswReachWalk *w, int64 id)
