@@ -51,7 +51,7 @@ DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql \
 	sql/$(EXTENSION)--0.2.0--0.3.0.sql
 
 # pg_regress scripts live in sql/, their outputs in expected/.
-REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_scan_stats hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts halfvec_input halfvec_functions halfvec_casts halfvec_aggregates sparsevec_halfvec
+REGRESS = vector_input vector_functions vector_ops vector_aggregates vector_casts hnsw_basic hnsw_options hnsw_tables hnsw_check hnsw_scan_stats hnsw_short_plans hnsw_reused_distances bit_functions sparsevec_input sparsevec_functions sparsevec_casts halfvec_input halfvec_functions halfvec_casts halfvec_aggregates sparsevec_halfvec
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

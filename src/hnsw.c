@@ -16,6 +16,7 @@
 #include "access/amvalidate.h"
 #include "access/htup_details.h"
 #include "access/reloptions.h"
+#include "access/sysattr.h"
 #include "catalog/pg_amop.h"
 #include "catalog/pg_amproc.h"
 #include "catalog/pg_opclass.h"
@@ -154,6 +155,80 @@ hnsw_index_options(Relation index, int *m, int *ef_construction)
 }
 
 /*
+ * What the planner charges an index path that may return fewer rows than
+ * the query asks for (below): far more than any real plan costs, so the
+ * planner takes the exact plan instead, yet below disable_cost, so that
+ * with enable_seqscan = off (how users force an index) the index is still
+ * chosen.
+ */
+#define HNSW_SHORT_SCAN_COST	1.0e9
+
+/* The LIMIT a generic plan of LIMIT $1 is taken to have */
+#define HNSW_PLAN_UNKNOWN_LIMIT	10
+
+/*
+ * The selectivity of the table's own filters that do not involve the
+ * indexed column: those reject rows the scan returns, in no relation to
+ * their order.  A filter on the distance itself (WHERE v <-> q < r) is left
+ * out: the rows it keeps come first, so it never makes the scan run short
+ * of rows that exist.
+ */
+static Selectivity
+filter_selectivity(PlannerInfo *root, IndexOptInfo *index)
+{
+	Bitmapset  *keyattrs = NULL;
+	List	   *filters = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < index->ncolumns; i++)
+		if (index->indexkeys[i] != 0)
+			keyattrs = bms_add_member(keyattrs, index->indexkeys[i] -
+									  FirstLowInvalidHeapAttributeNumber);
+	pull_varattnos((Node *) index->indexprs, index->rel->relid, &keyattrs);
+	foreach(lc, index->rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Bitmapset  *attrs = NULL;
+
+		pull_varattnos((Node *) rinfo->clause, index->rel->relid, &attrs);
+		if (!bms_overlap(attrs, keyattrs))
+			filters = lappend(filters, rinfo);
+	}
+	if (filters == NIL)
+		return 1.0;
+	return clauselist_selectivity(root, filters, index->rel->relid,
+								  JOIN_INNER, NULL);
+}
+
+/*
+ * Whether a scan may return fewer rows than the query asks for although
+ * the table has them: without iterative scans it returns the rows of at
+ * most ef_search elements, of which the filters keep their selectivity's
+ * share; a LIMIT (or, without one, every row) asking for more is left
+ * short.  The planner must then prefer the exact plan.
+ */
+static bool
+scan_may_run_short(PlannerInfo *root, IndexOptInfo *index)
+{
+	double		yield;
+	double		wanted;
+	Selectivity sel;
+
+	if (hnsw_iterative_scan != HNSW_ITERATIVE_OFF)
+		return false;
+	sel = filter_selectivity(root, index);
+	yield = hnsw_ef_search * sel;
+	if (root->limit_tuples > 0)
+		wanted = root->limit_tuples;
+	else if (root->parse->limitCount != NULL)
+		wanted = HNSW_PLAN_UNKNOWN_LIMIT;
+	else
+		wanted = index->rel->rows;
+	return wanted > yield && index->rel->rows > yield;
+}
+
+/*
  * The cost of an ordered scan.
  *
  * All the work happens before the first row comes back, so the startup
@@ -228,6 +303,8 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	 * a sequential scan and sort is then cheaper, and exact.
 	 */
 	batch = hnsw_iterative_scan == HNSW_ITERATIVE_OFF ? cost : cost / 2;
+	if (scan_may_run_short(root, index))
+		cost += HNSW_SHORT_SCAN_COST;
 	*indexStartupCost = cost;
 	*indexTotalCost = cost + batch * Max(ntuples / Max(hnsw_ef_search, 1) - 1, 0.0);
 	*indexSelectivity = 1.0;
