@@ -28,6 +28,9 @@ EXPLAIN (COSTS OFF) EXECUTE f(3, 10);
 PREPARE u(int) AS SELECT id FROM sp ORDER BY v <-> '[1,0,0,0,0,0,0,0]' LIMIT $1;
 EXPLAIN (COSTS OFF) EXECUTE u(10);
 DEALLOCATE f;
+-- a partial index's own predicate filters nothing out of its rows
+CREATE INDEX sp_v3 ON sp USING hnsw (v vector_l2_ops) WHERE cat = 3;
+EXPLAIN (COSTS OFF) SELECT id FROM sp WHERE cat = 3 ORDER BY v <-> '[1,0,0,0,0,0,0,0]' LIMIT 10;
 DEALLOCATE u;
 RESET plan_cache_mode;
 DROP TABLE sp;

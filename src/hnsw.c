@@ -168,8 +168,8 @@ hnsw_index_options(Relation index, int *m, int *ef_construction)
 
 /*
  * The selectivity of the table's own filters that do not involve the
- * indexed column: those reject rows the scan returns, in no relation to
- * their order.  A filter on the distance itself (WHERE v <-> q < r) is left
+ * indexed column and that a partial index's predicate does not imply:
+ * those reject rows the scan returns, in no relation to their order.  A filter on the distance itself (WHERE v <-> q < r) is left
  * out: the rows it keeps come first, so it never makes the scan run short
  * of rows that exist.
  */
@@ -186,7 +186,8 @@ filter_selectivity(PlannerInfo *root, IndexOptInfo *index)
 			keyattrs = bms_add_member(keyattrs, index->indexkeys[i] -
 									  FirstLowInvalidHeapAttributeNumber);
 	pull_varattnos((Node *) index->indexprs, index->rel->relid, &keyattrs);
-	foreach(lc, index->rel->baserestrictinfo)
+	/* a partial index's predicate is no filter: its rows all pass it */
+	foreach(lc, index->indrestrictinfo)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		Bitmapset  *attrs = NULL;
