@@ -366,6 +366,7 @@ hnswhandler(PG_FUNCTION_ARGS)
 	am->amestimateparallelscan = NULL;
 	am->aminitparallelscan = NULL;
 	am->amparallelrescan = NULL;
+	VEC_AM_SET_NEWER_FIELDS(am);
 
 	PG_RETURN_POINTER(am);
 }
