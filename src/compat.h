@@ -128,6 +128,16 @@ vec_read_recent_buffer(Relation rel, BlockNumber blkno, Buffer buf)
 #define VEC_AM_SET_NEWER_FIELDS(am) ((void) (am))
 #endif
 
+/*
+ * From PG 18 a table scan reads ahead through a read stream, which may pin
+ * every local buffer not pinned yet when it starts a read (the stream's
+ * limit is what is free then): while a scan of a temporary table is open,
+ * pinning one more local buffer can fail with "no empty local buffer
+ * available".  A build then leaves the index's pages alone until its scan
+ * has ended.
+ */
+#define VEC_SCAN_MAY_PIN_ALL_LOCAL_BUFFERS (PG_VERSION_NUM >= 180000)
+
 /* PG 18 added vacuum_delay_point's is_analyze argument. */
 #include "commands/vacuum.h"
 
