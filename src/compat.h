@@ -138,6 +138,20 @@ vec_read_recent_buffer(Relation rel, BlockNumber blkno, Buffer buf)
  */
 #define VEC_SCAN_MAY_PIN_ALL_LOCAL_BUFFERS (PG_VERSION_NUM >= 180000)
 
+/*
+ * Keeps the planner off an index path the AM cannot run (hnsw without an
+ * ORDER BY), called from amcostestimate, which also charges it far above
+ * disable_cost.  Up to PG 17 that cost is enough: a path disabled by
+ * enable_seqscan = off costs less.  PG 18 compares the count of disabled
+ * nodes before costs, so there the path counts as disabled too, and a
+ * disabled seqscan still wins on cost.
+ */
+#if PG_VERSION_NUM >= 180000
+#define VEC_DISABLE_INDEX_PATH(ipath) ((ipath)->path.disabled_nodes++)
+#else
+#define VEC_DISABLE_INDEX_PATH(ipath) ((void) (ipath))
+#endif
+
 /* PG 18 added vacuum_delay_point's is_analyze argument. */
 #include "commands/vacuum.h"
 

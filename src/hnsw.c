@@ -183,6 +183,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	if (path->indexorderbys == NIL)
 	{
 		/* far above disable_cost, so even enable_seqscan=off avoids it */
+		VEC_DISABLE_INDEX_PATH(path);
 		*indexStartupCost = 1.0e30;
 		*indexTotalCost = 1.0e30;
 		*indexSelectivity = 0;

@@ -19,12 +19,13 @@ our @EXPORT =
 # initdb for a test that writes into relation files and checks what
 # vecindex makes of the pages: without data checksums, as initdb makes a
 # cluster up to PostgreSQL 17 (from 18 on a checksum failure would report
-# the edited page before vecindex reads it).
+# the edited page before vecindex reads it).  By major version, which a
+# beta's version (18beta1) compares below.
 sub init_for_page_edits
 {
 	my ($node) = @_;
 	$node->init(
-		extra => $node->pg_version >= 18 ? ['--no-data-checksums'] : []);
+		extra => $node->pg_version->major >= 18 ? ['--no-data-checksums'] : []);
 	return;
 }
 
