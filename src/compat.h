@@ -74,7 +74,8 @@ vec_extend_locked(Relation rel)
 /*
  * Writes and WAL-logs one page of a relation's init fork (the empty index
  * of an unlogged table), synced at once: recovery may remove a file that
- * is only in the OS cache.  PG 16 renamed smgr_rnode.
+ * is only in the OS cache.  PG 16 renamed smgr_rnode.  The page may be in
+ * any memory: it is copied where the smgr wants it.
  */
 #include "access/xloginsert.h"
 #include "storage/smgr.h"
@@ -82,6 +83,13 @@ vec_extend_locked(Relation rel)
 static inline void
 vec_write_init_page(Relation rel, BlockNumber blkno, Page page)
 {
+#if PG_VERSION_NUM >= 160000
+	/* from PG 16 on smgr writes from I/O-aligned memory (md.c asserts it) */
+	PGIOAlignedBlock aligned;
+
+	memcpy(aligned.data, page, BLCKSZ);
+	page = (Page) aligned.data;
+#endif
 	PageSetChecksumInplace(page, blkno);
 	smgrwrite(RelationGetSmgr(rel), INIT_FORKNUM, blkno, (char *) page, true);
 #if PG_VERSION_NUM >= 160000
