@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
+
 #include "miscadmin.h"
 #include "utils/varbit.h"
 

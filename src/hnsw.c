@@ -261,6 +261,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	if (path->indexorderbys == NIL)
 	{
 		/* far above disable_cost, so even enable_seqscan=off avoids it */
+		VEC_DISABLE_INDEX_PATH(path);
 		*indexStartupCost = 1.0e30;
 		*indexTotalCost = 1.0e30;
 		*indexSelectivity = 0;
@@ -446,6 +447,7 @@ hnswhandler(PG_FUNCTION_ARGS)
 	am->amestimateparallelscan = NULL;
 	am->aminitparallelscan = NULL;
 	am->amparallelrescan = NULL;
+	VEC_AM_SET_NEWER_FIELDS(am);
 
 	PG_RETURN_POINTER(am);
 }

@@ -446,13 +446,15 @@ build_callback(Relation index, ItemPointer tid, Datum *values,
 			choose_copies(bs);
 		}
 
-		if (!bs->on_disk &&
-			!hnsw_mem_insert(&bs->graph, bs->search, vec,
-							 hnsw_random_level(&bs->info,
-												hnsw_vector_size(&bs->info, vec)),
-							 tid))
+		if (bs->defer_spill && bs->spill != NULL)
+			spill_row(bs, vec, tid);	/* the graph is full */
+		else if (!bs->on_disk &&
+				 !hnsw_mem_insert(&bs->graph, bs->search, vec,
+								  hnsw_random_level(&bs->info,
+													hnsw_vector_size(&bs->info, vec)),
+								  tid))
 		{
-			if (bs->graph.parallel)
+			if (bs->graph.parallel || bs->defer_spill)
 				spill_row(bs, vec, tid);
 			else
 			{
@@ -655,7 +657,11 @@ parallel_end(HnswBuildState *bs)
 	bs->indtuples = shared->indtuples;
 }
 
-/* Sets aside a row that did not fit into the graph, for the leader. */
+/*
+ * Sets aside a row that did not fit into the graph: for the leader of a
+ * parallel build, or in a private temporary file for a serial build that
+ * defers them (defer_spill).
+ */
 static void
 spill_row(HnswBuildState *bs, const void *vec, ItemPointer tid)
 {
@@ -664,12 +670,52 @@ spill_row(HnswBuildState *bs, const void *vec, ItemPointer tid)
 		char		name[MAXPGPATH];
 		MemoryContext old = MemoryContextSwitchTo(bs->graph.ctx);
 
-		spill_name(name, IsParallelWorker() ? ParallelWorkerNumber + 1 : 0);
-		bs->spill = BufFileCreateFileSet(&bs->pshared->fileset.fs, name);
+		if (bs->pshared == NULL)
+			bs->spill = BufFileCreateTemp(false);
+		else
+		{
+			spill_name(name, IsParallelWorker() ? ParallelWorkerNumber + 1 : 0);
+			bs->spill = BufFileCreateFileSet(&bs->pshared->fileset.fs, name);
+		}
 		MemoryContextSwitchTo(old);
 	}
 	BufFileWrite(bs->spill, tid, sizeof(ItemPointerData));
 	BufFileWrite(bs->spill, (void *) vec, hnsw_vector_size(&bs->info, vec));
+}
+
+/*
+ * Inserts the rows of one spill file, read from its start, into the written
+ * index; name is for the messages.
+ */
+static void
+replay_spill_file(HnswBuildState *bs, BufFile *file, const char *name)
+{
+	void	   *vec = palloc(bs->info.vecbytes);
+	MemoryContext oldctx;
+	ItemPointerData tid;
+
+	Assert(bs->on_disk);
+	while (BufFileRead(file, &tid, sizeof(tid)) == sizeof(tid))
+	{
+		/* a sparse vector's first field, its count, gives its size */
+		Size		head = bs->info.vectype == HNSW_VEC_SPARSE ?
+			sizeof(int32) : bs->info.vecbytes;
+		Size		rest;
+
+		if (BufFileRead(file, vec, head) != head)
+			elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
+		rest = hnsw_vector_size(&bs->info, vec) - head;
+		if (rest > bs->info.vecbytes - head ||
+			BufFileRead(file, (char *) vec + head, rest) != rest)
+			elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
+		CHECK_FOR_INTERRUPTS();
+		/* what an insert allocates is freed row by row, as in a scan */
+		oldctx = MemoryContextSwitchTo(bs->tmpctx);
+		hnsw_insert_vector(&bs->ins, vec, bs->info.dim, &tid);
+		MemoryContextSwitchTo(oldctx);
+		MemoryContextReset(bs->tmpctx);
+	}
+	pfree(vec);
 }
 
 /* Inserts the rows every participant set aside into the written index. */
@@ -677,44 +723,20 @@ static void
 parallel_replay_spill(HnswBuildState *bs)
 {
 	int			nfiles = bs->pstate->pcxt->nworkers_launched + 1;
-	void	   *vec = palloc(bs->info.vecbytes);
-	MemoryContext oldctx;
 	int			i;
 
 	for (i = 0; i < nfiles; i++)
 	{
 		char		name[MAXPGPATH];
 		BufFile    *file;
-		ItemPointerData tid;
 
 		spill_name(name, i);
 		file = BufFileOpenFileSet(&bs->pshared->fileset.fs, name, O_RDONLY, true);
 		if (file == NULL)
 			continue;
-		Assert(bs->on_disk);
-		while (BufFileRead(file, &tid, sizeof(tid)) == sizeof(tid))
-		{
-			/* a sparse vector's first field, its count, gives its size */
-			Size		head = bs->info.vectype == HNSW_VEC_SPARSE ?
-				sizeof(int32) : bs->info.vecbytes;
-			Size		rest;
-
-			if (BufFileRead(file, vec, head) != head)
-				elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
-			rest = hnsw_vector_size(&bs->info, vec) - head;
-			if (rest > bs->info.vecbytes - head ||
-				BufFileRead(file, (char *) vec + head, rest) != rest)
-				elog(ERROR, "hnsw build: truncated spill file \"%s\"", name);
-			CHECK_FOR_INTERRUPTS();
-			/* what an insert allocates is freed row by row, as in a scan */
-			oldctx = MemoryContextSwitchTo(bs->tmpctx);
-			hnsw_insert_vector(&bs->ins, vec, bs->info.dim, &tid);
-			MemoryContextSwitchTo(oldctx);
-			MemoryContextReset(bs->tmpctx);
-		}
+		replay_spill_file(bs, file, name);
 		BufFileClose(file);
 	}
-	pfree(vec);
 }
 
 /* Ends parallel mode; the graph area goes with the DSM segment. */
@@ -802,8 +824,20 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		/* a partial index's rows are fewer than the heap's: grow instead */
 		if (indexInfo->ii_Predicate == NIL)
 			bs.graph.initial = area_size(&bs);
+		/* the rows that do not fit wait for the scan's local buffers */
+		bs.defer_spill = VEC_SCAN_MAY_PIN_ALL_LOCAL_BUFFERS &&
+			RelationUsesLocalBuffers(index);
 		bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 											  build_callback, &bs, NULL);
+		if (bs.spill != NULL)
+		{
+			switch_to_disk(&bs);
+			if (BufFileSeek(bs.spill, 0, 0, SEEK_SET) != 0)
+				elog(ERROR, "hnsw build: could not rewind the spill file");
+			replay_spill_file(&bs, bs.spill, "serial build");
+			BufFileClose(bs.spill);
+			bs.spill = NULL;
+		}
 	}
 
 	if (bs.on_disk)

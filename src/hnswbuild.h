@@ -54,7 +54,11 @@ typedef struct HnswBuildState
 	HnswSearch *search;
 	bool		on_disk;		/* graph outgrew memory: inserting into pages */
 	HnswInsertState ins;
-	BufFile    *spill;			/* parallel build: rows that did not fit */
+	BufFile    *spill;			/* parallel build, or defer_spill: rows that
+								 * did not fit */
+	bool		defer_spill;	/* serial: set rows that do not fit aside
+								 * until the table scan ends (compat.h:
+								 * VEC_SCAN_MAY_PIN_ALL_LOCAL_BUFFERS) */
 	double		indtuples;		/* vectors indexed */
 	double		reltuples;		/* rows seen */
 	MemoryContext tmpctx;

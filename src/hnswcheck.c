@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
 #include "hnswcheck.h"
 
 #include "access/htup_details.h"

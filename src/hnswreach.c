@@ -26,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
 #include "hnswvacuum.h"
 
 #include "commands/vacuum.h"
@@ -133,7 +134,7 @@ count_pass(HnswReach *r)
 		Buffer		buf;
 		Page		page;
 
-		vacuum_delay_point();
+		vec_vacuum_delay_point();
 		buf = ReadBufferExtended(r->info.index, MAIN_FORKNUM, blkno,
 								 RBM_NORMAL, r->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -295,7 +296,7 @@ reach_indegree(void *ctx, int64 s)
 static void
 reach_pause(void *ctx)
 {
-	vacuum_delay_point();
+	vec_vacuum_delay_point();
 }
 
 /*

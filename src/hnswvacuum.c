@@ -33,6 +33,7 @@
 
 #include <math.h>
 
+#include "compat.h"
 #include "hnswinsert.h"
 #include "hnswvacuum.h"
 
@@ -204,7 +205,7 @@ pass_remove(HnswVacuumState *vs, IndexBulkDeleteResult *stats,
 		Page		page;
 		int			removed;
 
-		vacuum_delay_point();
+		vec_vacuum_delay_point();
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -711,7 +712,7 @@ pass_repair(HnswVacuumState *vs)
 		int			n = 0;
 		int			i;
 
-		vacuum_delay_point();
+		vec_vacuum_delay_point();
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -789,7 +790,7 @@ pass_delete(HnswVacuumState *vs, IndexBulkDeleteResult *stats)
 		Size		largest = 0;
 		bool		any = false;
 
-		vacuum_delay_point();
+		vec_vacuum_delay_point();
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
 								 vs->vinfo->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);

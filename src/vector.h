@@ -9,6 +9,7 @@
 #ifndef VECINDEX_VECTOR_H
 #define VECINDEX_VECTOR_H
 
+#include "compat.h"
 #include "fmgr.h"
 
 /* Largest dimension count the type accepts (typmod and input). */

@@ -11,18 +11,41 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 our @EXPORT =
-  qw(start_node create_clustered recall_at_10 install_recall build_debug
-  mean_recall_at_10);
+  qw(start_node init_for_page_edits create_clustered recall_at_10
+  install_recall build_debug mean_recall_at_10);
 
-# start_node($name, [$conf])
+# init_for_page_edits($node)
+#
+# initdb for a test that writes into relation files and checks what
+# vecindex makes of the pages: without data checksums, as initdb makes a
+# cluster up to PostgreSQL 17 (from 18 on a checksum failure would report
+# the edited page before vecindex reads it).  By major version, which a
+# beta's version (18beta1) compares below.
+sub init_for_page_edits
+{
+	my ($node) = @_;
+	$node->init(
+		extra => $node->pg_version->major >= 18 ? ['--no-data-checksums'] : []);
+	return;
+}
+
+# start_node($name, [$conf, [page_edits => 1]])
 #
 # A new node called $name, with $conf (lines for postgresql.conf) appended
-# when given, started, and vecindex created in its postgres database.
+# when given, started, and vecindex created in its postgres database; with
+# page_edits, initialised by init_for_page_edits.
 sub start_node
 {
-	my ($name, $conf) = @_;
+	my ($name, $conf, %opts) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
+	if ($opts{page_edits})
+	{
+		init_for_page_edits($node);
+	}
+	else
+	{
+		$node->init;
+	}
 	$node->append_conf('postgresql.conf', $conf) if defined $conf;
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION vecindex');

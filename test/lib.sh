@@ -12,9 +12,12 @@
 # Callers use `set -euo pipefail`.  Functions whose failure a caller may want
 # to tolerate (vi_ensure_packages) return non-zero instead of exiting.
 
-VI_PG_MAJOR=15
+# The major version of Debian's packaged server, unless test/pg-version says
+# which one it built from source.
+VI_PG_MAJOR=${VI_PG_MAJOR:-15}
 # VI_PGBIN may name another (relocated) copy of the installation, so that
-# runs from two checkouts do not install into the same server directories.
+# runs from two checkouts do not install into the same server directories,
+# or a from-source installation with the same layout (test/pg-version).
 VI_PGBIN=${VI_PGBIN:-/usr/lib/postgresql/$VI_PG_MAJOR/bin}
 VI_PG_CONFIG=$VI_PGBIN/pg_config
 VI_PGXS_DIR=${VI_PGBIN%/bin}/lib/pgxs
@@ -25,9 +28,13 @@ VI_PERL_TESTLIB=$VI_PGXS_DIR/src/test/perl
 VI_PYTHON=/usr/bin/python3
 VI_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Packages every entry point needs (Debian 12 names).
-VI_BASE_PACKAGES=(postgresql-$VI_PG_MAJOR postgresql-server-dev-$VI_PG_MAJOR
-	libipc-run-perl perl build-essential gcc make python3 python3-numpy python3-psycopg)
+# Packages every entry point needs (Debian 12 names); a server built from
+# source (VI_PG_SOURCE, set by test/pg-version) brings its own server and
+# headers.
+VI_BASE_PACKAGES=(libipc-run-perl perl build-essential gcc make python3 python3-numpy
+	python3-psycopg)
+[ -n "${VI_PG_SOURCE:-}" ] \
+	|| VI_BASE_PACKAGES+=(postgresql-$VI_PG_MAJOR postgresql-server-dev-$VI_PG_MAJOR)
 # test/fuzz/run: clang with libFuzzer and the sanitizer runtimes.
 VI_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # test/valgrind-regress: valgrind, and unpacking PostgreSQL's source.

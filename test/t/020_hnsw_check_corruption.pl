@@ -16,7 +16,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use VecindexTest;
 
-my $node = start_node('check');
+my $node = start_node('check', undef, page_edits => 1);
 
 # ------------------------------------------------------------ a healthy index
 create_clustered($node, 'items', 10000, 16, 0.3);

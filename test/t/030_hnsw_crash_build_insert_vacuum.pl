@@ -124,7 +124,8 @@ sub crash
 		ok(kill('KILL', $pid), "$what: sent SIGKILL to backend $pid");
 		$node->wait_for_log(qr/database system is ready to accept connections/, $off);
 		my $log = slurp_file($node->logfile, $off);
-		like($log, qr/server process \(PID $pid\) was terminated by signal 9/,
+		# "server process", from PostgreSQL 18 on the process's type
+		like($log, qr/(?:server process|client backend) \(PID $pid\) was terminated by signal 9/,
 			"$what: the postmaster saw the backend die");
 		like($log, qr/all server processes terminated; reinitializing/,
 			"$what: the postmaster reset all backends");

@@ -13,9 +13,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use VecindexTest;
 
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
-$node->init;
+init_for_page_edits($node);
 $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('postgres', 'CREATE DATABASE upgraded');
