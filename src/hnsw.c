@@ -159,7 +159,8 @@ hnsw_index_options(Relation index, int *m, int *ef_construction)
  * the query asks for (below): far more than any real plan costs, so the
  * planner takes the exact plan instead, yet below disable_cost, so that
  * with enable_seqscan = off (how users force an index) the index is still
- * chosen.
+ * chosen.  (PostgreSQL 18 compares the count of disabled nodes before the
+ * costs: the outcome is the same.)
  */
 #define HNSW_SHORT_SCAN_COST	1.0e9
 
