@@ -10,9 +10,10 @@ use warnings;
 
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
+use Test::More;
 our @EXPORT =
   qw(start_node init_for_page_edits create_clustered recall_at_10
-  install_recall build_debug mean_recall_at_10);
+  install_recall build_debug mean_recall_at_10 same_as_fresh_install);
 
 # init_for_page_edits($node)
 #
@@ -177,6 +178,50 @@ sub mean_recall_at_10
 		$sum += recall_at_10(@args);
 	}
 	return sprintf('%.4f', $sum / $builds);
+}
+
+# same_as_fresh_install($node, $upgraded, $fresh): tests that database
+# $upgraded, after ALTER EXTENSION vecindex UPDATE, has the version, the
+# objects, the function declarations (volatility, strictness, parallel
+# safety, result, privileges) and the views of database $fresh, where
+# CREATE EXTENSION vecindex ran.
+sub same_as_fresh_install
+{
+	my ($node, $upgraded, $fresh) = @_;
+	my $ext = q{(SELECT oid FROM pg_extension WHERE extname = 'vecindex')};
+	my %catalog = (
+		version => q{SELECT extversion FROM pg_extension WHERE extname = 'vecindex'},
+		objects => qq{
+			SELECT string_agg(pg_describe_object(classid, objid, objsubid), E'\\n'
+							  ORDER BY pg_describe_object(classid, objid, objsubid))
+			FROM pg_depend
+			WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+			  AND refobjid = $ext},
+		functions => qq{
+			SELECT string_agg(format('%s %s %s %s %s %s %s', p.oid::regprocedure,
+									 p.provolatile, p.proisstrict, p.proparallel,
+									 p.prorettype::regtype, p.proretset,
+									 coalesce(p.proacl::text, 'default')),
+							  E'\\n' ORDER BY p.oid::regprocedure::text)
+			FROM pg_proc p JOIN pg_depend d
+				ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+			WHERE d.deptype = 'e' AND d.refobjid = $ext},
+		views => qq{
+			SELECT coalesce(string_agg(c.relname || ' ' || pg_get_viewdef(c.oid)
+									   || coalesce(c.relacl::text, 'default'),
+									   E'\\n' ORDER BY c.relname), 'none')
+			FROM pg_class c JOIN pg_depend d
+				ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+			WHERE c.relkind = 'v' AND d.deptype = 'e' AND d.refobjid = $ext});
+	my $objects = $node->safe_psql($fresh, $catalog{objects});
+	cmp_ok(scalar(split /\n/, $objects), '>', 200, 'a fresh install has its objects');
+	for my $what (qw(version objects functions views))
+	{
+		is($node->safe_psql($upgraded, $catalog{$what}),
+			$node->safe_psql($fresh, $catalog{$what}),
+			"after ALTER EXTENSION UPDATE: the $what of a fresh install");
+	}
+	return;
 }
 
 1;

@@ -76,31 +76,7 @@ is($node->safe_psql('upgraded', "SELECT hnsw_index_check('items_idx', true)"),
 	'', 'a version 1 index takes inserts and VACUUM and passes the check');
 
 $node->safe_psql('upgraded', 'ALTER EXTENSION vecindex UPDATE');
-my $version = q{SELECT extversion FROM pg_extension WHERE extname = 'vecindex'};
-is($node->safe_psql('upgraded', $version), $node->safe_psql('fresh', $version),
-	'ALTER EXTENSION UPDATE goes to the version a fresh install has');
-
-my $objects = q{
-	SELECT string_agg(pg_describe_object(classid, objid, objsubid), E'\n'
-					  ORDER BY pg_describe_object(classid, objid, objsubid))
-	FROM pg_depend
-	WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
-	  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vecindex')};
-my $fresh = $node->safe_psql('fresh', $objects);
-cmp_ok(scalar(split /\n/, $fresh), '>', 200, 'a fresh install has its objects');
-is($node->safe_psql('upgraded', $objects), $fresh,
-	'the upgraded database has exactly the objects of a fresh install');
-
-# functions as declared: volatility, strictness, parallel safety, result
-my $functions = q{
-	SELECT string_agg(format('%s %s %s %s %s', p.oid::regprocedure, p.provolatile,
-							 p.proisstrict, p.proparallel, p.prorettype::regtype),
-					  E'\n' ORDER BY p.oid::regprocedure::text)
-	FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
-	WHERE d.deptype = 'e'
-	  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vecindex')};
-is($node->safe_psql('upgraded', $functions), $node->safe_psql('fresh', $functions),
-	'... and its functions are declared alike');
+same_as_fresh_install($node, 'upgraded', 'fresh');
 
 # the old index after the update, and a new type beside it
 is($node->safe_psql('upgraded', "SELECT hnsw_index_check('items_idx', true)"),

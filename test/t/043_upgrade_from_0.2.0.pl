@@ -10,6 +10,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use VecindexTest;
 
 my $node = PostgreSQL::Test::Cluster->new('upgrade02');
 $node->init;
@@ -65,34 +66,9 @@ sub answers
 my %before = map { $_ => answers('upgraded', $_) } sort keys %answers;
 
 $node->safe_psql('upgraded', 'ALTER EXTENSION vecindex UPDATE');
-my $version = q{SELECT extversion FROM pg_extension WHERE extname = 'vecindex'};
-is($node->safe_psql('upgraded', $version), $node->safe_psql('fresh', $version),
-	'ALTER EXTENSION UPDATE goes to the version a fresh install has');
-isnt($node->safe_psql('upgraded', $version), '0.2.0', '... which is newer than 0.2.0');
-
-# the same objects, declared alike, with the same privileges
-my $objects = q{
-	SELECT string_agg(pg_describe_object(classid, objid, objsubid), E'\n'
-					  ORDER BY pg_describe_object(classid, objid, objsubid))
-	FROM pg_depend
-	WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
-	  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vecindex')};
-is($node->safe_psql('upgraded', $objects), $node->safe_psql('fresh', $objects),
-	'the upgraded database has exactly the objects of a fresh install');
-my $functions = q{
-	SELECT string_agg(format('%s %s %s %s %s %s %s', p.oid::regprocedure, p.provolatile,
-							 p.proisstrict, p.proparallel, p.prorettype::regtype,
-							 p.proretset, coalesce(p.proacl::text, 'default')),
-					  E'\n' ORDER BY p.oid::regprocedure::text)
-	FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
-	WHERE d.deptype = 'e'
-	  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'vecindex')};
-is($node->safe_psql('upgraded', $functions), $node->safe_psql('fresh', $functions),
-	'... its functions are declared alike, with the same privileges');
-my $view = q{SELECT pg_get_viewdef('hnsw_stat_indexes'::regclass) || relacl::text
-	FROM pg_class WHERE oid = 'hnsw_stat_indexes'::regclass};
-is($node->safe_psql('upgraded', $view), $node->safe_psql('fresh', $view),
-	'... and its view is defined alike, with the same privileges');
+isnt($node->safe_psql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'vecindex'}),
+	'0.2.0', 'ALTER EXTENSION UPDATE leaves 0.2.0');
+same_as_fresh_install($node, 'upgraded', 'fresh');
 
 # the indexes 0.2.0 built
 for my $index (sort keys %answers)
