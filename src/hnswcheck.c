@@ -401,12 +401,12 @@ check_links(HnswCheck *st)
 /*
  * Marks every element reachable from the entry point over layer-0 links (a
  * breadth-first walk reading each element's page afresh): what a scan's
- * layer-0 search, started where the descent through the upper layers
- * ends, can find -- the descent ends at an element of the entry point's
- * layer-0 component but for elements cut off from it -- and what VACUUM's
- * last pass links in (hnswreach.c).  An element reached only through an
- * upper layer's links is not reachable: a search passes it on its way down
- * but never returns it unless the descent happens to stop there.
+ * layer-0 search, which starts from the entry point as well as from where
+ * the descent through the upper layers ended (hnsw_search_add_entry), can
+ * find, and what VACUUM's last pass links in (hnswreach.c).  An element
+ * reached only through an upper layer's links is not reachable: a search
+ * passes it on its way down but never returns it unless the descent
+ * happens to stop there.
  */
 static void
 walk_graph(HnswCheck *st)

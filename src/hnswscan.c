@@ -188,23 +188,18 @@ scan_query(IndexScanDesc scan, HnswScanOpaque so)
 	return query;
 }
 
+/* The first search of a scan (or rescan): descent, then layer 0 */
 static void
-scan_search(IndexScanDesc scan, HnswScanOpaque so)
+search_graph(IndexScanDesc scan, HnswScanOpaque so)
 {
 	HnswMetaPageData meta;
 	void	   *query;
 	int			l;
-	HnswScanMark mark;
 
-	counting_begin(so, &mark);
-	so->counters.searches++;
 	/* the entry point (and, once, the dimension count) may have changed */
 	hnsw_index_info(scan->indexRelation, &so->info, &meta);
 	if (meta.entry_level < 0)
-	{
-		counting_end(so, &mark);
 		return;					/* empty index */
-	}
 
 	query = scan_query(scan, so);
 	so->query = query;
@@ -229,6 +224,16 @@ scan_search(IndexScanDesc scan, HnswScanOpaque so)
 		so->counters.batches++;
 	}
 	hnsw_disk_graph_release(&so->graph);
+}
+
+static void
+scan_search(IndexScanDesc scan, HnswScanOpaque so)
+{
+	HnswScanMark mark;
+
+	counting_begin(so, &mark);
+	so->counters.searches++;
+	search_graph(scan, so);
 	counting_end(so, &mark);
 }
 

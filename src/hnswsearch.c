@@ -260,9 +260,10 @@ hnsw_search_seed(HnswSearch *s, uint64 key)
  * does this before layer 0: an exhaustive iterative scan then finds every
  * element reachable over layer-0 links from the entry point (what
  * hnsw_index_check counts as reachable and VACUUM links in), whichever
- * element the descent through the upper layers ended at.  The entry point
- * is far from most queries, so it costs no distance (it was measured at
- * the top) and an ordinary search never expands it.
+ * element the descent through the upper layers ended at.  It costs no
+ * distance (the entry point was measured at the top), and as the entry
+ * point is far from most queries, an ordinary search expands it only when
+ * it has found fewer than ef elements nearer.
  */
 void
 hnsw_search_add_entry(HnswSearch *s)
